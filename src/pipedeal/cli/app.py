@@ -1,0 +1,40 @@
+"""The typer application and the error boundary shared by every command."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from pipedeal.errors import EXIT_USER_ERROR, UserError
+
+
+class _UserErrorBoundary(TyperGroup):
+    """Turn a ``UserError`` raised by any command into one stderr line and exit status 2."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            print(f"pipedeal: error: {exc.message}", file=sys.stderr)
+            raise click.exceptions.Exit(EXIT_USER_ERROR) from None
+
+
+app = typer.Typer(
+    cls=_UserErrorBoundary,
+    name="pipedeal",
+    help="PIPE financings (convertible notes, warrants, registration rights) as code.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Each module adds its commands to ``app`` on import; one line per command group.
+    from pipedeal.cli import book  # noqa: F401
+
+
+_register()

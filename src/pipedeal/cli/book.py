@@ -1,0 +1,84 @@
+"""``pipedeal book`` and ``pipedeal schedule``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from pipedeal.cli.app import app
+from pipedeal.cli.output import emit_json
+from pipedeal.report.book import book_data, build_context
+from pipedeal.report.text import render_book
+from pipedeal.schedule.export import schedule_rows, write_schedule_csv
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class ScheduleFormat(StrEnum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
+DealDir = typer.Argument(..., help="deal folder (holds deal.toml)", show_default=False)
+
+
+@app.command()
+def book(
+    deal_dir: Path = DealDir,
+    format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
+) -> None:
+    """The deal book: summary, pricing with its trace, schedules and the disclosure check."""
+    data = book_data(build_context(deal_dir))
+    if format is Format.json:
+        emit_json(data)
+        return
+    render_book(data, Console())
+
+
+@app.command()
+def schedule(
+    deal_dir: Path = DealDir,
+    format: ScheduleFormat = typer.Option(ScheduleFormat.text, "--format", "-f"),
+    purchaser: str | None = typer.Option(None, help="only this purchaser's note"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="write to this file instead of stdout"),
+) -> None:
+    """Interest and maturity payments of every note, as a table, JSON or CSV."""
+    from pipedeal.errors import UserError
+
+    ctx = build_context(deal_dir)
+    schedules = ctx.schedules
+    if purchaser is not None:
+        schedules = tuple(s for s in schedules if s.purchaser == purchaser)
+        if not schedules:
+            names = ", ".join(p.name for p in ctx.deal.purchasers)
+            raise UserError(f"--purchaser: no purchaser named {purchaser!r} (have: {names})")
+    if format is ScheduleFormat.text:
+        from rich.table import Table
+
+        table = Table(title="Payment schedule")
+        for col in ("purchaser", "pay_date", "period_start", "period_end", "days", "amount", "kind"):
+            table.add_column(col)
+        for row in schedule_rows(schedules):
+            table.add_row(*(str(v) for v in row.values()))
+        Console().print(table)
+        return
+    import io
+
+    buffer = io.StringIO()
+    if format is ScheduleFormat.csv:
+        write_schedule_csv(schedules, buffer)
+    else:
+        buffer.write(json.dumps({"schema_version": 1, "rows": schedule_rows(schedules)}, indent=2) + "\n")
+    if out is None:
+        sys.stdout.write(buffer.getvalue())
+    else:
+        out.write_text(buffer.getvalue(), encoding="utf-8")

@@ -1,0 +1,117 @@
+"""The deal book in the terminal: rich tables rendered from ``book_data``."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+
+def money(value: str | None, places: int = 2) -> str:
+    if value is None:
+        return "—"
+    return f"${Decimal(value):,.{places}f}"
+
+
+def price(value: str | None) -> str:
+    return "—" if value is None else f"${Decimal(value)}"
+
+
+def render_book(data: dict[str, Any], console: Console) -> None:
+    """Print every section of the book that has data."""
+    console.print(_summary(data))
+    console.print(_pricing(data))
+    for p in data["purchasers"]:
+        console.print(_trace(p))
+    console.print(_schedules(data))
+    console.print(_check(data))
+    for name, renderer in text_sections().items():
+        if data.get(name) is not None:
+            renderer(data[name], console)
+
+
+def text_sections() -> dict[str, Any]:
+    """Renderers for sections added by later packages (same keys as ``extra_sections``)."""
+    renderers: dict[str, Any] = {}
+    return renderers
+
+
+def _summary(data: dict[str, Any]) -> Panel:
+    deal, issuer, totals, terms = data["deal"], data["issuer"], data["totals"], data["terms"]
+    lines = [
+        Text(f"{issuer['name']} ({issuer.get('ticker') or 'no ticker'}, {issuer.get('exchange') or ''})",
+             style="bold"),
+        Text(f"{issuer.get('state') or ''}; Commission File No. {issuer.get('commission_file_number')}; "
+             f"IRS No. {issuer.get('irs_employer_number')}"),
+        Text(f"Notes: {Decimal(terms['interest_rate']) * 100:.2f}% simple ({terms['day_count']}), "
+             f"{terms['maturity_months']} months; conversion at {terms['conversion_price_rule']}"),
+        Text(f"Principal {money(totals['principal'])}; warrant shares {totals['warrant_shares']:,}; "
+             f"proceeds on full exercise {money(totals['exercise_proceeds'])}; "
+             f"contract interest {money(totals['interest'])}"),
+        Text(f"Exemption: {', '.join(terms['exemption'])}; calendars: trading "
+             f"{deal['trading_calendar']}, business days {deal['business_day_calendar']}"),
+    ]
+    if deal.get("notes"):
+        lines.append(Text(f"Note: {deal['notes']}", style="italic"))
+    if deal.get("closes_are_illustrative"):
+        lines.append(Text("Closing prices in this deal folder are ILLUSTRATIVE, not real.", style="yellow"))
+    return Panel(Group(*lines), title=deal["name"], expand=False)
+
+
+def _pricing(data: dict[str, Any]) -> Table:
+    t = Table(title="Purchasers: prices, shares and proceeds")
+    for col in ("purchaser", "closing", "principal", "conv. price", "conv. shares",
+                "warrant shares", "exercise price", "exercise proceeds"):
+        t.add_column(col, justify="left" if col in ("purchaser", "closing") else "right")
+    for p in data["purchasers"]:
+        t.add_row(p["name"], p["closing_date"], money(p["principal"]), price(p["conversion_price"]),
+                  f"{p['conversion_shares']:,}", f"{p['warrant_shares']:,}",
+                  price(p["exercise_price"]), money(p["exercise_proceeds"]))
+    tot = data["totals"]
+    t.add_row("Total", "", money(tot["principal"]), "", f"{tot['conversion_shares']:,}",
+              f"{tot['warrant_shares']:,}", "", money(tot["exercise_proceeds"]), style="bold")
+    return t
+
+
+def _trace(p: dict[str, Any]) -> Table:
+    tr = p["conversion_trace"]
+    t = Table(title=f"Price window — {p['name']}: {tr['rule']}", title_justify="left")
+    t.add_column("session")
+    t.add_column("close", justify="right")
+    for s in tr["sessions"]:
+        t.add_row(s["date"], price(s["close"]))
+    if tr["statistic"] is not None:
+        t.add_row("statistic", f"{Decimal(tr['statistic']):.6f}")
+        t.add_row("× multiplier", f"{Decimal(tr['formula_price']):.6f}")
+        t.add_row("rounded", price(tr["rounded_price"]))
+    t.add_row("price", price(tr["price"]), style="bold")
+    return t
+
+
+def _schedules(data: dict[str, Any]) -> Table:
+    t = Table(title="Interest and maturity schedule")
+    for col in ("purchaser", "pay date", "period", "days", "interest", "principal"):
+        t.add_column(col, justify="right" if col in ("days", "interest", "principal") else "left")
+    for p in data["purchasers"]:
+        for row in p["interest_schedule"]:
+            principal = money(p["maturity_payment"]["principal"]) if row["at_maturity"] else ""
+            t.add_row(p["name"], row["pay_date"], f"{row['period_start']} – {row['period_end']}",
+                      str(row["days"]), money(row["amount"]), principal)
+        t.add_row(p["name"], "", "total", str(sum(r["days"] for r in p["interest_schedule"])),
+                  money(p["total_interest"]), money(p["principal"]), style="bold")
+    return t
+
+
+def _check(data: dict[str, Any]) -> Table:
+    chk = data["disclosure_check"]
+    t = Table(title=f"Disclosure check — {chk.get('source') or 'no stated figures'}")
+    for col in ("figure", "stated", "computed", "result"):
+        t.add_column(col)
+    for line in chk["lines"]:
+        verdict = Text("match", style="green") if line["matches"] else Text("MISMATCH", style="bold red")
+        t.add_row(line["figure"], line["stated"], line["computed"], verdict)
+    return t

@@ -1,0 +1,128 @@
+"""Load a deal folder: read ``deal.toml``, validate it into a frozen ``Deal``.
+
+Like Beancount's loader, this step only parses and validates; nothing downstream sees raw TOML.
+Every failure is a ``UserError`` of one line naming the file, the field and (where TOML lets us
+find it) the line.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from pipedeal.errors import UserError
+from pipedeal.terms.models import Deal
+
+DEAL_FILE = "deal.toml"
+
+
+def deal_file(deal_dir: Path | str) -> Path:
+    """The ``deal.toml`` of a deal folder (a path to the file itself is accepted too)."""
+    path = Path(deal_dir)
+    if path.is_dir():
+        path = path / DEAL_FILE
+    if not path.is_file():
+        raise UserError(f"{path}: no such deal file (a deal folder holds {DEAL_FILE})")
+    return path
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; a syntax error becomes one line with the file, line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: invalid TOML: {exc}") from None
+
+
+def load_deal(deal_dir: Path | str) -> Deal:
+    """Read and validate a deal folder's ``deal.toml``."""
+    path = deal_file(deal_dir)
+    data = read_toml(path)
+    return validate(Deal, data, path)
+
+
+def validate(model: type, data: dict[str, Any], path: Path):  # noqa: ANN201 - returns model
+    """Validate ``data`` into ``model``; the first error becomes a one-line ``UserError``."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise UserError(describe_validation_error(exc, path)) from None
+
+
+def describe_validation_error(exc: ValidationError, path: Path) -> str:
+    """``file:line: field a.b[1].c: message`` for the first (most useful) error."""
+    errors = exc.errors()
+    # Union members each report; prefer the error with the deepest location (the real culprit).
+    err = max(errors, key=lambda e: len([p for p in e["loc"] if not _is_union_tag(p)]))
+    loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+    field = _dotted(loc) or "(top level)"
+    msg = err["msg"]
+    if err["type"] == "missing":
+        msg = "required field is missing"
+    elif err["type"] == "extra_forbidden":
+        msg = "unknown field (check the spelling against docs/deal-file.md)"
+    line = _locate(path, loc)
+    where = f"{path}:{line}" if line else f"{path}"
+    return f"{where}: field {field}: {msg}"
+
+
+def _is_union_tag(part: object) -> bool:
+    # pydantic names union branches in locations, e.g. 'PriceRule' or "literal['conversion_price']"
+    return isinstance(part, str) and (part[:1].isupper() or "[" in part)
+
+
+def _dotted(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-.\"' ]+?)\s*=")
+
+
+def _locate(path: Path, loc: tuple) -> int | None:
+    """Best-effort line number of a location in a TOML file (1-based), or None."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    seen: dict[tuple, int] = {}
+    counts: dict[tuple, int] = {}
+    current: tuple = ()
+    for number, text in enumerate(lines, start=1):
+        header = _HEADER.match(text)
+        if header:
+            names = tuple(p.strip().strip("\"'") for p in header.group(2).split("."))
+            if header.group(1) == "[[":
+                index = counts.get(names, -1) + 1
+                counts[names] = index
+                current = (*names, index)
+            else:
+                current = names
+            seen.setdefault(current, number)
+            if header.group(1) == "[[":
+                seen.setdefault(names, number)
+            continue
+        key = _KEY.match(text)
+        if key:
+            parts = tuple(p.strip().strip("\"'") for p in key.group(1).split("."))
+            seen.setdefault((*current, *parts), number)
+    target = tuple(loc)
+    while target:
+        if target in seen:
+            return seen[target]
+        target = target[:-1]
+    return None

@@ -1,0 +1,361 @@
+"""Contract terms as frozen, validated data.
+
+These models say *what* was agreed, never how it is valued. Every point the public record leaves
+open (DESIGN.md, "open") is a named field with a documented default; ``docs/deal-file.md`` is the
+user-facing description of the same fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Frozen(BaseModel):
+    """Base for every term: immutable, no unknown keys (a typo is an error, not a silent default)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=6)]
+NonNegativeMoney = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=6)]
+Rate = Annotated[Decimal, Field(ge=0, le=1)]
+
+
+# --- price rules -------------------------------------------------------------------------------
+
+
+class Statistic(StrEnum):
+    """What is computed over the window of trading sessions."""
+
+    AVERAGE_CLOSE = "average_close"
+    VWAP = "vwap"  # volume-weighted average over the window (daily vwap, else close, by volume)
+    AVERAGE_DAILY_VWAP = "average_daily_vwap"
+    LOWEST_CLOSE = "lowest_close"
+    LOWEST_DAILY_VWAP = "lowest_daily_vwap"
+
+
+class WindowPosition(StrEnum):
+    """Where the window of sessions sits relative to the anchor date."""
+
+    BEFORE = "before"  # the N sessions immediately before the anchor date (anchor excluded)
+    ENDING_ON = "ending_on"  # the N sessions ending on the anchor date (anchor included; must trade)
+
+
+class RoundingMode(StrEnum):
+    """decimal rounding modes by their plain names."""
+
+    HALF_UP = "half_up"
+    HALF_EVEN = "half_even"
+    DOWN = "down"  # toward zero: truncation
+    UP = "up"
+    FLOOR = "floor"
+    CEILING = "ceiling"
+
+    @property
+    def decimal_mode(self) -> str:
+        import decimal
+
+        return {
+            "half_up": decimal.ROUND_HALF_UP,
+            "half_even": decimal.ROUND_HALF_EVEN,
+            "down": decimal.ROUND_DOWN,
+            "up": decimal.ROUND_UP,
+            "floor": decimal.ROUND_FLOOR,
+            "ceiling": decimal.ROUND_CEILING,
+        }[self.value]
+
+
+class PriceRule(Frozen):
+    """statistic over a window of trading sessions × multiplier, rounded; optional cap and floor.
+
+    The Innovo rule is "110% of the average closing price for the five trading days immediately
+    prior to the date of issuance": ``statistic="average_close"``, ``window_sessions=5``,
+    ``window="before"``, ``multiplier=1.10``, rounded to the cent half-up.
+    """
+
+    statistic: Statistic = Statistic.AVERAGE_CLOSE
+    window_sessions: int = Field(5, ge=1, le=250)
+    window: WindowPosition = WindowPosition.BEFORE
+    anchor: Literal["issue_date"] = "issue_date"
+    multiplier: Decimal = Field(Decimal("1"), gt=0, le=10)
+    decimals: int = Field(2, ge=0, le=8, description="price rounded to this many places")
+    rounding: RoundingMode = RoundingMode.HALF_UP
+    fixed_price: PositiveMoney | None = Field(
+        None, description="if set, the price is the lower of this and the formula"
+    )
+    floor: PositiveMoney | None = Field(None, description="the price is never below this")
+
+
+class FixedPrice(Frozen):
+    """A price stated outright in the contract."""
+
+    fixed: PositiveMoney
+
+
+# --- note --------------------------------------------------------------------------------------
+
+
+class DayCount(StrEnum):
+    ACT_365F = "ACT/365F"  # actual days / 365, also in leap years (the Innovo note: "365-day year")
+    ACT_360 = "ACT/360"
+    ACT_ACT = "ACT/ACT"  # actual days / days in the calendar year of each day
+
+
+class AccrualStart(StrEnum):
+    """Which end of the life accrues: interest runs over [issue, maturity) or (issue, maturity]."""
+
+    ISSUE_DATE = "issue_date"  # the issue day accrues, the maturity day does not
+    DAY_AFTER_ISSUE = "day_after_issue"  # the issue day does not accrue, the maturity day does
+
+
+class InterestRounding(StrEnum):
+    """How cents are settled across payments."""
+
+    CUMULATIVE = "cumulative"  # pay round(accrued to date) − round(accrued to last payment)
+    PER_PERIOD = "per_period"  # round each period's interest on its own
+
+
+class BusinessDayConvention(StrEnum):
+    FOLLOWING = "following"
+    MODIFIED_FOLLOWING = "modified_following"
+    PRECEDING = "preceding"
+    UNADJUSTED = "unadjusted"
+
+
+class DayType(StrEnum):
+    CALENDAR = "calendar"
+    BUSINESS = "business"
+
+
+class InterestTerms(Frozen):
+    rate: Rate = Field(description="simple annual rate on outstanding principal, e.g. 0.075")
+    day_count: DayCount = DayCount.ACT_365F
+    period_end: Literal["month_end"] = Field(
+        "month_end", description="interest accrues through the last day of each month"
+    )
+    payment: Literal["first_business_day_next_month"] = "first_business_day_next_month"
+    first_payment_date: dt.date | None = Field(
+        None, description="stated first payment date; checked against the schedule if given"
+    )
+    accrual_start: AccrualStart = AccrualStart.ISSUE_DATE
+    rounding: InterestRounding = InterestRounding.CUMULATIVE
+    rounding_mode: RoundingMode = RoundingMode.HALF_UP
+    interest_only: bool = True
+
+
+class MaturityTerms(Frozen):
+    months_after_issue: int = Field(12, ge=1, le=600)
+    business_day_convention: BusinessDayConvention = Field(
+        BusinessDayConvention.FOLLOWING,
+        description="how the payment date moves when maturity falls on a non-business day",
+    )
+    accrue_to_adjusted_date: bool = Field(
+        False, description="whether interest runs on to the adjusted payment date"
+    )
+
+
+class ConversionTerms(Frozen):
+    price: PriceRule | FixedPrice
+    any_time_from_issue: bool = True
+    unpaid_interest_convertible: bool = Field(
+        True, description="accrued unpaid interest converts together with principal"
+    )
+    fractional_shares: Literal["round_down", "round_half_up", "cash_in_lieu"] = "round_down"
+    adjustment: Literal["proportional"] = Field(
+        "proportional", description="splits and stock dividends scale price and shares"
+    )
+
+
+class PrepaymentTerms(Frozen):
+    allowed: bool = True
+    earliest_months_after_issue: int = Field(3, ge=0, le=600)
+    earliest_inclusive: bool = Field(
+        False, description='"after three months": the day three months after issue is excluded'
+    )
+    max_notices: int = Field(1, ge=0)
+    partial_allowed: bool = True
+    premium: Rate = Field(Decimal("0"), description="penalty as a fraction of principal prepaid")
+    pays_accrued_interest: bool = True
+    holder_election_days: int = Field(3, ge=0, le=90)
+    election_day_type: DayType = Field(
+        DayType.BUSINESS, description="whether the holder's window counts business or calendar days"
+    )
+    settlement: Literal["window_end", "next_business_day_after_window"] = Field(
+        "next_business_day_after_window",
+        description="the earliest date the prepayment may settle",
+    )
+
+
+class NoteTerms(Frozen):
+    interest: InterestTerms
+    maturity: MaturityTerms = MaturityTerms()
+    conversion: ConversionTerms
+    prepayment: PrepaymentTerms = PrepaymentTerms()
+    default_interest_rate: Rate | None = None
+    events_of_default: str | None = Field(None, description="free text; not in the public record")
+    governing_law: str | None = None
+    secured: bool = False
+
+
+# --- warrant -----------------------------------------------------------------------------------
+
+
+class WarrantTerms(Frozen):
+    coverage_shares_per_dollar: Decimal = Field(
+        gt=0, le=100, description="warrant shares per dollar of note principal (12.5% → 0.125)"
+    )
+    share_rounding: RoundingMode = RoundingMode.DOWN
+    exercise_price: PriceRule | FixedPrice | Literal["conversion_price"] = "conversion_price"
+    term_years: int = Field(5, ge=1, le=30)
+    expiry_time: dt.time = dt.time(17, 0)
+    expiry_timezone: str = "America/Los_Angeles"
+    exercisable_from: Literal["issue_date"] = "issue_date"
+    cashless_exercise: bool = False
+    partial_exercise: bool = True
+    adjustment: Literal["proportional"] = "proportional"
+    exercise_place: str = "the Company's warrant office"
+
+    @model_validator(mode="after")
+    def _zone_exists(self) -> WarrantTerms:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.expiry_timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {self.expiry_timezone!r}") from exc
+        return self
+
+
+# --- registration rights -----------------------------------------------------------------------
+
+
+class RegistrationTerms(Frozen):
+    agreement_per_holder: bool = True
+    registrable_securities: tuple[Literal["conversion_shares", "warrant_shares"], ...] = (
+        "conversion_shares",
+        "warrant_shares",
+    )
+    business_day_calendar: str = Field("SEC", description="'Business Day': a day the SEC is open")
+    filing_deadline_days: int | None = Field(None, ge=0, description="days after closing; open")
+    effectiveness_deadline_days: int | None = Field(None, ge=0)
+    deadline_day_type: DayType = DayType.CALENDAR
+    penalty_pct_per_month: Rate | None = None
+
+
+# --- parties and the deal ----------------------------------------------------------------------
+
+
+class SharesOutstanding(Frozen):
+    date: dt.date
+    shares: int = Field(ge=0)
+    source: str | None = None
+
+
+class Issuer(Frozen):
+    name: str = Field(min_length=1)
+    state: str | None = None
+    commission_file_number: str | None = None
+    irs_employer_number: str | None = None
+    address: str | None = None
+    zip: str | None = None
+    phone: str | None = None
+    ticker: str | None = None
+    exchange: str | None = None
+    par_value: NonNegativeMoney | None = None
+    authorized_shares: int | None = Field(None, ge=0)
+    shares_outstanding: tuple[SharesOutstanding, ...] = ()
+
+    def shares_outstanding_on(self, date: dt.date) -> SharesOutstanding | None:
+        """The latest reported count on or before ``date``."""
+        known = [s for s in self.shares_outstanding if s.date <= date]
+        return max(known, key=lambda s: s.date) if known else None
+
+
+class Purchaser(Frozen):
+    name: str = Field(min_length=1)
+    closing_date: dt.date
+    principal: PositiveMoney
+    cash_funded: NonNegativeMoney | None = Field(
+        None, description="cash actually received; below principal when costs are netted"
+    )
+    accredited: bool = True
+
+    @property
+    def funded(self) -> Decimal:
+        return self.principal if self.cash_funded is None else self.cash_funded
+
+    @model_validator(mode="after")
+    def _funded_not_above_face(self) -> Purchaser:
+        if self.cash_funded is not None and self.cash_funded > self.principal:
+            raise ValueError("cash_funded exceeds principal")
+        return self
+
+
+class MarketSetup(Frozen):
+    trading_calendar: str = Field("XNAS", description="exchange_calendars code for trading days")
+    business_day_calendar: str = Field(
+        "SEC", description="SEC (US federal government closures) | US-federal | an exchange code"
+    )
+    closes: str | None = Field("closes.csv", description="price file in the deal folder")
+    closes_are_illustrative: bool = False
+
+
+class Offering(Frozen):
+    report_date: dt.date | None = None
+    earliest_event_date: dt.date | None = None
+    board_authorized_amount: PositiveMoney | None = None
+    board_authorization_date: dt.date | None = None
+    exemption: tuple[str, ...] = ("Rule 506 of Regulation D",)
+    investor_status: str = "accredited investor (Rule 501(a) of Regulation D)"
+    documents: dict[str, str] = Field(default_factory=dict, description="exhibit no. → title")
+
+
+class StatedFigures(Frozen):
+    """Figures the filing states, for the disclosure check. Omit what the filing does not say."""
+
+    source: str | None = None
+    aggregate_principal: PositiveMoney | None = None
+    warrant_shares: int | None = Field(None, ge=0)
+    exercise_proceeds: NonNegativeMoney | None = None
+    conversion_prices: tuple[PositiveMoney, ...] | None = None
+    exercise_prices: tuple[PositiveMoney, ...] | None = None
+    num_purchasers: int | None = Field(None, ge=1)
+
+
+class Deal(Frozen):
+    """A whole financing: who, what was agreed, and where its market data comes from."""
+
+    schema_version: Literal[1] = 1
+    name: str = Field(min_length=1)
+    notes: str | None = Field(None, description="free text: assumptions, sources")
+    issuer: Issuer
+    market: MarketSetup = MarketSetup()
+    offering: Offering = Offering()
+    note: NoteTerms
+    warrant: WarrantTerms | None = None
+    registration_rights: RegistrationTerms | None = RegistrationTerms()
+    purchasers: tuple[Purchaser, ...] = Field(min_length=1)
+    disclosure: StatedFigures | None = None
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Deal:
+        names = [p.name for p in self.purchasers]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"purchaser names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    def purchaser(self, name: str) -> Purchaser:
+        for p in self.purchasers:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @property
+    def total_principal(self) -> Decimal:
+        return sum((p.principal for p in self.purchasers), Decimal(0))
