@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -14,12 +13,12 @@ from pipedeal.errors import EXIT_USER_ERROR, UserError
 class _UserErrorBoundary(TyperGroup):
     """Turn a ``UserError`` raised by any command into one stderr line and exit status 2."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
         try:
             return super().invoke(ctx)
         except UserError as exc:
             print(f"pipedeal: error: {exc.message}", file=sys.stderr)
-            raise click.exceptions.Exit(EXIT_USER_ERROR) from None
+            sys.exit(EXIT_USER_ERROR)
 
 
 app = typer.Typer(
