@@ -49,7 +49,9 @@ def schedule(
     deal_dir: Path = DealDir,
     format: ScheduleFormat = typer.Option(ScheduleFormat.text, "--format", "-f"),
     purchaser: str | None = typer.Option(None, help="only this purchaser's note"),
-    out: Path | None = typer.Option(None, "--out", "-o", help="write to this file instead of stdout"),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="write to this file instead of stdout"
+    ),
 ) -> None:
     """Interest and maturity payments of every note, as a table, JSON or CSV."""
     from pipedeal.errors import UserError
@@ -65,7 +67,15 @@ def schedule(
         from rich.table import Table
 
         table = Table(title="Payment schedule")
-        for col in ("purchaser", "pay_date", "period_start", "period_end", "days", "amount", "kind"):
+        for col in (
+            "purchaser",
+            "pay_date",
+            "period_start",
+            "period_end",
+            "days",
+            "amount",
+            "kind",
+        ):
             table.add_column(col)
         for row in schedule_rows(schedules):
             table.add_row(*(str(v) for v in row.values()))
@@ -77,7 +87,9 @@ def schedule(
     if format is ScheduleFormat.csv:
         write_schedule_csv(schedules, buffer)
     else:
-        buffer.write(json.dumps({"schema_version": 1, "rows": schedule_rows(schedules)}, indent=2) + "\n")
+        buffer.write(
+            json.dumps({"schema_version": 1, "rows": schedule_rows(schedules)}, indent=2) + "\n"
+        )
     if out is None:
         sys.stdout.write(buffer.getvalue())
     else:

@@ -21,7 +21,9 @@ CALENDAR_END_YEARS_AHEAD = 30
 def trading_calendar(code: str) -> xcals.ExchangeCalendar:
     """An ``exchange_calendars`` calendar (e.g. ``XNAS``) covering 1990 to 30 years from now."""
     if code not in xcals.get_calendar_names(include_aliases=True):
-        raise UserError(f"unknown trading calendar {code!r} (an exchange_calendars code, e.g. XNAS)")
+        raise UserError(
+            f"unknown trading calendar {code!r} (an exchange_calendars code, e.g. XNAS)"
+        )
     end = f"{dt.date.today().year + CALENDAR_END_YEARS_AHEAD}-12-31"
     return xcals.get_calendar(code, start=CALENDAR_START, end=end)
 
@@ -86,7 +88,7 @@ def _holidays_of(name: str, year: int) -> dict[dt.date, str]:
 
 
 def business_calendar(name: str) -> BusinessCalendar:
-    """``SEC`` | ``US-federal`` | an exchange_calendars code (its sessions are the business days)."""
+    """``SEC`` | ``US-federal`` | an exchange code (whose sessions are the business days)."""
     if name in _HOLIDAY_CALENDARS:
         return BusinessCalendar(name)
     if name in xcals.get_calendar_names(include_aliases=True):

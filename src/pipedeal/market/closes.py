@@ -76,10 +76,14 @@ def load_closes(path: Path, calendar: str) -> PriceSeries:
             raise UserError(f"{path}: unknown column(s) {', '.join(unknown)}")
         for row in reader:
             line = _line_of(path, reader.line_num)
-            bars.append(_parse_row(path, line, {k.strip(): (v or "").strip() for k, v in row.items()}))
+            bars.append(
+                _parse_row(path, line, {k.strip(): (v or "").strip() for k, v in row.items()})
+            )
     for previous, bar in zip(bars, bars[1:], strict=False):
         if bar.date <= previous.date:
-            raise UserError(f"{path}: dates must be strictly ascending; {bar.date} follows {previous.date}")
+            raise UserError(
+                f"{path}: dates must be strictly ascending; {bar.date} follows {previous.date}"
+            )
     for bar in bars:
         if not cal.is_session(pd.Timestamp(bar.date)):
             raise UserError(

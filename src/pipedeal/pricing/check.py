@@ -36,11 +36,17 @@ def disclosure_check(deal: Deal, figures: DealFigures) -> tuple[CheckLine, ...]:
     if stated.exercise_proceeds is not None:
         add("proceeds on full exercise", stated.exercise_proceeds, figures.exercise_proceeds)
     if stated.conversion_prices is not None:
-        add("conversion prices", stated.conversion_prices,
-            tuple(f.conversion_price for f in figures.purchasers))
+        add(
+            "conversion prices",
+            stated.conversion_prices,
+            tuple(f.conversion_price for f in figures.purchasers),
+        )
     if stated.exercise_prices is not None:
-        add("exercise prices", stated.exercise_prices,
-            tuple(f.exercise_price for f in figures.purchasers))
+        add(
+            "exercise prices",
+            stated.exercise_prices,
+            tuple(f.exercise_price for f in figures.purchasers),
+        )
     return tuple(lines)
 
 

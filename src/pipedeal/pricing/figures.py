@@ -77,7 +77,10 @@ def deal_figures(deal: Deal, prices: PriceSeries | None) -> DealFigures:
     out = []
     for p in deal.purchasers:
         conv = evaluate(
-            deal.note.conversion.price, p.closing_date, prices, cal,
+            deal.note.conversion.price,
+            p.closing_date,
+            prices,
+            cal,
             label=f"note.conversion.price ({p.name}, issued {p.closing_date})",
         )
         shares = conversion_shares(p.principal, conv.price, deal.note.conversion)
@@ -87,9 +90,16 @@ def deal_figures(deal: Deal, prices: PriceSeries | None) -> DealFigures:
         if deal.warrant is not None:
             warrant_shares = warrant_share_count(p.principal, deal.warrant)
             rule = deal.warrant.exercise_price
-            exercise = conv if rule == "conversion_price" else evaluate(
-                rule, p.closing_date, prices, cal,
-                label=f"warrant.exercise_price ({p.name}, issued {p.closing_date})",
+            exercise = (
+                conv
+                if rule == "conversion_price"
+                else evaluate(
+                    rule,
+                    p.closing_date,
+                    prices,
+                    cal,
+                    label=f"warrant.exercise_price ({p.name}, issued {p.closing_date})",
+                )
             )
             proceeds = warrant_shares * exercise.price
         out.append(PurchaserFigures(p, conv, shares, warrant_shares, exercise, proceeds))

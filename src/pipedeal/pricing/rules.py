@@ -115,8 +115,16 @@ def evaluate(
     if rule.floor is not None and price < rule.floor:
         price, limited = rule.floor, "floor"
     return PriceTrace(
-        describe_rule(rule), anchor, used, stat, formula, rounded,
-        rule.fixed_price, rule.floor, price, limited,
+        describe_rule(rule),
+        anchor,
+        used,
+        stat,
+        formula,
+        rounded,
+        rule.fixed_price,
+        rule.floor,
+        price,
+        limited,
     )
 
 
@@ -130,7 +138,9 @@ def _statistic(stat: Statistic, bars: tuple[PriceBar, ...], label: str) -> Decim
     if stat in (Statistic.AVERAGE_DAILY_VWAP, Statistic.LOWEST_DAILY_VWAP):
         if any(v is None for v in vwaps):
             day = next(b.date for b in bars if b.vwap is None)
-            raise UserError(f"{label}: the rule needs a daily vwap; the price file has none on {day}")
+            raise UserError(
+                f"{label}: the rule needs a daily vwap; the price file has none on {day}"
+            )
         if stat is Statistic.LOWEST_DAILY_VWAP:
             return min(v for v in vwaps if v is not None)
         return (sum((v for v in vwaps if v is not None), Decimal(0)) / len(vwaps)).quantize(

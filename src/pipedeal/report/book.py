@@ -48,7 +48,9 @@ def extra_sections() -> dict[str, SectionBuilder]:
     return sections
 
 
-def build_context(deal_dir: Path | str, *, as_of: dt.date | None = None, **options: Any) -> BookContext:
+def build_context(
+    deal_dir: Path | str, *, as_of: dt.date | None = None, **options: Any
+) -> BookContext:
     deal_dir = Path(deal_dir)
     deal = load_deal(deal_dir)
     prices = load_deal_closes(deal_dir, deal.market.closes, deal.market.trading_calendar)
@@ -67,7 +69,12 @@ def trace_json(trace: PriceTrace) -> dict[str, Any]:
         "rule": trace.rule,
         "anchor": trace.anchor.isoformat() if trace.anchor else None,
         "sessions": [
-            {"date": b.date.isoformat(), "close": _d(b.close), "volume": b.volume, "vwap": _d(b.vwap)}
+            {
+                "date": b.date.isoformat(),
+                "close": _d(b.close),
+                "volume": b.volume,
+                "vwap": _d(b.vwap),
+            }
             for b in trace.sessions
         ],
         "statistic": _d(trace.statistic),
@@ -112,21 +119,23 @@ def book_data(ctx: BookContext) -> dict[str, Any]:
     purchasers = []
     for f, s in zip(figs.purchasers, ctx.schedules, strict=True):
         p = f.purchaser
-        purchasers.append({
-            "name": p.name,
-            "closing_date": p.closing_date.isoformat(),
-            "principal": _d(p.principal),
-            "cash_funded": _d(p.funded),
-            "conversion_price": _d(f.conversion_price),
-            "conversion_shares": f.conversion_shares,
-            "warrant_shares": f.warrant_shares,
-            "exercise_price": _d(f.exercise_price),
-            "exercise_proceeds": _d(f.exercise_proceeds),
-            "warrant_expiry": _warrant_expiry(deal, p.closing_date),
-            "price_window": [d.isoformat() for d in f.conversion.window_dates],
-            "conversion_trace": trace_json(f.conversion),
-            **schedule_json(s),
-        })
+        purchasers.append(
+            {
+                "name": p.name,
+                "closing_date": p.closing_date.isoformat(),
+                "principal": _d(p.principal),
+                "cash_funded": _d(p.funded),
+                "conversion_price": _d(f.conversion_price),
+                "conversion_shares": f.conversion_shares,
+                "warrant_shares": f.warrant_shares,
+                "exercise_price": _d(f.exercise_price),
+                "exercise_proceeds": _d(f.exercise_proceeds),
+                "warrant_expiry": _warrant_expiry(deal, p.closing_date),
+                "price_window": [d.isoformat() for d in f.conversion.window_dates],
+                "conversion_trace": trace_json(f.conversion),
+                **schedule_json(s),
+            }
+        )
     data: dict[str, Any] = {
         "schema_version": BOOK_SCHEMA_VERSION,
         "deal": {
@@ -174,7 +183,12 @@ def book_data(ctx: BookContext) -> dict[str, Any]:
             "source": deal.disclosure.source if deal.disclosure else None,
             "all_match": all(c.matches for c in ctx.checks) if ctx.checks else None,
             "lines": [
-                {"figure": c.figure, "stated": c.stated, "computed": c.computed, "matches": c.matches}
+                {
+                    "figure": c.figure,
+                    "stated": c.stated,
+                    "computed": c.computed,
+                    "matches": c.matches,
+                }
                 for c in ctx.checks
             ],
         },
@@ -188,4 +202,6 @@ def _warrant_expiry(deal: Deal, issue: dt.date) -> str | None:
     if deal.warrant is None:
         return None
     day = add_months(issue, 12 * deal.warrant.term_years)
-    return f"{day.isoformat()}T{deal.warrant.expiry_time.isoformat()} {deal.warrant.expiry_timezone}"
+    return (
+        f"{day.isoformat()}T{deal.warrant.expiry_time.isoformat()} {deal.warrant.expiry_timezone}"
+    )

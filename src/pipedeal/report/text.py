@@ -43,37 +43,75 @@ def text_sections() -> dict[str, Any]:
 def _summary(data: dict[str, Any]) -> Panel:
     deal, issuer, totals, terms = data["deal"], data["issuer"], data["totals"], data["terms"]
     lines = [
-        Text(f"{issuer['name']} ({issuer.get('ticker') or 'no ticker'}, {issuer.get('exchange') or ''})",
-             style="bold"),
-        Text(f"{issuer.get('state') or ''}; Commission File No. {issuer.get('commission_file_number')}; "
-             f"IRS No. {issuer.get('irs_employer_number')}"),
-        Text(f"Notes: {Decimal(terms['interest_rate']) * 100:.2f}% simple ({terms['day_count']}), "
-             f"{terms['maturity_months']} months; conversion at {terms['conversion_price_rule']}"),
-        Text(f"Principal {money(totals['principal'])}; warrant shares {totals['warrant_shares']:,}; "
-             f"proceeds on full exercise {money(totals['exercise_proceeds'])}; "
-             f"contract interest {money(totals['interest'])}"),
-        Text(f"Exemption: {', '.join(terms['exemption'])}; calendars: trading "
-             f"{deal['trading_calendar']}, business days {deal['business_day_calendar']}"),
+        Text(
+            f"{issuer['name']} ({issuer.get('ticker') or 'no ticker'}, "
+            f"{issuer.get('exchange') or ''})",
+            style="bold",
+        ),
+        Text(
+            f"{issuer.get('state') or ''}; "
+            f"Commission File No. {issuer.get('commission_file_number')}; "
+            f"IRS No. {issuer.get('irs_employer_number')}"
+        ),
+        Text(
+            f"Notes: {Decimal(terms['interest_rate']) * 100:.2f}% simple ({terms['day_count']}), "
+            f"{terms['maturity_months']} months; conversion at {terms['conversion_price_rule']}"
+        ),
+        Text(
+            f"Principal {money(totals['principal'])}; warrant shares {totals['warrant_shares']:,}; "
+            f"proceeds on full exercise {money(totals['exercise_proceeds'])}; "
+            f"contract interest {money(totals['interest'])}"
+        ),
+        Text(
+            f"Exemption: {', '.join(terms['exemption'])}; calendars: trading "
+            f"{deal['trading_calendar']}, business days {deal['business_day_calendar']}"
+        ),
     ]
     if deal.get("notes"):
         lines.append(Text(f"Note: {deal['notes']}", style="italic"))
     if deal.get("closes_are_illustrative"):
-        lines.append(Text("Closing prices in this deal folder are ILLUSTRATIVE, not real.", style="yellow"))
+        lines.append(
+            Text("Closing prices in this deal folder are ILLUSTRATIVE, not real.", style="yellow")
+        )
     return Panel(Group(*lines), title=deal["name"], expand=False)
 
 
 def _pricing(data: dict[str, Any]) -> Table:
     t = Table(title="Purchasers: prices, shares and proceeds")
-    for col in ("purchaser", "closing", "principal", "conv. price", "conv. shares",
-                "warrant shares", "exercise price", "exercise proceeds"):
+    for col in (
+        "purchaser",
+        "closing",
+        "principal",
+        "conv. price",
+        "conv. shares",
+        "warrant shares",
+        "exercise price",
+        "exercise proceeds",
+    ):
         t.add_column(col, justify="left" if col in ("purchaser", "closing") else "right")
     for p in data["purchasers"]:
-        t.add_row(p["name"], p["closing_date"], money(p["principal"]), price(p["conversion_price"]),
-                  f"{p['conversion_shares']:,}", f"{p['warrant_shares']:,}",
-                  price(p["exercise_price"]), money(p["exercise_proceeds"]))
+        t.add_row(
+            p["name"],
+            p["closing_date"],
+            money(p["principal"]),
+            price(p["conversion_price"]),
+            f"{p['conversion_shares']:,}",
+            f"{p['warrant_shares']:,}",
+            price(p["exercise_price"]),
+            money(p["exercise_proceeds"]),
+        )
     tot = data["totals"]
-    t.add_row("Total", "", money(tot["principal"]), "", f"{tot['conversion_shares']:,}",
-              f"{tot['warrant_shares']:,}", "", money(tot["exercise_proceeds"]), style="bold")
+    t.add_row(
+        "Total",
+        "",
+        money(tot["principal"]),
+        "",
+        f"{tot['conversion_shares']:,}",
+        f"{tot['warrant_shares']:,}",
+        "",
+        money(tot["exercise_proceeds"]),
+        style="bold",
+    )
     return t
 
 
@@ -99,10 +137,23 @@ def _schedules(data: dict[str, Any]) -> Table:
     for p in data["purchasers"]:
         for row in p["interest_schedule"]:
             principal = money(p["maturity_payment"]["principal"]) if row["at_maturity"] else ""
-            t.add_row(p["name"], row["pay_date"], f"{row['period_start']} – {row['period_end']}",
-                      str(row["days"]), money(row["amount"]), principal)
-        t.add_row(p["name"], "", "total", str(sum(r["days"] for r in p["interest_schedule"])),
-                  money(p["total_interest"]), money(p["principal"]), style="bold")
+            t.add_row(
+                p["name"],
+                row["pay_date"],
+                f"{row['period_start']} – {row['period_end']}",
+                str(row["days"]),
+                money(row["amount"]),
+                principal,
+            )
+        t.add_row(
+            p["name"],
+            "",
+            "total",
+            str(sum(r["days"] for r in p["interest_schedule"])),
+            money(p["total_interest"]),
+            money(p["principal"]),
+            style="bold",
+        )
     return t
 
 
@@ -112,6 +163,8 @@ def _check(data: dict[str, Any]) -> Table:
     for col in ("figure", "stated", "computed", "result"):
         t.add_column(col)
     for line in chk["lines"]:
-        verdict = Text("match", style="green") if line["matches"] else Text("MISMATCH", style="bold red")
+        verdict = (
+            Text("match", style="green") if line["matches"] else Text("MISMATCH", style="bold red")
+        )
         t.add_row(line["figure"], line["stated"], line["computed"], verdict)
     return t

@@ -16,24 +16,28 @@ def schedule_rows(schedules: Iterable[NoteSchedule]) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for s in schedules:
         for p in s.periods:
-            rows.append({
+            rows.append(
+                {
+                    "purchaser": s.purchaser,
+                    "pay_date": p.pay_date.isoformat(),
+                    "period_start": p.period_start.isoformat(),
+                    "period_end": p.period_end.isoformat(),
+                    "days": p.days,
+                    "amount": str(p.amount),
+                    "kind": "interest",
+                }
+            )
+        rows.append(
+            {
                 "purchaser": s.purchaser,
-                "pay_date": p.pay_date.isoformat(),
-                "period_start": p.period_start.isoformat(),
-                "period_end": p.period_end.isoformat(),
-                "days": p.days,
-                "amount": str(p.amount),
-                "kind": "interest",
-            })
-        rows.append({
-            "purchaser": s.purchaser,
-            "pay_date": s.maturity.pay_date.isoformat(),
-            "period_start": "",
-            "period_end": "",
-            "days": 0,
-            "amount": str(s.principal.quantize(CENT)),
-            "kind": "principal",
-        })
+                "pay_date": s.maturity.pay_date.isoformat(),
+                "period_start": "",
+                "period_end": "",
+                "days": 0,
+                "amount": str(s.principal.quantize(CENT)),
+                "kind": "principal",
+            }
+        )
     return rows
 
 

@@ -63,7 +63,9 @@ def day_fraction(day: dt.date, day_count: DayCount) -> Decimal:
     return Decimal(1) / (366 if _calendar.isleap(day.year) else 365)
 
 
-def exact_interest(principal: Decimal, rate: Decimal, days: list[dt.date], day_count: DayCount) -> Decimal:
+def exact_interest(
+    principal: Decimal, rate: Decimal, days: list[dt.date], day_count: DayCount
+) -> Decimal:
     """Unrounded simple interest for the given accrual days."""
     if day_count in (DayCount.ACT_365F, DayCount.ACT_360):
         basis = 365 if day_count is DayCount.ACT_365F else 360
@@ -85,7 +87,9 @@ def maturity_of(issue: dt.date, terms: NoteTerms, cal: BusinessCalendar) -> Matu
     return Maturity(date, pay, end)
 
 
-def accrual_bounds(issue: dt.date, terms: NoteTerms, cal: BusinessCalendar) -> tuple[dt.date, dt.date]:
+def accrual_bounds(
+    issue: dt.date, terms: NoteTerms, cal: BusinessCalendar
+) -> tuple[dt.date, dt.date]:
     """First and last calendar day that accrue interest (both inclusive)."""
     end = maturity_of(issue, terms, cal).accrual_end
     if terms.interest.accrual_start is AccrualStart.ISSUE_DATE:
@@ -175,6 +179,8 @@ def deal_schedules(deal: Deal) -> tuple[NoteSchedule, ...]:
     return tuple(purchaser_schedule(deal, p, cal) for p in deal.purchasers)
 
 
-def purchaser_schedule(deal: Deal, p: Purchaser, cal: BusinessCalendar | None = None) -> NoteSchedule:
+def purchaser_schedule(
+    deal: Deal, p: Purchaser, cal: BusinessCalendar | None = None
+) -> NoteSchedule:
     cal = cal or business_calendar(deal.market.business_day_calendar)
     return note_schedule(p.closing_date, p.principal, deal.note, cal, purchaser=p.name)

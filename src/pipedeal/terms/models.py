@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Frozen(BaseModel):
-    """Base for every term: immutable, no unknown keys (a typo is an error, not a silent default)."""
+    """Base for every term: immutable; an unknown key is an error, never a silent default."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -43,7 +43,9 @@ class WindowPosition(StrEnum):
     """Where the window of sessions sits relative to the anchor date."""
 
     BEFORE = "before"  # the N sessions immediately before the anchor date (anchor excluded)
-    ENDING_ON = "ending_on"  # the N sessions ending on the anchor date (anchor included; must trade)
+    ENDING_ON = (
+        "ending_on"  # the N sessions ending on the anchor date (anchor included; must trade)
+    )
 
 
 class RoundingMode(StrEnum):
