@@ -134,3 +134,17 @@ def test_installed_console_script_runs(example_dir):
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["totals"]["warrant_shares"] == 312500
+
+
+def test_book_flags_a_stated_first_payment_date_the_schedule_does_not_give(deal_copy):
+    path = deal_copy / "deal.toml"
+    path.write_text(
+        path.read_text().replace(
+            "first_payment_date = 2004-07-01", "first_payment_date = 2004-07-02"
+        )
+    )
+    result = runner.invoke(app, ["book", str(deal_copy), "--format", "json"])
+    data = json.loads(result.stdout)
+    assert data["disclosure_check"]["all_match"] is False
+    bad = [line for line in data["disclosure_check"]["lines"] if not line["matches"]]
+    assert [line["computed"] for line in bad] == ["2004-07-01"] * 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,12 +18,29 @@ class CheckLine:
     matches: bool
 
 
-def disclosure_check(deal: Deal, figures: DealFigures) -> tuple[CheckLine, ...]:
-    """One line per stated figure; an empty tuple when the deal states none."""
+def disclosure_check(
+    deal: Deal, figures: DealFigures, first_payment_dates: tuple[dt.date, ...] = ()
+) -> tuple[CheckLine, ...]:
+    """One line per stated figure; an empty tuple when the deal states none.
+
+    ``first_payment_dates`` (one per note, from the schedules) are checked against the note's
+    stated ``first_payment_date`` when the terms give one.
+    """
+    lines: list[CheckLine] = []
+    stated_first = deal.note.interest.first_payment_date
+    if stated_first is not None and first_payment_dates:
+        for purchaser, computed in zip(deal.purchasers, first_payment_dates, strict=True):
+            lines.append(
+                CheckLine(
+                    f"first interest payment ({purchaser.name})",
+                    stated_first.isoformat(),
+                    computed.isoformat(),
+                    stated_first == computed,
+                )
+            )
     stated = deal.disclosure
     if stated is None:
-        return ()
-    lines: list[CheckLine] = []
+        return tuple(lines)
 
     def add(name: str, said: object, computed: object) -> None:
         lines.append(CheckLine(name, _fmt(said), _fmt(computed), _equal(said, computed)))

@@ -56,7 +56,9 @@ def build_context(
     prices = load_deal_closes(deal_dir, deal.market.closes, deal.market.trading_calendar)
     figures = deal_figures(deal, prices)
     schedules = deal_schedules(deal)
-    checks = disclosure_check(deal, figures)
+    checks = disclosure_check(
+        deal, figures, tuple(s.periods[0].pay_date for s in schedules if s.periods)
+    )
     return BookContext(deal_dir, deal, prices, figures, schedules, checks, as_of, options)
 
 
