@@ -1,0 +1,229 @@
+"""The accounting of a deal folder as JSON-ready data (``pipedeal accounting`` and the book).
+
+Fair values come, in order of preference, from the user (``--note-fair-value``,
+``--warrant-fair-value``), else from the valuation engine on the deal folder's ``market.toml``
+(when ``pipedeal.valuation`` offers per-purchaser fair values). A user value is one of:
+
+* ``950000``: dollars, for the one note selected with ``--purchaser`` (or a one-note deal);
+* ``95%``: percent of each note's principal (notes) or of each note's principal too (warrants);
+* ``0.48/share``: dollars per warrant share (warrants) or per conversion share (notes).
+
+The commitment-date share price is ``--commitment-price`` (dollars per share, every selected
+note) or the close on or before each closing date in the closes file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from pipedeal.accounting.allocation import Allocation, Regime
+from pipedeal.accounting.amortization import schedule_json
+from pipedeal.accounting.deal import (
+    NoteAccounting,
+    NoteInputs,
+    Sourced,
+    commitment_close,
+    note_accounting,
+)
+from pipedeal.accounting.journal import balances, entry_json, trial_balance
+from pipedeal.errors import UserError
+from pipedeal.market.closes import PriceSeries
+from pipedeal.pricing.figures import DealFigures, PurchaserFigures
+from pipedeal.schedule.interest import NoteSchedule
+from pipedeal.terms.models import Deal
+
+ACCOUNTING_SCHEMA_VERSION = 1
+_VALUE = re.compile(r"^\s*\$?([0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*(%|/\s*share)?\s*$")
+
+ValueRule = Callable[[PurchaserFigures], Decimal]
+
+
+def parse_value(text: str, option: str, *, single_note: bool) -> tuple[ValueRule, str]:
+    """A user-given fair value or price: dollars, ``N%`` of principal or ``N/share``."""
+    m = _VALUE.match(text or "")
+    if m is None:
+        if re.match(r"^\s*-", text or ""):
+            raise UserError(f"{option}: must be greater than zero, got {text.strip()}")
+        raise UserError(f"{option}: {text!r} is not an amount (e.g. 950000, 95% or 0.48/share)")
+    try:
+        number = Decimal(m.group(1).replace(",", ""))
+    except InvalidOperation:
+        raise UserError(f"{option}: {text!r} is not a number") from None
+    if number <= 0:
+        raise UserError(f"{option}: must be greater than zero, got {text.strip()}")
+    unit = (m.group(2) or "").replace(" ", "")
+    source = f"user ({option} {text.strip()})"
+    if unit == "%":
+        return (lambda f: number / 100 * f.purchaser.principal), source
+    if unit == "/share":
+        if option.startswith("--warrant"):
+            return (lambda f: number * f.warrant_shares), source
+        return (lambda f: number * f.purchaser.principal / f.conversion_price), source
+    if not single_note:
+        raise UserError(
+            f"{option}: a dollar amount applies to one note; add --purchaser, or give it as a "
+            "percent of principal (95%) or per share (0.48/share)"
+        )
+    return (lambda f: number), source
+
+
+def engine_fair_values(deal_dir: Path, deal: Deal) -> dict[str, tuple[Decimal, Decimal, str]]:
+    """Per-purchaser (note, warrant) fair values from the valuation engine, when it offers them.
+
+    Returns {} when the valuation package or the deal's ``market.toml`` is absent.
+    """
+    try:
+        from pipedeal import valuation
+    except ImportError:
+        return {}
+    fn = getattr(valuation, "deal_fair_values", None)
+    if fn is None or not (Path(deal_dir) / "market.toml").exists():
+        return {}
+    out: dict[str, tuple[Decimal, Decimal, str]] = {}
+    for row in fn(deal_dir):
+        name = row["purchaser"]
+        out[name] = (
+            Decimal(str(row["note_fair_value"])),
+            Decimal(str(row["warrant_fair_value"])),
+            f"valuation engine ({row.get('model', 'default model')}, market.toml)",
+        )
+    return out
+
+
+def resolve_inputs(
+    deal_dir: Path,
+    deal: Deal,
+    prices: PriceSeries | None,
+    selected: list[PurchaserFigures],
+    *,
+    note_fair_value: str | None = None,
+    warrant_fair_value: str | None = None,
+    commitment_price: str | None = None,
+) -> dict[str, NoteInputs]:
+    single = len(selected) == 1
+    note_rule = warrant_rule = price_rule = None
+    if note_fair_value is not None:
+        note_rule = parse_value(note_fair_value, "--note-fair-value", single_note=single)
+    if warrant_fair_value is not None:
+        warrant_rule = parse_value(warrant_fair_value, "--warrant-fair-value", single_note=single)
+    if commitment_price is not None:
+        price_rule = parse_value(commitment_price, "--commitment-price", single_note=True)
+        if "%" in commitment_price or "/" in commitment_price:
+            raise UserError("--commitment-price: give dollars per share, e.g. 1.25")
+    engine = {} if note_rule and warrant_rule else engine_fair_values(deal_dir, deal)
+    out: dict[str, NoteInputs] = {}
+    for f in selected:
+        name = f.purchaser.name
+        from_engine = engine.get(name)
+        note = warrant = None
+        if note_rule is not None:
+            note = Sourced(note_rule[0](f), note_rule[1])
+        elif from_engine is not None:
+            note = Sourced(from_engine[0], from_engine[2])
+        if warrant_rule is not None:
+            warrant = Sourced(warrant_rule[0](f), warrant_rule[1])
+        elif from_engine is not None:
+            warrant = Sourced(from_engine[1], from_engine[2])
+        if price_rule is not None:
+            price = Sourced(price_rule[0](f), price_rule[1])
+        else:
+            price = commitment_close(prices, f.purchaser.closing_date)
+        out[name] = NoteInputs(note, warrant, price)
+    return out
+
+
+def select(figures: DealFigures, purchaser: str | None) -> list[PurchaserFigures]:
+    if purchaser is None:
+        return list(figures.purchasers)
+    try:
+        return [figures.for_purchaser(purchaser)]
+    except KeyError:
+        names = ", ".join(f.purchaser.name for f in figures.purchasers)
+        raise UserError(f"--purchaser: no purchaser named {purchaser!r} (have: {names})") from None
+
+
+def deal_accounting(
+    deal_dir: Path,
+    deal: Deal,
+    prices: PriceSeries | None,
+    figures: DealFigures,
+    schedules: tuple[NoteSchedule, ...],
+    *,
+    regime: Regime | str = Regime.LEGACY,
+    purchaser: str | None = None,
+    note_fair_value: str | None = None,
+    warrant_fair_value: str | None = None,
+    commitment_price: str | None = None,
+) -> list[NoteAccounting]:
+    selected = select(figures, purchaser)
+    inputs = resolve_inputs(
+        deal_dir, deal, prices, selected, note_fair_value=note_fair_value,
+        warrant_fair_value=warrant_fair_value, commitment_price=commitment_price,
+    )
+    by_name = {s.purchaser: s for s in schedules}
+    return [
+        note_accounting(f, by_name[f.purchaser.name], inputs[f.purchaser.name], regime)
+        for f in selected
+    ]
+
+
+def _d(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def allocation_json(a: Allocation) -> dict[str, Any]:
+    return {
+        "regime": a.regime.value,
+        "principal": _d(a.principal),
+        "proceeds": _d(a.proceeds),
+        "note_fair_value": _d(a.note_fair_value),
+        "warrant_fair_value": _d(a.warrant_fair_value),
+        "allocated_to_note": _d(a.allocated_to_note),
+        "allocated_to_warrants": _d(a.allocated_to_warrants),
+        "conversion_price": _d(a.conversion_price),
+        "conversion_shares": _d(a.conversion_shares.quantize(Decimal("0.0001"))),
+        "effective_conversion_price": _d(a.effective_conversion_price_rounded),
+        "commitment_price": _d(a.commitment_price),
+        "intrinsic_value": _d(a.intrinsic_value),
+        "bcf": _d(a.bcf),
+        "bcf_capped": a.bcf_capped,
+        "carrying_amount": _d(a.carrying_amount),
+        "discount": _d(a.discount),
+    }
+
+
+def notes_json(notes: list[NoteAccounting], regime: Regime | str) -> dict[str, Any]:
+    all_entries = [e for n in notes for e in n.entries]
+    debits, credits = trial_balance(all_entries)
+    return {
+        "schema_version": ACCOUNTING_SCHEMA_VERSION,
+        "regime": Regime(regime).value,
+        "notes": [
+            {
+                "purchaser": n.purchaser,
+                "issue_date": n.issue_date.isoformat(),
+                "inputs": {
+                    key: None if v is None else {"value": _d(v.value), "source": v.source}
+                    for key, v in (
+                        ("note_fair_value", n.inputs.note_fair_value),
+                        ("warrant_fair_value", n.inputs.warrant_fair_value),
+                        ("commitment_price", n.inputs.commitment_price),
+                    )
+                },
+                "allocation": allocation_json(n.allocation),
+                "amortization": schedule_json(n.amortization),
+                "entries": [entry_json(e) for e in n.entries],
+            }
+            for n in notes
+        ],
+        "journal": {
+            "debits": _d(debits),
+            "credits": _d(credits),
+            "balanced": debits == credits,
+            "closing_balances": {k: _d(v) for k, v in sorted(balances(all_entries).items())},
+        },
+    }
