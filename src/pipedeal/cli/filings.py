@@ -1,0 +1,117 @@
+"""``pipedeal extract`` and ``pipedeal disclose``."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipedeal.cli.app import app
+from pipedeal.cli.output import emit_json
+from pipedeal.errors import UserError
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Style(StrEnum):
+    y2004 = "2004"
+    current = "current"
+
+
+def _is_batch(target: str, jsonl: Path | None) -> bool:
+    return jsonl is not None or Path(target).is_dir() or any(c in target for c in "*?[")
+
+
+@app.command()
+def extract(
+    target: str = typer.Argument(..., help="a filing (text, HTML or EDGAR .txt), or a folder/glob "
+                                 "with --jsonl", show_default=False),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
+    deal_out: Path | None = typer.Option(None, "--deal-out", help="write a draft deal.toml here"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing deal.toml"),
+    jsonl: Path | None = typer.Option(None, "--jsonl", help="batch: one JSON line per filing"),
+    with_text: bool = typer.Option(False, "--with-text",
+                                   help="include the normalised text that spans index into"),
+) -> None:
+    """Read a financing 8-K: structure, registrant and deal terms with provenance."""
+    from pipedeal.filings.extract import extract_file, read_filing_file
+
+    if _is_batch(target, jsonl):
+        from pipedeal.filings.batch import run_batch
+
+        if jsonl is None:
+            raise UserError(f"{target}: a folder or glob needs --jsonl OUT")
+        if deal_out is not None:
+            raise UserError("--deal-out takes a single filing, not a folder or glob")
+        failed = run_batch(target, jsonl, Console(stderr=True))
+        if failed:
+            raise typer.Exit(2)
+        return
+    data = extract_file(target)
+    if with_text:
+        from pipedeal.filings.structure import read_text
+
+        data["text"] = read_text(read_filing_file(target))[0]
+    if deal_out is not None:
+        from pipedeal.filings.draft import write_draft
+
+        path, missing = write_draft(data, deal_out, force=force)
+        data["deal_draft"] = {"path": str(path), "fill": missing}
+    if format is Format.json:
+        emit_json(data)
+        return
+    _render(data, Console())
+
+
+def _render(data: dict, console: Console) -> None:
+    f, reg = data["filing"], data["registrant"]
+    console.print(f"[bold]{reg.get('name') or '(no registrant)'}[/bold]  form {f['form_type']}  "
+                  f"report {f['report_date']}  earliest event {f['earliest_event_date']}")
+    for key in ("state", "commission_file_number", "irs_employer_number", "address", "zip",
+                "phone"):
+        console.print(f"  {key}: {reg.get(key)}")
+    console.print("  items: " + ", ".join(f"{i['number']} {i['title']}" for i in f["items"]))
+    console.print("  exhibits: " + ", ".join(f"{e['number']} {e['description']}"
+                                              for e in f["exhibits"]))
+    for s in f["signatures"]:
+        console.print(f"  signed: {s['name']}, {s['title']}, {s['date']}")
+    table = Table(title="Terms")
+    table.add_column("term")
+    table.add_column("value")
+    table.add_column("span")
+    for key, t in data["terms"].items():
+        value = "—" if t["value"] is None else json.dumps(t["value"])
+        span = "" if t["span"] is None else f"{t['span'][0]}–{t['span'][1]}"
+        table.add_row(key, value, span)
+    console.print(table)
+    if "deal_draft" in data:
+        d = data["deal_draft"]
+        console.print(f"draft written: {d['path']} ({len(d['fill'])} FILL marks)")
+
+
+@app.command()
+def disclose(
+    deal_dir: Path = typer.Argument(..., help="deal folder (holds deal.toml)", show_default=False),
+    style: Style = typer.Option(Style.current, "--style", help="2004 (Items 5/7) or current "
+                                "(Items 1.01, 2.03, 3.02, 9.01)"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="write to this file"),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
+) -> None:
+    """Write the Form 8-K narrative for the financing from the deal's terms."""
+    from pipedeal.filings.disclose import disclosure_text
+
+    text = disclosure_text(deal_dir, style=style.value)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+    if format is Format.json:
+        emit_json({"schema_version": 1, "style": style.value, "out": str(out) if out else None,
+                   "text": text})
+    elif out is None:
+        typer.echo(text, nl=False)
