@@ -227,3 +227,43 @@ def notes_json(notes: list[NoteAccounting], regime: Regime | str) -> dict[str, A
             "closing_balances": {k: _d(v) for k, v in sorted(balances(all_entries).items())},
         },
     }
+
+
+def accounting_data(
+    deal_dir: Path,
+    deal: Deal,
+    prices: PriceSeries | None,
+    figures: DealFigures,
+    schedules: tuple[NoteSchedule, ...],
+    *,
+    regime: Regime | str = Regime.LEGACY,
+    purchaser: str | None = None,
+    note_fair_value: str | None = None,
+    warrant_fair_value: str | None = None,
+    commitment_price: str | None = None,
+) -> dict[str, Any]:
+    """``pipedeal accounting --format json``: see docs/accounting.md."""
+    notes = deal_accounting(
+        deal_dir, deal, prices, figures, schedules, regime=regime, purchaser=purchaser,
+        note_fair_value=note_fair_value, warrant_fair_value=warrant_fair_value,
+        commitment_price=commitment_price,
+    )
+    return notes_json(notes, regime)
+
+
+def book_section(ctx: Any) -> dict[str, Any] | None:
+    """The ``accounting`` section of ``pipedeal book`` (a ``BookContext``), legacy regime unless
+    ``ctx.options["regime"]`` says otherwise; fair values from ``ctx.options``
+    (``note_fair_value``, ``warrant_fair_value``, ``commitment_price``, as on the command line)
+    or the valuation engine. None when a fair value or the commitment price is missing."""
+    opts = ctx.options
+    try:
+        return accounting_data(
+            ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules,
+            regime=opts.get("regime", Regime.LEGACY),
+            note_fair_value=opts.get("note_fair_value"),
+            warrant_fair_value=opts.get("warrant_fair_value"),
+            commitment_price=opts.get("commitment_price"),
+        )
+    except UserError:
+        return None

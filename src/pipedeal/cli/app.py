@@ -34,6 +34,7 @@ app = typer.Typer(
 def _register() -> None:
     # Each module adds its commands to ``app`` on import; one line per command group.
     from pipedeal.cli import book  # noqa: F401
+    from pipedeal.cli import captable  # noqa: F401
     from pipedeal.cli import filings  # noqa: F401
 
 

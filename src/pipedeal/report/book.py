@@ -45,6 +45,11 @@ SectionBuilder = Callable[[BookContext], Any]
 def extra_sections() -> dict[str, SectionBuilder]:
     """Book sections beyond terms, prices and schedules; one line per package that adds one."""
     sections: dict[str, SectionBuilder] = {}
+    from pipedeal.accounting.report import book_section as accounting_section
+    from pipedeal.captable.report import book_section as captable_section
+
+    sections["captable"] = captable_section
+    sections["accounting"] = accounting_section
     return sections
 
 

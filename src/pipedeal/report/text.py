@@ -37,6 +37,11 @@ def render_book(data: dict[str, Any], console: Console) -> None:
 def text_sections() -> dict[str, Any]:
     """Renderers for sections added by later packages (same keys as ``extra_sections``)."""
     renderers: dict[str, Any] = {}
+    from pipedeal.accounting.render import render_accounting
+    from pipedeal.captable.render import render_captable
+
+    renderers["captable"] = render_captable
+    renderers["accounting"] = lambda data, console: render_accounting(data, console, full=False)
     return renderers
 
 

@@ -1,0 +1,140 @@
+"""``pipedeal captable`` and ``pipedeal accounting``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from pipedeal.cli.app import app
+from pipedeal.cli.output import emit_json
+from pipedeal.errors import UserError
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class RegimeOption(StrEnum):
+    legacy = "legacy"
+    asu_2020_06 = "asu-2020-06"
+
+
+class MarketBasisOption(StrEnum):
+    last_close = "last_close"
+    minimum_price = "minimum_price"
+
+
+DealDir = typer.Argument(..., help="deal folder (holds deal.toml)", show_default=False)
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"{option}: {text!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def _fraction(text: str | None, option: str) -> Decimal | None:
+    if text is None:
+        return None
+    raw = text.strip()
+    try:
+        value = Decimal(raw.rstrip("%"))
+    except InvalidOperation:
+        raise UserError(f"{option}: {text!r} is not a number (e.g. 4.99% or 0.0499)") from None
+    if raw.endswith("%"):
+        value /= 100
+    if not (0 < value < 1):
+        raise UserError(f"{option}: must be between 0 and 100%, got {text!r}")
+    return value
+
+
+@app.command()
+def captable(
+    deal_dir: Path = DealDir,
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="date (YYYY-MM-DD); default: the first share count after closing"
+    ),
+    prices: str | None = typer.Option(
+        None, "--prices", help="dilution grid over stock prices A:B:STEP, e.g. 0.50:3.00:0.25"
+    ),
+    dates: str | None = typer.Option(
+        None, "--dates", help="more dates for the dilution grid, comma-separated"
+    ),
+    ownership_cap: str | None = typer.Option(
+        None, "--ownership-cap", help="beneficial-ownership cap to check, e.g. 4.99%"
+    ),
+    market_basis: MarketBasisOption = typer.Option(
+        MarketBasisOption.last_close, "--market-basis",
+        help="20% rule market value: last close before signing, or the Nasdaq minimum price",
+    ),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
+) -> None:
+    """Cap table as of a date: fully diluted shares, ownership, the 20% rule and dilution."""
+    from pipedeal.captable.dilution import parse_price_range
+    from pipedeal.captable.render import render_captable
+    from pipedeal.captable.report import captable_data
+    from pipedeal.report.book import build_context
+
+    day = _date(as_of, "--as-of")
+    grid = parse_price_range(prices) if prices else None
+    grid_dates = [_date(d, "--dates") for d in dates.split(",")] if dates else None
+    if grid_dates and not grid:
+        raise UserError("--dates: give --prices too (the grid is prices × dates)")
+    cap = _fraction(ownership_cap, "--ownership-cap")
+    ctx = build_context(deal_dir)
+    data = captable_data(
+        ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules, as_of=day,
+        grid_prices=grid, grid_dates=grid_dates, ownership_cap=cap,
+        market_basis=market_basis.value,
+    )
+    if format is Format.json:
+        emit_json(data)
+        return
+    render_captable(data, Console())
+
+
+@app.command()
+def accounting(
+    deal_dir: Path = DealDir,
+    regime: RegimeOption = typer.Option(
+        RegimeOption.legacy, "--regime", help="legacy (APB 14 / EITF 98-5, 00-27) or asu-2020-06"
+    ),
+    purchaser: str | None = typer.Option(None, "--purchaser", help="only this purchaser's note"),
+    note_fair_value: str | None = typer.Option(
+        None, "--note-fair-value",
+        help="note's standalone fair value: dollars (one note), N% of principal, or N/share",
+    ),
+    warrant_fair_value: str | None = typer.Option(
+        None, "--warrant-fair-value",
+        help="warrants' fair value: dollars (one note), N% of principal, or N/share",
+    ),
+    commitment_price: str | None = typer.Option(
+        None, "--commitment-price",
+        help="share price on the commitment date (legacy); default: close on the closing date",
+    ),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
+) -> None:
+    """Allocation, BCF, amortization and journal entries of the notes and warrants."""
+    from pipedeal.accounting.render import render_accounting
+    from pipedeal.accounting.report import accounting_data
+    from pipedeal.report.book import build_context
+
+    ctx = build_context(deal_dir)
+    data = accounting_data(
+        ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules,
+        regime=regime.value, purchaser=purchaser, note_fair_value=note_fair_value,
+        warrant_fair_value=warrant_fair_value, commitment_price=commitment_price,
+    )
+    if format is Format.json:
+        emit_json(data)
+        return
+    render_accounting(data, Console())

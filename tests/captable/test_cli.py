@@ -1,0 +1,99 @@
+"""``pipedeal captable`` and ``pipedeal accounting`` end to end (typer CliRunner)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipedeal.cli import app
+
+EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "innovo-2004")
+runner = CliRunner()
+
+
+def _run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_captable_json():
+    r = _run("captable", EXAMPLE, "--as-of", "2004-07-13", "--prices", "1:2:0.5",
+             "--ownership-cap", "4.99%", "--format", "json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["schema_version"] == 1
+    assert d["shares_outstanding"]["as_of"] == 29_090_390
+    assert d["fully_diluted"] == 29_090_390 + d["potential"]["total"]
+    assert d["potential"]["note_shares_principal"] == 1_733_183
+    assert [h["cap_exceeded"] for h in d["holders"]] == [False, False, False]
+    assert d["twenty_percent_rule"]["verdict"] == "approval not required"
+    assert len(d["dilution"]) == 3
+
+
+def test_captable_text():
+    r = _run("captable", EXAMPLE, "--as-of", "2004-07-13")
+    assert r.exit_code == 0, r.output
+    assert "29,090,390" in r.stdout and "20% rule" in r.stdout
+
+
+def test_accounting_json_legacy():
+    r = _run("accounting", EXAMPLE, "--purchaser", "Purchaser 1", "--note-fair-value", "950000",
+             "--warrant-fair-value", "60000", "--commitment-price", "1.70", "--format", "json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    (n,) = d["notes"]
+    assert n["allocation"]["allocated_to_note"] == "940594.06"
+    assert n["allocation"]["allocated_to_warrants"] == "59405.94"
+    assert n["inputs"]["commitment_price"]["source"].startswith("user")
+    assert d["journal"]["balanced"] is True
+    assert n["amortization"]["rows"][-1]["closing"] == "1000000.00"
+
+
+def test_accounting_asu_text():
+    r = _run("accounting", EXAMPLE, "--regime", "asu-2020-06", "--note-fair-value", "95%",
+             "--warrant-fair-value", "0.40/share")
+    assert r.exit_code == 0, r.output
+    assert "balanced" in r.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (("accounting", EXAMPLE, "--note-fair-value", "0", "--warrant-fair-value", "5%"),
+     "greater than zero"),
+    (("accounting", EXAMPLE, "--note-fair-value", "95%", "--warrant-fair-value", "-3%"),
+     "greater than zero"),
+    (("accounting", EXAMPLE, "--purchaser", "Purchaser 1", "--note-fair-value", "950000",
+      "--warrant-fair-value", "60000", "--commitment-price", "0"), "greater than zero"),
+    (("captable", EXAMPLE, "--as-of", "2004-06-01"), "before the first closing"),
+    (("captable", EXAMPLE, "--as-of", "13/07/2004"), "not an ISO date"),
+    (("captable", EXAMPLE, "--prices", "3:1:1"), "--prices"),
+    (("captable", EXAMPLE, "--ownership-cap", "150%"), "--ownership-cap"),
+])
+def test_bad_inputs_exit_2_one_line(args, message):
+    r = _run(*args)
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_legacy_without_commitment_price_exit_2(tmp_path):
+    import shutil
+
+    deal = tmp_path / "deal"
+    shutil.copytree(EXAMPLE, deal)
+    (deal / "closes.csv").unlink()
+    # conversion prices need the closes; fix them so only the commitment price is missing
+    text = (deal / "deal.toml").read_text()
+    start = text.index("[note.conversion.price]")
+    end = text.index("\n\n", start)
+    text = text[:start] + '[note.conversion.price]\nfixed = "1.53"' + text[end:]
+    (deal / "deal.toml").write_text(text)
+    args = ("accounting", str(deal), "--purchaser", "Purchaser 1", "--note-fair-value", "950000",
+            "--warrant-fair-value", "60000")
+    r = _run(*args)
+    assert r.exit_code == 2
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and "commitment-date share price" in err[0]
+    assert _run(*args, "--regime", "asu-2020-06").exit_code == 0
