@@ -513,8 +513,9 @@ _STAT_SPAN = r"(?:[^.;]{0,160}?)"
 
 
 def _statistic(words: str) -> str | None:
-    w = words.lower()
-    vwap = "vwap" in w or "volume weighted" in w or "volume-weighted" in w
+    w = re.sub(r"volume[\s-]weighted\s+average\s+(?:sale\s+|trading\s+)?price", "vwap",
+               words.lower())
+    vwap = "vwap" in w
     if "lowest" in w:
         if vwap:
             return "lowest daily VWAP"
