@@ -14,6 +14,7 @@ note) or the close on or before each closing date in the closes file.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -29,7 +30,13 @@ from pipedeal.accounting.deal import (
     commitment_close,
     note_accounting,
 )
-from pipedeal.accounting.journal import balances, entry_json, trial_balance
+from pipedeal.accounting.events import (
+    LedgerJournal,
+    RollForward,
+    WarrantJournal,
+    ledger_journal,
+)
+from pipedeal.accounting.journal import JournalEntry, balances, entry_json, trial_balance
 from pipedeal.errors import UserError
 from pipedeal.market.closes import PriceSeries
 from pipedeal.pricing.figures import DealFigures, PurchaserFigures
@@ -175,6 +182,29 @@ def _d(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
+_NO_WARRANT = WarrantJournal("", (), Decimal(0), 0, Decimal(0))
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: _d(v) if isinstance(v, Decimal) else v for k, v in d.items()}
+
+
+def _roll_json(r: RollForward) -> dict[str, Any]:
+    return {
+        "opening_carrying": _d(r.opening_carrying),
+        "amortization": _d(r.amortization),
+        "converted_carrying": _d(r.converted_carrying),
+        "extinguished_carrying": _d(r.extinguished_carrying),
+        "repaid": _d(r.repaid),
+        "closing_carrying": _d(r.closing_carrying),
+        "notes_payable": _d(r.notes_payable),
+        "ledger_outstanding_principal": _d(r.ledger_outstanding_principal),
+        "interest_payable": _d(r.interest_payable),
+        "ledger_accrued_interest": _d(r.ledger_accrued_interest),
+        "ties_out": r.ties_out,
+    }
+
+
 def allocation_json(a: Allocation) -> dict[str, Any]:
     return {
         "regime": a.regime.value,
@@ -196,12 +226,25 @@ def allocation_json(a: Allocation) -> dict[str, Any]:
     }
 
 
-def notes_json(notes: list[NoteAccounting], regime: Regime | str) -> dict[str, Any]:
-    all_entries = [e for n in notes for e in n.entries]
+def notes_json(
+    notes: list[NoteAccounting], regime: Regime | str, ledger: LedgerJournal | None = None
+) -> dict[str, Any]:
+    """JSON-ready accounting; with ``ledger`` the entries are those the ledger's events give."""
+    by_note = {n.purchaser: n for n in ledger.notes} if ledger else {}
+    by_warrant = {w.purchaser: w for w in ledger.warrants} if ledger else {}
+
+    def entries_of(n: NoteAccounting) -> list[JournalEntry]:
+        if ledger is None:
+            return list(n.entries)
+        return [*by_note[n.purchaser].entries, *by_warrant.get(n.purchaser, _NO_WARRANT).entries]
+
+    all_entries = [e for n in notes for e in entries_of(n)]
     debits, credits = trial_balance(all_entries)
     return {
         "schema_version": ACCOUNTING_SCHEMA_VERSION,
         "regime": Regime(regime).value,
+        "source": "ledger" if ledger else "terms (held to maturity)",
+        "as_of": ledger.as_of.isoformat() if ledger else None,
         "notes": [
             {
                 "purchaser": n.purchaser,
@@ -216,10 +259,14 @@ def notes_json(notes: list[NoteAccounting], regime: Regime | str) -> dict[str, A
                 },
                 "allocation": allocation_json(n.allocation),
                 "amortization": schedule_json(n.amortization),
-                "entries": [entry_json(e) for e in n.entries],
+                "entries": [entry_json(e) for e in sorted(entries_of(n), key=lambda e: e.date)],
+                "roll_forward": _roll_json(by_note[n.purchaser].roll_forward) if ledger else None,
             }
             for n in notes
         ],
+        "equity_roll_forward": (
+            _jsonable(ledger.equity_roll_forward()) if ledger else None
+        ),
         "journal": {
             "debits": _d(debits),
             "credits": _d(credits),
@@ -241,14 +288,40 @@ def accounting_data(
     note_fair_value: str | None = None,
     warrant_fair_value: str | None = None,
     commitment_price: str | None = None,
+    as_of: dt.date | None = None,
+    view: Any = None,
 ) -> dict[str, Any]:
-    """``pipedeal accounting --format json``: see docs/accounting.md."""
+    """``pipedeal accounting --format json``: see docs/accounting.md.
+
+    With a ledger in the deal folder (or ``view``), entries follow the recorded events up to
+    ``as_of`` (default: the later of the last event and the last maturity payment date).
+    """
+    from pipedeal.captable.ledger import ledger_view
+
     notes = deal_accounting(
         deal_dir, deal, prices, figures, schedules, regime=regime, purchaser=purchaser,
         note_fair_value=note_fair_value, warrant_fair_value=warrant_fair_value,
         commitment_price=commitment_price,
     )
-    return notes_json(notes, regime)
+    view = view if view is not None else ledger_view(deal_dir)
+    if view is None:
+        if as_of is not None:
+            raise UserError("--as-of applies to a deal with a ledger; this deal folder has none")
+        return notes_json(notes, regime)
+    if as_of is None:
+        last_event = max(view.event_dates(), default=None)
+        last_pay = max(s.maturity.pay_date for s in schedules)
+        as_of = max(last_pay, last_event) if last_event else last_pay
+    first = min(p.closing_date for p in deal.purchasers)
+    if as_of < first:
+        raise UserError(f"--as-of {as_of} is before the first closing ({first})")
+    notes = [n for n in notes if n.issue_date <= as_of]
+    journal = ledger_journal(
+        notes, {f.purchaser.name: f for f in figures.purchasers}, view, as_of,
+        par_value=deal.issuer.par_value or Decimal(0),
+        with_warrants=deal.warrant is not None,
+    )
+    return notes_json(notes, regime, journal)
 
 
 def book_section(ctx: Any) -> dict[str, Any] | None:
@@ -264,6 +337,7 @@ def book_section(ctx: Any) -> dict[str, Any] | None:
             note_fair_value=opts.get("note_fair_value"),
             warrant_fair_value=opts.get("warrant_fair_value"),
             commitment_price=opts.get("commitment_price"),
+            as_of=ctx.as_of if (Path(ctx.deal_dir) / "ledger.sqlite").exists() else None,
         )
     except UserError:
         return None

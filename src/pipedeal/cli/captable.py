@@ -121,6 +121,9 @@ def accounting(
         None, "--commitment-price",
         help="share price on the commitment date (legacy); default: close on the closing date",
     ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="with a ledger: entries through this date (default: the end)"
+    ),
     format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
 ) -> None:
     """Allocation, BCF, amortization and journal entries of the notes and warrants."""
@@ -133,6 +136,7 @@ def accounting(
         ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules,
         regime=regime.value, purchaser=purchaser, note_fair_value=note_fair_value,
         warrant_fair_value=warrant_fair_value, commitment_price=commitment_price,
+        as_of=_date(as_of, "--as-of"),
     )
     if format is Format.json:
         emit_json(data)

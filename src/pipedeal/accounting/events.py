@@ -1,0 +1,359 @@
+"""Journal entries from the ledger: what was recorded, booked under a regime.
+
+Reads the ledger only through its documented state (``docs/ledger.md``): for every date on which
+something was recorded, the state at the end of that day is compared with the state at the end
+of the previous accounting date, and the differences are booked. Per note, in date order:
+
+1. **Interest accrual** over (previous date, date]: coupon earned (the change in accrued + paid +
+   converted interest) credited to interest payable, plus discount amortization. Amortization is
+   the note's effective-interest schedule (``amortization``) scaled by the principal outstanding
+   at the start of the interval over face; an interval that covers part of a schedule period
+   takes that period's amortization pro rata by days. When the note's principal reaches zero,
+   the discount left (cents of rounding on repayment) is amortized in full.
+2. **Interest paid** in cash: interest payable to cash.
+3. **Conversion** (ASC 470-20-40): the converted share of the unamortized discount is expensed at
+   once under ``legacy`` (ASC 470-20-40-1, EITF 00-27 Issue 11: unamortized BCF/warrant discount
+   on conversion goes to interest expense); under ``asu-2020-06`` the note's carrying amount moves
+   to equity with no gain or loss (ASC 470-20-40-4). Principal and converted interest are
+   credited to common stock at par (``issuer.par_value``, 0 when not given) and APIC.
+4. **Prepayment** (extinguishment, ASC 470-50-40-2): reacquisition price (principal prepaid plus
+   premium) against the net carrying amount of the part prepaid; the difference is a loss (gain
+   when negative). The whole reacquisition price is assigned to the liability: the allocation of
+   part of it to the BCF's equity component (ASC 470-20-40-3) is not modelled.
+5. **Repayment** at maturity: notes payable to cash.
+
+Per warrant: an **exercise** credits common stock at par and APIC with the cash received; a
+cashless exercise moves par value of the delivered shares from APIC. Splits and expiries need no
+entry in the deal's journal (par is taken as unchanged by a split; the issuer-wide par transfer
+lies outside the deal's books).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+from pipedeal.accounting.allocation import Regime
+from pipedeal.accounting.deal import NoteAccounting, issuance_entry
+from pipedeal.accounting.journal import (
+    APIC,
+    CASH,
+    COMMON_STOCK,
+    DEBT_DISCOUNT,
+    EXTINGUISHMENT,
+    INTEREST_EXPENSE,
+    INTEREST_PAYABLE,
+    NOTES_PAYABLE,
+    ZERO,
+    JournalEntry,
+    cents,
+    entry,
+)
+from pipedeal.pricing.figures import PurchaserFigures
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+class LedgerView(Protocol):
+    """What this module needs of a ledger: its state at the end of a day, and its event dates."""
+
+    def state(self, as_of: dt.date) -> Any: ...
+
+    def event_dates(self) -> list[dt.date]: ...
+
+
+@dataclass
+class CachedView:
+    """A ``LedgerView`` over ``state_fn`` (e.g. ``Ledger.state``) that replays each date once."""
+
+    state_fn: Callable[[dt.date], Any]
+    dates: list[dt.date]
+    _cache: dict[dt.date, Any] = field(default_factory=dict)
+
+    def state(self, as_of: dt.date) -> Any:
+        if as_of not in self._cache:
+            self._cache[as_of] = self.state_fn(as_of)
+        return self._cache[as_of]
+
+    def event_dates(self) -> list[dt.date]:
+        return sorted(set(self.dates))
+
+
+def view_of(ledger: Any) -> CachedView:
+    """A ``LedgerView`` of a ``pipedeal.ledger`` ledger (``open_ledger(...)``)."""
+    return CachedView(ledger.state, [e.event.date for e in ledger.events()])
+
+
+@dataclass(frozen=True)
+class RollForward:
+    """A note's liability roll-forward from issue to ``as_of`` (all amounts positive)."""
+
+    purchaser: str
+    opening_carrying: Decimal
+    amortization: Decimal
+    converted_carrying: Decimal
+    extinguished_carrying: Decimal
+    repaid: Decimal
+    closing_carrying: Decimal  # notes payable less debt discount, from the journal
+    notes_payable: Decimal  # journal
+    ledger_outstanding_principal: Decimal
+    interest_payable: Decimal  # journal
+    ledger_accrued_interest: Decimal
+
+    @property
+    def ties_out(self) -> bool:
+        rolled = (self.opening_carrying + self.amortization - self.converted_carrying
+                  - self.extinguished_carrying - self.repaid)
+        return (
+            rolled == self.closing_carrying
+            and self.notes_payable == self.ledger_outstanding_principal
+            and self.interest_payable == self.ledger_accrued_interest
+        )
+
+
+@dataclass(frozen=True)
+class NoteJournal:
+    purchaser: str
+    entries: tuple[JournalEntry, ...]
+    roll_forward: RollForward
+    equity_credits: Decimal  # net credits to common stock and APIC by this note's entries
+    shares_issued: int
+
+
+def _interest_earned(n: Any) -> Decimal:
+    return n.accrued_interest + n.interest_paid + n.interest_converted
+
+
+def _scheduled_amortization(
+    acc: NoteAccounting, start: dt.date, end: dt.date, scale: Decimal
+) -> Decimal:
+    """Schedule amortization over (start, end], scaled, pro rata by days within a period."""
+    total = Decimal(0)
+    for row in acc.amortization.rows:
+        lo, hi = row.start, row.date
+        assert lo is not None and hi is not None
+        overlap = (min(hi, end) - max(lo, start)).days
+        if overlap <= 0:
+            continue
+        total += row.amortization * overlap / (hi - lo).days
+    return cents(total * scale)
+
+
+def note_journal(
+    acc: NoteAccounting,
+    figures: PurchaserFigures,
+    view: LedgerView,
+    as_of: dt.date,
+    *,
+    par_value: Decimal = ZERO,
+) -> NoteJournal:
+    """Entries for one note from issue to ``as_of``, following what the ledger recorded."""
+    alloc = acc.allocation
+    regime = alloc.regime
+    face = alloc.principal
+    name = acc.purchaser
+    pay_dates = [r.date for r in acc.amortization.rows if r.date is not None]
+    dates = sorted({d for d in (*pay_dates, *view.event_dates(), as_of)
+                    if acc.issue_date < d <= as_of})
+    entries: list[JournalEntry] = [issuance_entry(figures, alloc)]
+    discount = alloc.discount
+    amortized = converted = extinguished = repaid = ZERO
+    equity = alloc.allocated_to_warrants + alloc.bcf
+    shares = 0
+    prev_day = acc.issue_date
+    prev = view.state(prev_day).notes[name]
+    earned = ZERO  # interest earned before the first accounting date: none (the issue day's
+    # own accrual is booked with the first interval)
+    for day in dates:
+        cur = view.state(day).notes[name]
+        outstanding = prev.outstanding_principal
+        # 1. accrual of coupon and amortization over (prev_day, day]
+        coupon = _interest_earned(cur) - earned
+        earned = _interest_earned(cur)
+        amort = ZERO
+        if outstanding > 0:
+            amort = min(_scheduled_amortization(acc, prev_day, day, outstanding / face), discount)
+            if cur.outstanding_principal == 0 and cur.principal_repaid > prev.principal_repaid:
+                amort = discount  # repaid in full: nothing may stay unamortized
+        if coupon or amort:
+            entries.append(entry(
+                day, "interest",
+                f"Interest {prev_day + ONE_DAY} to {day}: coupon {coupon:,}, discount "
+                f"amortization {amort:,}",
+                [(INTEREST_EXPENSE, coupon + amort), (INTEREST_PAYABLE, -coupon),
+                 (DEBT_DISCOUNT, -amort)], name))
+        discount -= amort
+        amortized += amort
+        # 2. interest paid in cash
+        paid = cur.interest_paid - prev.interest_paid
+        if paid:
+            entries.append(entry(day, "interest payment", f"Pay interest {paid:,} to {name}",
+                                 [(INTEREST_PAYABLE, paid), (CASH, -paid)], name))
+        # 3. conversion
+        pc = cur.principal_converted - prev.principal_converted
+        ic = cur.interest_converted - prev.interest_converted
+        n = cur.shares_issued - prev.shares_issued
+        if pc or ic or n:
+            share = discount if pc == outstanding else cents(discount * pc / outstanding)
+            par = cents(par_value * n)
+            amount = pc + ic
+            if regime is Regime.LEGACY:
+                lines = [(INTEREST_EXPENSE, share), (DEBT_DISCOUNT, -share)]
+                to_equity = amount
+                memo = "unamortized discount expensed (ASC 470-20-40-1)"
+            else:
+                lines = [(DEBT_DISCOUNT, -share)]
+                to_equity = amount - share
+                memo = "carrying amount to equity, no gain or loss (ASC 470-20-40-4)"
+            lines += [(NOTES_PAYABLE, pc), (INTEREST_PAYABLE, ic), (COMMON_STOCK, -par),
+                      (APIC, -(to_equity - par))]
+            entries.append(entry(
+                day, "conversion",
+                f"{name} converts principal {pc:,} and interest {ic:,} into {n:,} shares; {memo}",
+                lines, name))
+            discount -= share
+            converted += pc - share
+            equity += to_equity
+            shares += n
+        # 4. prepayment
+        pp = cur.principal_prepaid - prev.principal_prepaid
+        premium = cur.premium_paid - prev.premium_paid
+        if pp or premium:
+            share = discount if pp == outstanding - pc else cents(discount * pp / outstanding)
+            loss = premium + share
+            entries.append(entry(
+                day, "prepayment",
+                f"Prepay {pp:,} of {name}'s note (premium {premium:,}): "
+                f"{'loss' if loss >= 0 else 'gain'} on extinguishment {abs(loss):,} "
+                "(ASC 470-50-40-2)",
+                [(NOTES_PAYABLE, pp), (EXTINGUISHMENT, loss), (DEBT_DISCOUNT, -share),
+                 (CASH, -(pp + premium))], name))
+            discount -= share
+            extinguished += pp - share
+        # 5. repayment
+        pr = cur.principal_repaid - prev.principal_repaid
+        if pr:
+            entries.append(entry(day, "repayment", f"Repay {pr:,} of {name}'s note",
+                                 [(NOTES_PAYABLE, pr), (CASH, -pr)], name))
+            repaid += pr
+        prev_day, prev = day, cur
+    final = view.state(as_of).notes[name]
+    payable = sum((e_line.net for e in entries for e_line in e.lines
+                   if e_line.account == NOTES_PAYABLE), ZERO)
+    discount_bal = sum((e_line.net for e in entries for e_line in e.lines
+                        if e_line.account == DEBT_DISCOUNT), ZERO)
+    interest_bal = sum((e_line.net for e in entries for e_line in e.lines
+                        if e_line.account == INTEREST_PAYABLE), ZERO)
+    roll = RollForward(
+        name, alloc.carrying_amount, amortized, converted, extinguished, repaid,
+        -payable - discount_bal, -payable, final.outstanding_principal, -interest_bal,
+        final.accrued_interest,
+    )
+    return NoteJournal(name, tuple(entries), roll, equity, shares)
+
+
+@dataclass(frozen=True)
+class WarrantJournal:
+    purchaser: str
+    entries: tuple[JournalEntry, ...]
+    equity_credits: Decimal
+    shares_issued: int
+    cash_received: Decimal
+
+
+def warrant_journal(
+    purchaser: str, issue_date: dt.date, view: LedgerView, as_of: dt.date,
+    *, par_value: Decimal = ZERO,
+) -> WarrantJournal:
+    dates = sorted({d for d in view.event_dates() if issue_date < d <= as_of})
+    entries: list[JournalEntry] = []
+    equity = cash_total = ZERO
+    shares = 0
+    prev = view.state(issue_date).warrants.get(purchaser)
+    for day in dates:
+        cur = view.state(day).warrants.get(purchaser)
+        if cur is None or prev is None:
+            prev = cur
+            continue
+        cash = cur.cash_received - prev.cash_received
+        delivered = cur.shares_delivered - prev.shares_delivered
+        exercised = cur.shares_exercised - prev.shares_exercised
+        n = delivered if delivered > 0 else exercised
+        if n or cash:
+            par = cents(par_value * n)
+            if cash:
+                lines = [(CASH, cash), (COMMON_STOCK, -par), (APIC, -(cash - par))]
+                memo = f"{purchaser} exercises warrants for {exercised:,} shares, cash {cash:,}"
+            else:
+                lines = [(APIC, par), (COMMON_STOCK, -par)]
+                memo = f"{purchaser} exercises warrants cashless: {n:,} net shares delivered"
+            entries.append(entry(day, "exercise", memo, lines, purchaser))
+            equity += cash
+            cash_total += cash
+            shares += n
+        prev = cur
+    return WarrantJournal(purchaser, tuple(entries), equity, shares, cash_total)
+
+
+@dataclass(frozen=True)
+class LedgerJournal:
+    as_of: dt.date
+    notes: tuple[NoteJournal, ...]
+    warrants: tuple[WarrantJournal, ...]
+    par_value: Decimal
+
+    @property
+    def entries(self) -> tuple[JournalEntry, ...]:
+        all_entries = [e for n in self.notes for e in n.entries]
+        all_entries += [e for w in self.warrants for e in w.entries]
+        return tuple(sorted(all_entries, key=lambda e: e.date))
+
+    def equity_roll_forward(self) -> dict[str, Any]:
+        """Equity from the deal: credits expected (allocation, conversions, exercises) against
+        the journal's balances of common stock and APIC."""
+        from pipedeal.accounting.journal import (
+            APIC_BCF,
+            APIC_WARRANTS,
+            EQUITY_ACCOUNTS,
+            balances,
+        )
+
+        bal = balances(self.entries)
+        journal_equity = -sum((bal.get(a, ZERO) for a in EQUITY_ACCOUNTS), ZERO)
+        expected = sum((n.equity_credits for n in self.notes), ZERO) + sum(
+            (w.equity_credits for w in self.warrants), ZERO)
+        shares = sum(n.shares_issued for n in self.notes) + sum(
+            w.shares_issued for w in self.warrants)
+        common = -bal.get(COMMON_STOCK, ZERO)
+        return {
+            "apic_warrants": -bal.get(APIC_WARRANTS, ZERO),
+            "apic_bcf": -bal.get(APIC_BCF, ZERO),
+            "apic_shares_issued": -bal.get(APIC, ZERO),
+            "common_stock": common,
+            "shares_issued": shares,
+            "expected_total": expected,
+            "journal_total": journal_equity,
+            "ties_out": expected == journal_equity and common == cents(self.par_value * shares),
+        }
+
+
+def ledger_journal(
+    notes: list[NoteAccounting],
+    figures: dict[str, PurchaserFigures],
+    view: LedgerView,
+    as_of: dt.date,
+    *,
+    par_value: Decimal = ZERO,
+    with_warrants: bool = True,
+) -> LedgerJournal:
+    note_js = tuple(
+        note_journal(n, figures[n.purchaser], view, as_of, par_value=par_value) for n in notes
+    )
+    warrant_js = tuple(
+        warrant_journal(n.purchaser, n.issue_date, view, as_of, par_value=par_value)
+        for n in notes
+    ) if with_warrants else ()
+    return LedgerJournal(as_of, note_js, warrant_js, par_value)
