@@ -1,0 +1,631 @@
+"""Convertible notes on binomial lattices: the contract as times and cash amounts, the named
+models, and one compiled backward-induction kernel.
+
+Models (``--model``):
+
+``tf``
+    Tsiveriotis–Fernandes (1998) as in Ayache–Forsyth–Vetzal (AFV) 2003: the note is split into a
+    cash-only part U, discounted at r + credit spread, and the rest V − U (equity-like),
+    discounted at r. Conversion sets U = 0; a put or a call paid in cash sets U to the cash paid.
+``hazard``
+    AFV's hedge model: default arrives with intensity λ (``hazard``, or credit spread /
+    (1 − recovery)); the stock drifts at r − q + ηλ and on default falls by the fraction η
+    (``eta`` 1: to zero, 0: unaffected); the holder then gets max(κS(1 − η), R·face).
+``hull``
+    Hull's defaultable-equity tree (OFOD, "Convertible Bonds"): the ``hazard`` model with η = 1 on
+    Hull's tree u = exp(sqrt((σ² − λ)Δt)).
+``ql``
+    QuantLib's ``BinomialConvertibleEngine`` reproduced step for step: one value per node,
+    discounted at the blend r + (1 − p)·spread of the backward-induced conversion probability p,
+    with simple-interest step discounting 1/(1 + rate·Δt), QuantLib's order of call, put, coupon
+    and conversion at a node, and QuantLib's mapping of dates to the nearest grid time. No
+    election window (QuantLib has none) and no accrued interest on conversion.
+
+Contract features (all models but ``ql`` as noted): coupons on their payment dates with accrued
+interest between them; American conversion in a window of times (accrued interest convertible
+when the terms say so); issuer calls in windows at a clean price plus accrued, optionally with a
+soft-call trigger; the holder's election window after a call (``notice_years``): the called note
+is worth the better of cash and conversion at the END of the window, valued as a European option
+over the window's steps (not as an instantaneous choice); puts; redemption at maturity; discrete
+cash dividends (escrowed: the tree carries S minus the present value of dividends to come and
+conversion sees the tree price plus that value, as QuantLib does); per-step risk-free rates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from numba import njit
+
+from pipedeal.errors import UserError
+from pipedeal.valuation.trees import build_tree
+
+MODELS = ("tf", "hazard", "hull", "ql")
+_MODEL_CODE = {"ql": 0, "tf": 1, "hazard": 2, "hull": 2}
+# TF model: what the cash-only part becomes where the issuer's call binds. "afv": zero, as in
+# AFV 2003's TF constraints (reproduces their Table 2/4); "cash": the cash the holder takes.
+TF_CALL_RULES = ("afv", "cash")
+DEFAULT_TREE = {"tf": "crr", "hazard": "crr", "hull": "hull", "ql": "crr"}
+
+
+# --- the contract in model time (years from the valuation or settlement date) -----------------
+
+
+@dataclass(frozen=True)
+class Coupon:
+    pay: float  # payment time
+    amount: float  # cash paid
+    accrual_start: float
+    accrual_end: float
+
+
+@dataclass(frozen=True)
+class Call:
+    """Issuer call at ``price`` from ``start`` to ``end`` (equal: one date). Clean prices get the
+    accrued interest added; ``trigger``: only when the stock is at or above this (soft call)."""
+
+    start: float
+    end: float
+    price: float
+    clean: bool = True
+    trigger: float | None = None
+
+
+@dataclass(frozen=True)
+class Put:
+    time: float
+    price: float
+    clean: bool = True
+
+
+@dataclass(frozen=True)
+class Dividend:
+    time: float
+    amount: float
+    discount_time: float | None = None  # time from the curve's reference date, if different
+
+
+@dataclass(frozen=True)
+class ConvertibleSpec:
+    maturity: float
+    conversion_ratio: float  # shares per note (per ``face``)
+    face: float = 100.0
+    redemption: float | None = None  # paid at maturity; default face
+    coupons: tuple[Coupon, ...] = ()
+    calls: tuple[Call, ...] = ()
+    puts: tuple[Put, ...] = ()
+    conversion_start: float = 0.0
+    conversion_end: float | None = None  # default maturity
+    accrued_convertible: bool = False
+    notice_years: float = 0.0  # holder's election window after a call
+    # A holder converting on a payment date before maturity keeps that day's coupon. At maturity
+    # the holder takes either redemption plus the last coupon or the shares: False (default, as
+    # in AFV 2003) V(T) = max(κS, redemption + coupon); True: κS + coupon. ``ql`` mode follows
+    # QuantLib (coupon added before the conversion test) whatever this says.
+    final_coupon_on_conversion: bool = False
+
+    @property
+    def redemption_amount(self) -> float:
+        return self.face if self.redemption is None else self.redemption
+
+    def accrued(self, t: float) -> float:
+        for c in self.coupons:
+            if c.accrual_start <= t < c.accrual_end:
+                return c.amount * (t - c.accrual_start) / (c.accrual_end - c.accrual_start)
+        return 0.0
+
+    def shifted(self, years: float) -> ConvertibleSpec:
+        """The same contract seen ``years`` later (for theta): every time moves back."""
+        s = years
+        end = None if self.conversion_end is None else self.conversion_end - s
+        return replace(
+            self,
+            maturity=self.maturity - s,
+            coupons=tuple(
+                Coupon(c.pay - s, c.amount, c.accrual_start - s, c.accrual_end - s)
+                for c in self.coupons
+            ),
+            calls=tuple(replace(c, start=c.start - s, end=c.end - s) for c in self.calls),
+            puts=tuple(replace(p, time=p.time - s) for p in self.puts),
+            conversion_start=self.conversion_start - s,
+            conversion_end=end,
+        )
+
+
+@dataclass(frozen=True)
+class MarketInputs:
+    spot: float
+    vol: float
+    rate: float  # continuous, flat unless ``rate_curve`` is given
+    dividend_yield: float = 0.0
+    credit_spread: float = 0.0
+    recovery: float = 0.0
+    hazard: float | None = None  # default credit_spread / (1 - recovery)
+    eta: float = 1.0  # fraction the stock falls on default
+    dividends: tuple[Dividend, ...] = ()
+    rate_curve: tuple[tuple[float, float], ...] = ()  # (time, continuous zero rate) pillars
+
+    @property
+    def intensity(self) -> float:
+        if self.hazard is not None:
+            return self.hazard
+        return self.credit_spread / (1.0 - self.recovery)
+
+    def zero_rate(self, t: float) -> float:
+        if not self.rate_curve:
+            return self.rate
+        ts = np.array([p[0] for p in self.rate_curve])
+        zs = np.array([p[1] for p in self.rate_curve])
+        return float(np.interp(t, ts, zs))
+
+    def discount(self, t: float) -> float:
+        return math.exp(-self.zero_rate(t) * t)
+
+
+def validate(spec: ConvertibleSpec, mkt: MarketInputs) -> None:
+    checks = [
+        (spec.maturity > 0, "maturity: must be after the valuation date"),
+        (mkt.spot > 0, f"spot: must be positive, got {mkt.spot}"),
+        (mkt.vol > 0, f"volatility: must be positive, got {mkt.vol}"),
+        (spec.conversion_ratio >= 0, "conversion ratio: must not be negative"),
+        (spec.face > 0, "face: must be positive"),
+        (0 <= mkt.recovery < 1, f"recovery: must be in [0, 1), got {mkt.recovery}"),
+        (mkt.credit_spread >= 0, f"credit spread: must not be negative, got {mkt.credit_spread}"),
+        (0 <= mkt.eta <= 1, f"eta: must be in [0, 1], got {mkt.eta}"),
+        (spec.notice_years >= 0, "notice window: must not be negative"),
+    ]
+    for ok, message in checks:
+        if not ok or any(
+            isinstance(v, float) and not math.isfinite(v)
+            for v in (mkt.spot, mkt.vol, mkt.rate, mkt.credit_spread)
+        ):
+            raise UserError(message if not ok else "market inputs: must be finite numbers")
+
+
+# --- mapping the contract onto a grid ----------------------------------------------------------
+
+
+def closest_index(times: np.ndarray, t: float) -> int:
+    """QuantLib's ``TimeGrid::closestIndex``: nearest grid time, ties to the earlier one."""
+    n = times.shape[0]
+    k = int(np.searchsorted(times, t, side="left"))
+    if k == 0:
+        return 0
+    if k == n:
+        return n - 1
+    return k if (times[k] - t) < (t - times[k - 1]) else k - 1
+
+
+@dataclass
+class GridInputs:
+    """Per-step arrays for the kernel (length steps + 1)."""
+
+    cpn: np.ndarray
+    accrued: np.ndarray
+    conv_ok: np.ndarray
+    call_px: np.ndarray  # clean (tf/hazard) or dirty (ql); +inf where no call
+    call_trig: np.ndarray  # -1 where no trigger
+    put_px: np.ndarray  # dirty; 0 where no put
+    divadd: np.ndarray  # PV at step i of dividends still to come (escrowed model)
+    x0: float  # spot less the PV of dividends
+    extras: dict = field(default_factory=dict)
+
+
+def grid_inputs(spec: ConvertibleSpec, mkt: MarketInputs, steps: int, ql: bool) -> GridInputs:
+    n = steps
+    T = spec.maturity
+    times = np.array([T / n * i for i in range(n + 1)])  # QuantLib's TimeGrid(end, steps)
+    cpn = np.zeros(n + 1)
+    accrued = np.zeros(n + 1)
+    conv_ok = np.zeros(n + 1)
+    call_px = np.full(n + 1, np.inf)
+    call_trig = np.full(n + 1, -1.0)
+    put_px = np.zeros(n + 1)
+    divadd = np.zeros(n + 1)
+    for c in spec.coupons:
+        if c.pay > 1e-12 and c.pay <= T + 1e-12:
+            cpn[closest_index(times, c.pay)] += c.amount
+    for i in range(n + 1):
+        accrued[i] = spec.accrued(times[i])
+    c0 = times[closest_index(times, spec.conversion_start)]
+    c1 = times[closest_index(times, T if spec.conversion_end is None else spec.conversion_end)]
+    conv_ok[(times >= c0) & (times <= c1)] = 1.0
+    if spec.conversion_ratio == 0:
+        conv_ok[:] = 0.0
+    for c in spec.calls:
+        if c.end < -1e-12:
+            continue
+        i0 = closest_index(times, max(c.start, 0.0))
+        i1 = closest_index(times, c.end)
+        for i in range(i0, i1 + 1):
+            price = c.price
+            if ql and c.clean:
+                price += accrued[i]
+            elif not ql and not c.clean:
+                price -= accrued[i]  # the kernel adds accrued at the settlement step
+            if price < call_px[i]:
+                call_px[i] = price
+                call_trig[i] = -1.0 if c.trigger is None else c.trigger
+    for p in spec.puts:
+        if p.time < -1e-12:
+            continue
+        i = closest_index(times, p.time)
+        price = p.price + (accrued[i] if p.clean else 0.0)
+        put_px[i] = max(put_px[i], price)
+    x0 = mkt.spot
+    r = mkt.zero_rate(T)
+    for d in mkt.dividends:
+        if d.time <= 1e-12:
+            continue
+        td = d.time if d.discount_time is None else d.discount_time
+        x0 -= d.amount * mkt.discount(td)
+        tg = times[closest_index(times, d.time)]
+        for i in range(n + 1):
+            if tg >= times[i] or abs(tg - times[i]) < 1e-12:
+                divadd[i] += d.amount * math.exp(-r * tg) / math.exp(-r * times[i])
+    if x0 <= 0:
+        raise UserError("dividends: their present value exceeds the spot price")
+    return GridInputs(cpn, accrued, conv_ok, call_px, call_trig, put_px, divadd, x0)
+
+
+# --- the kernel --------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _binom_weights(w, p):
+    out = np.empty(w + 1)
+    c = 1.0
+    for k in range(w + 1):
+        out[k] = c * p**k * (1.0 - p) ** (w - k)
+        c = c * (w - k) / (k + 1)
+    return out
+
+
+@njit(cache=True)
+def lattice_kernel(
+    model,
+    n,
+    dt,
+    x0,
+    lnbase,
+    lnratio,
+    pu,
+    rr,
+    spread,
+    pdef,
+    eta,
+    recovery_value,
+    kappa,
+    redemption,
+    accrued_conv,
+    cpn_conv,
+    window,
+    call_cash,
+    cpn,
+    accrued,
+    conv_ok,
+    call_px,
+    call_trig,
+    put_px,
+    divadd,
+):
+    """Backward induction over a recombining binomial lattice; returns the value at the root.
+
+    model 0 = ql, 1 = tf, 2 = hazard. ``rr[i]``: continuous risk-free rate over step i→i+1
+    (``ql`` uses rr[0] as its flat rate); ``pdef``: default probability per step (hazard).
+    """
+    v = np.empty(n + 1)
+    u = np.zeros(n + 1)  # tf: cash-only part; ql: conversion probability
+    rate = np.zeros(n + 1)  # ql: blended discount rate per node
+    cum = np.zeros(n + 1)  # cumulative coupons, for the election window
+    acc_c = 0.0
+    for i in range(n + 1):
+        acc_c += cpn[i]
+        cum[i] = acc_c
+    for j in range(n + 1):
+        v[j] = redemption
+        if model == 1:
+            u[j] = redemption
+    r0 = rr[0]
+    for i in range(n, -1, -1):
+        if i < n:
+            p = pu[i]
+            q = 1.0 - p
+            if model == 0:
+                for j in range(i + 1):
+                    ncp = q * u[j] + p * u[j + 1]
+                    nv = q * v[j] / (1.0 + rate[j] * dt) + p * v[j + 1] / (1.0 + rate[j + 1] * dt)
+                    v[j] = nv
+                    u[j] = ncp
+                    rate[j] = ncp * r0 + (1.0 - ncp) * (r0 + spread)
+            elif model == 1:
+                dr = math.exp(-rr[i] * dt)
+                dc = math.exp(-(rr[i] + spread) * dt)
+                for j in range(i + 1):
+                    nu = dc * (q * u[j] + p * u[j + 1])
+                    v[j] = dr * (q * (v[j] - u[j]) + p * (v[j + 1] - u[j + 1])) + nu
+                    u[j] = nu
+            else:
+                dr = math.exp(-rr[i] * dt)
+                for j in range(i + 1):
+                    s = x0 * math.exp(lnbase[i] + j * lnratio) + divadd[i]
+                    dflt = max(kappa * s * (1.0 - eta), recovery_value)
+                    v[j] = dr * ((1.0 - pdef) * (q * v[j] + p * v[j + 1]) + pdef * dflt)
+        # events at step i
+        has_call = call_px[i] < np.inf
+        convertible = conv_ok[i] > 0.0
+        if model == 0:
+            for j in range(i + 1):
+                s = x0 * math.exp(lnbase[i] + j * lnratio) + divadd[i]
+                val = v[j]
+                if has_call:
+                    if call_trig[i] >= 0.0:
+                        if s >= call_trig[i]:
+                            val = min(max(call_px[i], kappa * s), val)
+                    elif convertible:
+                        val = min(max(call_px[i], kappa * s), val)
+                    else:
+                        val = min(call_px[i], val)
+                if put_px[i] > 0.0:
+                    val = max(val, put_px[i])
+                val += cpn[i]
+                if convertible and val <= kappa * s:
+                    val = kappa * s
+                    u[j] = 1.0
+                v[j] = val
+            if i == n:
+                for j in range(n + 1):
+                    rate[j] = u[j] * r0 + (1.0 - u[j]) * (r0 + spread)
+            continue
+        kc = cpn[i] if (i < n or cpn_conv > 0.0) else 0.0  # coupon kept on conversion
+        e = min(i + window, n)
+        w = e - i
+        if has_call and w > 0:
+            wts = _binom_weights(w, pu[i])
+            tau = w * dt
+            r_w = 0.0
+            for k in range(i, e):
+                r_w += rr[k] * dt
+            d_r = math.exp(-r_w)
+            d_c = math.exp(-r_w - spread * tau)
+            surv = (1.0 - pdef) ** w
+            cash_e = call_px[i] + accrued[e] + (cum[e] - cum[i])
+            if e == n:
+                cash_e = max(cash_e, redemption + cpn[n])
+        for j in range(i + 1):
+            s = x0 * math.exp(lnbase[i] + j * lnratio) + divadd[i]
+            val = v[j] + cpn[i]
+            cash_part = u[j] + cpn[i]
+            if has_call and (call_trig[i] < 0.0 or s >= call_trig[i]):
+                if w == 0:
+                    cash = call_px[i] + accrued[i] + cpn[i]
+                    conv = kappa * s + accrued_conv * accrued[i] + kc
+                    if convertible and conv > cash:
+                        called, called_u = conv, cpn[i]
+                    else:
+                        called, called_u = cash, cash
+                else:
+                    ev = 0.0
+                    eu = 0.0
+                    conv_at_end = conv_ok[e] > 0.0
+                    for k in range(w + 1):
+                        se = x0 * math.exp(lnbase[e] + (j + k) * lnratio) + divadd[e]
+                        conv = kappa * se + accrued_conv * accrued[e] + (cum[e] - cum[i])
+                        if conv_at_end and conv > cash_e:
+                            ev += wts[k] * conv * (d_r if model == 1 else d_r * surv)
+                        else:
+                            if model == 1:
+                                ev += wts[k] * cash_e * d_c
+                                eu += wts[k] * cash_e * d_c
+                            else:
+                                ev += wts[k] * cash_e * d_r * surv
+                    if model == 2:
+                        dflt = max(kappa * s * (1.0 - eta), recovery_value)
+                        ev += (1.0 - surv) * d_r * dflt
+                    called = ev + cpn[i]
+                    called_u = eu + cpn[i]
+                if called < val:
+                    val = called
+                    cash_part = called_u if call_cash > 0.0 else 0.0
+            if put_px[i] > 0.0 and val < put_px[i] + cpn[i]:
+                val = put_px[i] + cpn[i]
+                cash_part = val
+            if convertible:
+                conv = kappa * s + accrued_conv * accrued[i] + kc
+                if val <= conv:
+                    val = conv
+                    cash_part = cpn[i] if (i < n or cpn_conv > 0.0) else 0.0
+            v[j] = val
+            u[j] = cash_part
+    return v[0]
+
+
+# --- the Python face ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LatticeSetup:
+    """Everything the kernel needs, as arrays; built once per (contract, market, model)."""
+
+    args: tuple
+    model: str
+    tree: str
+    steps: int
+
+
+def setup(
+    spec: ConvertibleSpec,
+    mkt: MarketInputs,
+    *,
+    model: str = "tf",
+    steps: int = 500,
+    tree: str | None = None,
+    tf_call: str = "afv",
+) -> LatticeSetup:
+    if model not in MODELS:
+        raise UserError(f"model: unknown model {model!r} (use {', '.join(MODELS)})")
+    if tf_call not in TF_CALL_RULES:
+        raise UserError(f"tf_call: unknown rule {tf_call!r} (use {', '.join(TF_CALL_RULES)})")
+    validate(spec, mkt)
+    tree = tree or DEFAULT_TREE[model]
+    if model == "hull":
+        tree = "hull"
+    ql = model == "ql"
+    g = grid_inputs(spec, mkt, steps, ql)
+    T = spec.maturity
+    dt = T / steps
+    lam = mkt.intensity if model in ("hazard", "hull") else 0.0
+    eta = 1.0 if model == "hull" else mkt.eta
+    if ql or not mkt.rate_curve:
+        rr = np.full(steps, mkt.zero_rate(T))
+    else:
+        mids = np.array([(i + 0.5) * dt for i in range(steps)])
+        ends = np.array([(i + 1) * dt for i in range(steps + 1)])
+        disc = np.array([mkt.discount(t) for t in np.concatenate(([0.0], ends[:-1]))])
+        rr = -np.diff(np.log(disc)) / dt
+        del mids
+    drift = rr - mkt.dividend_yield + (eta * lam if model != "hull" else lam)
+    param_steps = steps
+    if ql and tree == "lr" and steps % 2 == 0:
+        param_steps = steps + 1  # QuantLib's LR tree uses steps + 1, its lattice keeps steps
+    strike = spec.redemption_amount / spec.conversion_ratio if spec.conversion_ratio else 1.0
+    tr = build_tree(
+        tree, steps, T, mkt.vol, drift, x0=g.x0, strike=strike, hazard=lam, param_steps=param_steps
+    )
+    lnbase = tr.lnbase
+    lnratio = tr.lnratio
+    if ql and tree == "lr" and param_steps != steps:
+        # QuantLib keeps the odd tree's nodes but walks them on the even lattice
+        tr_odd = build_tree(tree, param_steps, T, mkt.vol, drift[0], x0=g.x0, strike=strike)
+        lnbase = tr_odd.lnbase[: steps + 1]
+        lnratio = tr_odd.lnratio
+    pdef = 1.0 - math.exp(-lam * dt)
+    window = int(round(spec.notice_years / dt)) if not ql else 0
+    args = (
+        _MODEL_CODE[model],
+        steps,
+        dt,
+        g.x0,
+        lnbase,
+        lnratio,
+        tr.pu,
+        rr,
+        mkt.credit_spread,
+        pdef,
+        eta,
+        mkt.recovery * spec.face,
+        spec.conversion_ratio,
+        spec.redemption_amount,
+        1.0 if spec.accrued_convertible else 0.0,
+        1.0 if spec.final_coupon_on_conversion else 0.0,
+        window,
+        1.0 if tf_call == "cash" else 0.0,
+        g.cpn,
+        g.accrued,
+        g.conv_ok,
+        g.call_px,
+        g.call_trig,
+        g.put_px,
+        g.divadd,
+    )
+    return LatticeSetup(args, model, tree, steps)
+
+
+def price(
+    spec: ConvertibleSpec,
+    mkt: MarketInputs,
+    *,
+    model: str = "tf",
+    steps: int = 500,
+    tree: str | None = None,
+    tf_call: str = "afv",
+) -> float:
+    """Value of the note (same units as ``face``) at time 0 under ``model``."""
+    s = setup(spec, mkt, model=model, steps=steps, tree=tree, tf_call=tf_call)
+    value = float(lattice_kernel(*s.args))
+    if not math.isfinite(value):
+        raise UserError("valuation: the lattice overflowed (INF); check the inputs")
+    return value
+
+
+BUMPS = {
+    "spot_rel": 0.01,
+    "vol": 0.01,
+    "rate": 1e-4,
+    "spread": 1e-4,
+    "days": 1,
+}
+
+
+def greeks(
+    spec: ConvertibleSpec,
+    mkt: MarketInputs,
+    *,
+    model: str = "tf",
+    steps: int = 500,
+    tree: str | None = None,
+) -> dict[str, float]:
+    """Value and bump-and-reprice Greeks (central differences; see ``BUMPS``).
+
+    delta, gamma: spot ±1%; vega: per 1.00 of vol (bump ±0.01); rho: per 1.00 of rate (±1bp);
+    credit_spread_sensitivity (CS01 as a derivative): per 1.00 of spread (±1bp; the hazard rate
+    moves with it when it is derived from the spread); theta: value one calendar day later minus
+    value now, per year (× 365).
+    """
+
+    def v(sp=spec, m=mkt):
+        return price(sp, m, model=model, steps=steps, tree=tree)
+
+    base = v()
+    h = BUMPS["spot_rel"] * mkt.spot
+    up, dn = v(m=replace(mkt, spot=mkt.spot + h)), v(m=replace(mkt, spot=mkt.spot - h))
+    dv = BUMPS["vol"]
+    dr = BUMPS["rate"]
+    ds = BUMPS["spread"]
+    day = BUMPS["days"] / 365.0
+    theta = (
+        (v(sp=spec.shifted(day), m=_shift_market(mkt, day)) - base) / day
+        if spec.maturity > 2 * day
+        else float("nan")
+    )
+    return {
+        "value": base,
+        "delta": (up - dn) / (2 * h),
+        "gamma": (up - 2 * base + dn) / (h * h),
+        "vega": (v(m=replace(mkt, vol=mkt.vol + dv)) - v(m=replace(mkt, vol=mkt.vol - dv)))
+        / (2 * dv),
+        "theta": theta,
+        "rho": (
+            v(m=replace(mkt, rate=mkt.rate + dr, rate_curve=_bump_curve(mkt, dr)))
+            - v(m=replace(mkt, rate=mkt.rate - dr, rate_curve=_bump_curve(mkt, -dr)))
+        )
+        / (2 * dr),
+        "credit_spread_sensitivity": (v(m=_bump_spread(mkt, ds)) - v(m=_bump_spread(mkt, -ds)))
+        / (2 * ds),
+    }
+
+
+def _bump_curve(mkt: MarketInputs, h: float) -> tuple[tuple[float, float], ...]:
+    return tuple((t, z + h) for t, z in mkt.rate_curve)
+
+
+def _bump_spread(mkt: MarketInputs, h: float) -> MarketInputs:
+    spread = max(mkt.credit_spread + h, 0.0)
+    hazard = None if mkt.hazard is None else max(mkt.hazard + h / (1.0 - mkt.recovery), 0.0)
+    return replace(mkt, credit_spread=spread, hazard=hazard)
+
+
+def _shift_market(mkt: MarketInputs, years: float) -> MarketInputs:
+    return replace(
+        mkt,
+        dividends=tuple(
+            Dividend(
+                d.time - years,
+                d.amount,
+                None if d.discount_time is None else d.discount_time - years,
+            )
+            for d in mkt.dividends
+        ),
+    )
