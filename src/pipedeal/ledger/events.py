@@ -1,0 +1,404 @@
+"""Ledger events: immutable, dated facts about one instrument.
+
+An ``Event`` has a ``date``, an ``instrument`` (``note:<purchaser>``, ``warrant:<purchaser>`` or
+``deal``), a ``kind`` and a kind-specific ``payload``; ``at`` (a time-zone aware timestamp) is
+carried where the contract names a time of day (warrant exercise on the expiry date). Events say
+what happened; derived figures (shares issued, cash paid) come from the rules in ``rules``.
+
+The helpers at the bottom (``conversion(...)``, ``interest_paid(...)`` ...) build events with the
+right instrument and kind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=2)]
+PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=2)]
+Price = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=8)]
+
+DEAL = "deal"
+
+
+class EventKind(StrEnum):
+    NOTE_ISSUED = "note_issued"
+    INTEREST_PAID = "interest_paid"
+    CONVERSION = "conversion"
+    PREPAYMENT_NOTICE = "prepayment_notice"
+    CONVERSION_ELECTION = "conversion_election"
+    PREPAYMENT_SETTLED = "prepayment_settled"
+    ELECTION_LAPSED = "election_lapsed"
+    MATURITY_REPAYMENT = "maturity_repayment"
+    WARRANT_EXERCISED = "warrant_exercised"
+    WARRANT_EXPIRED = "warrant_expired"
+    STOCK_SPLIT = "stock_split"
+    STOCK_DIVIDEND = "stock_dividend"
+    REGISTRATION_FILED = "registration_filed"
+    REGISTRATION_EFFECTIVE = "registration_effective"
+    MEMO = "memo"
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class NoteIssued(_Payload):
+    principal: PositiveMoney
+    cash_received: Money
+
+
+class InterestPaid(_Payload):
+    amount: PositiveMoney
+    through: dt.date = Field(description="last day of accrual this payment covers")
+
+
+class Conversion(_Payload):
+    principal: Money = Decimal(0)
+    interest: Money = Decimal(0)
+
+    @model_validator(mode="after")
+    def _something(self) -> Conversion:
+        if self.principal + self.interest <= 0:
+            raise ValueError("a conversion converts a positive amount of principal or interest")
+        return self
+
+
+class PrepaymentNotice(_Payload):
+    principal: PositiveMoney
+
+
+class ConversionElection(Conversion):
+    pass
+
+
+class PrepaymentSettled(_Payload):
+    principal: Money
+    interest: Money = Decimal(0)
+
+
+class Empty(_Payload):
+    pass
+
+
+class MaturityRepayment(_Payload):
+    principal: Money
+    interest: Money = Decimal(0)
+
+
+class WarrantExercised(_Payload):
+    shares: int = Field(gt=0)
+    method: Literal["cash", "cashless"] = "cash"
+    fair_market_value: Price | None = Field(
+        None, description="price per share used for a cashless (net) exercise"
+    )
+
+    @model_validator(mode="after")
+    def _fmv(self) -> WarrantExercised:
+        if self.method == "cashless" and self.fair_market_value is None:
+            raise ValueError("a cashless exercise needs fair_market_value")
+        if self.method == "cash" and self.fair_market_value is not None:
+            raise ValueError("fair_market_value applies to a cashless exercise only")
+        return self
+
+
+class StockSplit(_Payload):
+    new: int = Field(gt=0, le=1_000_000, description="shares after, per `old` shares before")
+    old: int = Field(gt=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _not_identity(self) -> StockSplit:
+        if self.new == self.old:
+            raise ValueError("a split changes the number of shares (new != old)")
+        return self
+
+
+class StockDividend(_Payload):
+    percent: Annotated[Decimal, Field(gt=0, le=10_000, decimal_places=6)] = Field(
+        description="new shares per 100 shares held"
+    )
+
+
+class RegistrationFiled(_Payload):
+    form: str = Field("S-3", min_length=1, max_length=20)
+    file_number: str | None = Field(None, max_length=40)
+    shares: int | None = Field(None, ge=0)
+
+
+class RegistrationEffective(_Payload):
+    file_number: str | None = Field(None, max_length=40)
+
+
+class Memo(_Payload):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+PAYLOADS: dict[EventKind, type[_Payload]] = {
+    EventKind.NOTE_ISSUED: NoteIssued,
+    EventKind.INTEREST_PAID: InterestPaid,
+    EventKind.CONVERSION: Conversion,
+    EventKind.PREPAYMENT_NOTICE: PrepaymentNotice,
+    EventKind.CONVERSION_ELECTION: ConversionElection,
+    EventKind.PREPAYMENT_SETTLED: PrepaymentSettled,
+    EventKind.ELECTION_LAPSED: Empty,
+    EventKind.MATURITY_REPAYMENT: MaturityRepayment,
+    EventKind.WARRANT_EXERCISED: WarrantExercised,
+    EventKind.WARRANT_EXPIRED: Empty,
+    EventKind.STOCK_SPLIT: StockSplit,
+    EventKind.STOCK_DIVIDEND: StockDividend,
+    EventKind.REGISTRATION_FILED: RegistrationFiled,
+    EventKind.REGISTRATION_EFFECTIVE: RegistrationEffective,
+    EventKind.MEMO: Memo,
+}
+
+# Which instrument each kind is about ("any" = note, warrant or the deal).
+INSTRUMENT_TYPE: dict[EventKind, str] = {
+    EventKind.NOTE_ISSUED: "note",
+    EventKind.INTEREST_PAID: "note",
+    EventKind.CONVERSION: "note",
+    EventKind.PREPAYMENT_NOTICE: "note",
+    EventKind.CONVERSION_ELECTION: "note",
+    EventKind.PREPAYMENT_SETTLED: "note",
+    EventKind.ELECTION_LAPSED: "note",
+    EventKind.MATURITY_REPAYMENT: "note",
+    EventKind.WARRANT_EXERCISED: "warrant",
+    EventKind.WARRANT_EXPIRED: "warrant",
+    EventKind.STOCK_SPLIT: "deal",
+    EventKind.STOCK_DIVIDEND: "deal",
+    EventKind.REGISTRATION_FILED: "deal",
+    EventKind.REGISTRATION_EFFECTIVE: "deal",
+    EventKind.MEMO: "any",
+}
+
+AnyPayload = (
+    NoteIssued
+    | InterestPaid
+    | ConversionElection
+    | Conversion
+    | PrepaymentNotice
+    | PrepaymentSettled
+    | MaturityRepayment
+    | WarrantExercised
+    | StockSplit
+    | StockDividend
+    | RegistrationFiled
+    | RegistrationEffective
+    | Memo
+    | Empty
+)
+
+
+def split_instrument(instrument: str) -> tuple[str, str | None]:
+    """``"note:Purchaser 1"`` → ``("note", "Purchaser 1")``; ``"deal"`` → ``("deal", None)``."""
+    if instrument == DEAL:
+        return DEAL, None
+    kind, sep, purchaser = instrument.partition(":")
+    if not sep or kind not in ("note", "warrant") or not purchaser.strip():
+        raise ValueError(
+            f"instrument {instrument!r} must be 'note:<purchaser>', 'warrant:<purchaser>' or 'deal'"
+        )
+    return kind, purchaser
+
+
+class Event(BaseModel):
+    """One fact about one instrument, on one date."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: EventKind
+    date: dt.date
+    instrument: str = Field(min_length=1, max_length=300)
+    at: dt.datetime | None = Field(None, description="time-zone aware timestamp, where needed")
+    payload: AnyPayload
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_payload(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "kind" in data:
+            try:
+                kind = EventKind(data["kind"])
+            except ValueError:
+                return data  # the field validator reports the bad kind
+            model = PAYLOADS[kind]
+            payload = data.get("payload", {})
+            if not isinstance(payload, model):
+                if isinstance(payload, BaseModel):
+                    payload = payload.model_dump()
+                payload = model.model_validate(payload if payload is not None else {})
+            data = {**data, "payload": payload}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Event:
+        if type(self.payload) is not PAYLOADS[self.kind]:
+            raise ValueError(f"payload does not match kind {self.kind.value}")
+        itype, _ = split_instrument(self.instrument)
+        want = INSTRUMENT_TYPE[self.kind]
+        if want != "any" and itype != want:
+            raise ValueError(
+                f"a {self.kind.value} event is about {'the deal' if want == DEAL else 'a ' + want}"
+                f", not {self.instrument!r}"
+            )
+        if self.at is not None and self.at.tzinfo is None:
+            raise ValueError("at: the timestamp needs a time zone")
+        return self
+
+    @property
+    def purchaser(self) -> str | None:
+        return split_instrument(self.instrument)[1]
+
+    @property
+    def instrument_type(self) -> str:
+        return split_instrument(self.instrument)[0]
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        if data["at"] is None:
+            del data["at"]
+        return data
+
+    def canonical(self) -> str:
+        """The stored form: compact JSON with sorted keys (hashed into the chain)."""
+        return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+
+    def content_key(self) -> str:
+        """Default idempotency key: a digest of the event's content."""
+        return "sha256:" + hashlib.sha256(self.canonical().encode()).hexdigest()[:32]
+
+    @classmethod
+    def from_json(cls, text: str) -> Event:
+        return cls.model_validate_json(text)
+
+
+# --- constructors ------------------------------------------------------------------------------
+
+
+def note_of(purchaser: str) -> str:
+    return f"note:{purchaser}"
+
+
+def warrant_of(purchaser: str) -> str:
+    return f"warrant:{purchaser}"
+
+
+def _ev(kind: EventKind, date: dt.date, instrument: str, at=None, **payload: Any) -> Event:
+    return Event(kind=kind, date=date, instrument=instrument, at=at, payload=payload)
+
+
+def note_issued(purchaser: str, date: dt.date, principal, cash_received) -> Event:
+    return _ev(
+        EventKind.NOTE_ISSUED,
+        date,
+        note_of(purchaser),
+        principal=Decimal(principal),
+        cash_received=Decimal(cash_received),
+    )
+
+
+def interest_paid(purchaser: str, date: dt.date, amount, through: dt.date) -> Event:
+    return _ev(
+        EventKind.INTEREST_PAID, date, note_of(purchaser), amount=Decimal(amount), through=through
+    )
+
+
+def conversion(purchaser: str, date: dt.date, principal=0, interest=0) -> Event:
+    return _ev(
+        EventKind.CONVERSION,
+        date,
+        note_of(purchaser),
+        principal=Decimal(principal),
+        interest=Decimal(interest),
+    )
+
+
+def prepayment_notice(purchaser: str, date: dt.date, principal) -> Event:
+    return _ev(EventKind.PREPAYMENT_NOTICE, date, note_of(purchaser), principal=Decimal(principal))
+
+
+def conversion_election(purchaser: str, date: dt.date, principal=0, interest=0) -> Event:
+    return _ev(
+        EventKind.CONVERSION_ELECTION,
+        date,
+        note_of(purchaser),
+        principal=Decimal(principal),
+        interest=Decimal(interest),
+    )
+
+
+def prepayment_settled(purchaser: str, date: dt.date, principal, interest=0) -> Event:
+    return _ev(
+        EventKind.PREPAYMENT_SETTLED,
+        date,
+        note_of(purchaser),
+        principal=Decimal(principal),
+        interest=Decimal(interest),
+    )
+
+
+def election_lapsed(purchaser: str, date: dt.date) -> Event:
+    return _ev(EventKind.ELECTION_LAPSED, date, note_of(purchaser))
+
+
+def maturity_repayment(purchaser: str, date: dt.date, principal, interest=0) -> Event:
+    return _ev(
+        EventKind.MATURITY_REPAYMENT,
+        date,
+        note_of(purchaser),
+        principal=Decimal(principal),
+        interest=Decimal(interest),
+    )
+
+
+def warrant_exercised(
+    purchaser: str,
+    date: dt.date,
+    shares: int,
+    *,
+    method: str = "cash",
+    fair_market_value=None,
+    at: dt.datetime | None = None,
+) -> Event:
+    fmv = None if fair_market_value is None else Decimal(fair_market_value)
+    return _ev(
+        EventKind.WARRANT_EXERCISED,
+        date,
+        warrant_of(purchaser),
+        at=at,
+        shares=shares,
+        method=method,
+        fair_market_value=fmv,
+    )
+
+
+def warrant_expired(purchaser: str, date: dt.date, at: dt.datetime | None = None) -> Event:
+    return _ev(EventKind.WARRANT_EXPIRED, date, warrant_of(purchaser), at=at)
+
+
+def stock_split(date: dt.date, new: int, old: int = 1) -> Event:
+    return _ev(EventKind.STOCK_SPLIT, date, DEAL, new=new, old=old)
+
+
+def stock_dividend(date: dt.date, percent) -> Event:
+    return _ev(EventKind.STOCK_DIVIDEND, date, DEAL, percent=Decimal(percent))
+
+
+def registration_filed(
+    date: dt.date, form: str = "S-3", file_number: str | None = None, shares: int | None = None
+) -> Event:
+    return _ev(
+        EventKind.REGISTRATION_FILED, date, DEAL, form=form, file_number=file_number, shares=shares
+    )
+
+
+def registration_effective(date: dt.date, file_number: str | None = None) -> Event:
+    return _ev(EventKind.REGISTRATION_EFFECTIVE, date, DEAL, file_number=file_number)
+
+
+def memo(date: dt.date, text: str, instrument: str = DEAL) -> Event:
+    return _ev(EventKind.MEMO, date, instrument, text=text)
