@@ -97,3 +97,17 @@ def test_legacy_without_commitment_price_exit_2(tmp_path):
     err = r.stderr.strip().splitlines()
     assert len(err) == 1 and "commitment-date share price" in err[0]
     assert _run(*args, "--regime", "asu-2020-06").exit_code == 0
+
+
+def test_book_has_captable_section():
+    r = _run("book", EXAMPLE, "--format", "json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    cap = d["captable"]
+    assert cap["as_of"] == "2004-07-13"
+    assert cap["shares_outstanding"]["as_of"] == 29_090_390
+    assert cap["fully_diluted"] == 31_140_703
+    assert cap["twenty_percent_rule"]["verdict"] == "approval not required"
+    assert "accounting" in d  # null until fair values are available (engine or user)
+    text = _run("book", EXAMPLE)
+    assert text.exit_code == 0 and "Cap table as of 2004-07-13" in text.stdout

@@ -196,10 +196,11 @@ def note_journal(
         pc = cur.principal_converted - prev.principal_converted
         ic = cur.interest_converted - prev.interest_converted
         n = cur.shares_issued - prev.shares_issued
+        in_lieu = getattr(cur, "cash_in_lieu", ZERO) - getattr(prev, "cash_in_lieu", ZERO)
         if pc or ic or n:
             share = discount if pc == outstanding else cents(discount * pc / outstanding)
             par = cents(par_value * n)
-            amount = pc + ic
+            amount = pc + ic - in_lieu  # cash paid for fractional shares leaves equity out
             if regime is Regime.LEGACY:
                 lines = [(INTEREST_EXPENSE, share), (DEBT_DISCOUNT, -share)]
                 to_equity = amount
@@ -208,8 +209,8 @@ def note_journal(
                 lines = [(DEBT_DISCOUNT, -share)]
                 to_equity = amount - share
                 memo = "carrying amount to equity, no gain or loss (ASC 470-20-40-4)"
-            lines += [(NOTES_PAYABLE, pc), (INTEREST_PAYABLE, ic), (COMMON_STOCK, -par),
-                      (APIC, -(to_equity - par))]
+            lines += [(NOTES_PAYABLE, pc), (INTEREST_PAYABLE, ic), (CASH, -in_lieu),
+                      (COMMON_STOCK, -par), (APIC, -(to_equity - par))]
             entries.append(entry(
                 day, "conversion",
                 f"{name} converts principal {pc:,} and interest {ic:,} into {n:,} shares; {memo}",
