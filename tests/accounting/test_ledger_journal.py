@@ -152,3 +152,18 @@ def test_balances_through_a_date(ctx):
     assert data["equity_roll_forward"]["ties_out"]
     bal = data["journal"]["closing_balances"]
     assert D(bal["Convertible notes payable"]) == -(D("2500000") - D("400000"))
+
+
+def test_captable_data_from_ledger_view(ctx):
+    from pipedeal.captable.report import captable_data
+
+    view = _fake(ctx, SCENARIO).view()
+    d = captable_data(ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules,
+                      as_of=dt.date(2005, 2, 1), grid_prices=[D("1.00")], view=view)
+    assert d["positions_source"] == "ledger"
+    by = {h["name"]: h for h in d["holders"]}
+    assert by["Purchaser 2"]["shares_held"] == 283_687 * 2  # after the 2-for-1 split
+    assert D(by["Purchaser 2"]["note_principal"]) == D("600000")
+    assert D(by["Purchaser 2"]["conversion_price"]) == D("0.705")
+    assert by["Purchaser 2"]["note_shares_principal"] == 851_063  # 600,000 / 0.705
+    assert d["shares_outstanding"]["as_of"] == (29_189_390 + 283_687) * 2

@@ -26,13 +26,15 @@ def deal_positions(
     figures: DealFigures,
     schedules: tuple[NoteSchedule, ...],
     as_of: dt.date,
+    view: Any = None,
 ) -> Positions:
-    """Positions from the deal folder's ledger when it has one, else from the terms alone."""
-    from pipedeal.captable import ledger as ledger_source
+    """Positions from the deal folder's ledger (or ``view``) when there is one, else from the
+    terms alone."""
+    from pipedeal.captable.ledger import ledger_view, positions_from_ledger
 
-    found = ledger_source.positions_from_ledger(deal_dir, deal, figures, as_of)
-    if found is not None:
-        return found
+    view = view if view is not None else ledger_view(deal_dir)
+    if view is not None:
+        return positions_from_ledger(deal_dir, deal, figures, as_of, view=view)
     return positions_from_terms(deal, figures, schedules, as_of)
 
 
@@ -115,9 +117,15 @@ def captable_data(
     grid_dates: list[dt.date] | None = None,
     ownership_cap: Decimal | None = None,
     market_basis: MarketBasis = "last_close",
+    view: Any = None,
 ) -> dict[str, Any]:
+    """``pipedeal captable --format json``: see docs/captable.md. ``view``: a ledger view
+    (``pipedeal.accounting.events.LedgerView``) instead of the deal folder's ledger."""
+    from pipedeal.captable.ledger import ledger_view
+
     as_of = as_of or default_as_of(deal)
-    positions = deal_positions(deal_dir, deal, figures, schedules, as_of)
+    view = view if view is not None else ledger_view(deal_dir)
+    positions = deal_positions(deal_dir, deal, figures, schedules, as_of, view)
     table = cap_table(deal, positions, ownership_cap=ownership_cap)
     twenty = twenty_percent_test(deal, figures, schedules, prices, market_basis=market_basis)
     data: dict[str, Any] = {
@@ -130,7 +138,7 @@ def captable_data(
         rows = []
         for day in sorted({as_of, *(grid_dates or [])}):
             at = positions if day == as_of else deal_positions(
-                deal_dir, deal, figures, schedules, day
+                deal_dir, deal, figures, schedules, day, view
             )
             rows += [_jsonable(asdict(g)) for g in price_grid(deal, at, grid_prices)]
         data["dilution"] = rows
