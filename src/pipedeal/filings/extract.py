@@ -119,12 +119,31 @@ def _add(out: list[Sentence], text: str, start: int, end: int) -> None:
     out.append(Sentence(s, s + len(stripped), " ".join(stripped.split())))
 
 
+MAX_NARRATIVE_CHARS = 400_000  # terms are read from at most this much narrative (~100 pages)
+
+
 def narrative_regions(filing: Filing) -> list[tuple[int, int]]:
-    """Where the deal is told: the items other than exhibits, else the whole text."""
+    """Where the deal is told: the items other than exhibits, else the whole text; clipped to
+    the first ``MAX_NARRATIVE_CHARS`` characters (see ``narrative_truncated``)."""
     regions = [it.span for it in filing.items if it.number not in EXHIBIT_ITEMS]
-    if regions:
-        return regions
-    return [(0, len(filing.text))]
+    if not regions:
+        regions = [(0, len(filing.text))]
+    out, left = [], MAX_NARRATIVE_CHARS
+    for start, end in regions:
+        if left <= 0:
+            break
+        out.append((start, min(end, start + left)))
+        left -= end - start
+    return out
+
+
+def narrative_truncated(filing: Filing, n_sentences: int = 0) -> bool:
+    """Whether the terms were read from part of the narrative only (size caps)."""
+    regions = [it.span for it in filing.items if it.number not in EXHIBIT_ITEMS]
+    if not regions:
+        regions = [(0, len(filing.text))]
+    return (sum(e - s for s, e in regions) > MAX_NARRATIVE_CHARS
+            or n_sentences > MAX_SENTENCES)
 
 
 # --- matching helpers ---------------------------------------------------------------------------
@@ -793,18 +812,27 @@ def _exemption(ctx: _Ctx) -> Found | None:
 # --- entry points -------------------------------------------------------------------------------
 
 
-def extract_terms(filing: Filing) -> dict[str, Found | None]:
-    ctx = _Ctx(filing, sentences(filing.text, narrative_regions(filing)))
+MAX_SENTENCES = 5000  # a real financing narrative has a few hundred
+
+
+def extract_terms(filing: Filing, sents: list[Sentence] | None = None
+                  ) -> dict[str, Found | None]:
+    """Every term of ``TERM_KEYS``: a ``Found`` or ``None`` when the narrative does not say it."""
+    if sents is None:
+        sents = sentences(filing.text, narrative_regions(filing))
+    ctx = _Ctx(filing, sents[:MAX_SENTENCES])
     return {key: RULES[key](ctx) for key in TERM_KEYS}
 
 
 def extract_text(raw: str) -> dict[str, Any]:
     """``{schema_version, filing, registrant, terms}`` for a filing's text."""
     filing = parse_filing(raw)
-    terms = extract_terms(filing)
+    sents = sentences(filing.text, narrative_regions(filing))
+    terms = extract_terms(filing, sents)
     return {
         "schema_version": EXTRACT_SCHEMA_VERSION,
-        "filing": filing.to_json(),
+        "filing": {**filing.to_json(),
+                   "narrative_truncated": narrative_truncated(filing, len(sents))},
         "registrant": filing.registrant,
         "terms": {k: (f.to_json() if f else dict(NOT_FOUND)) for k, f in terms.items()},
     }

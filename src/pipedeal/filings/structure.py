@@ -19,7 +19,7 @@ from typing import Any
 
 from pipedeal.filings.numbers import DATE_RE, parse_date
 
-MAX_BYTES = 60 * 1024 * 1024  # a bigger file is refused (UserError in the reader)
+MAX_BYTES = 25 * 1024 * 1024  # a bigger file is refused (UserError in the reader)
 
 ITEM_TITLES: dict[str, str] = {
     # Form 8-K items before 23 August 2004
