@@ -60,8 +60,15 @@ def ql_convertible_npv(
     start = note.conversion_start or evaluation
     exercise = ql.AmericanExercise(qd(start), qd(note.maturity))
     bond = ql.ConvertibleFixedCouponBond(
-        exercise, note.conversion_ratio, callability, qd(issue), settlement_days,
-        [coupon_rate], bond_dc, schedule, note.face,
+        exercise,
+        note.conversion_ratio,
+        callability,
+        qd(issue),
+        settlement_days,
+        [coupon_rate],
+        bond_dc,
+        schedule,
+        note.face,
     )
     today = qd(evaluation)
     process = ql.BlackScholesMertonProcess(

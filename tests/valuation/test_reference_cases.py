@@ -118,7 +118,9 @@ def _balaraman(tree: str) -> float:
     note = _balaraman_note()
     spec = to_spec(note, settlement, time_day_count="30/360", ql_conventions=True)
     divs = dividends_for(
-        tuple(DatedDividend(d, a) for d, a in BALARAMAN_DIVIDENDS), settlement, D(2004, 1, 9),
+        tuple(DatedDividend(d, a) for d, a in BALARAMAN_DIVIDENDS),
+        settlement,
+        D(2004, 1, 9),
         "30/360",
     )
     mkt = MarketInputs(
@@ -146,15 +148,30 @@ def test_D_balaraman_cross_check_with_installed_quantlib():
     from tests.valuation.qlref import ql_convertible_npv
 
     schedule = ql.Schedule(
-        ql.Date(15, 3, 2002), ql.Date(15, 3, 2022), ql.Period(ql.Semiannual),
-        ql.UnitedStates(ql.UnitedStates.GovernmentBond), ql.Unadjusted, ql.Unadjusted,
-        ql.DateGeneration.Backward, False,
+        ql.Date(15, 3, 2002),
+        ql.Date(15, 3, 2022),
+        ql.Period(ql.Semiannual),
+        ql.UnitedStates(ql.UnitedStates.GovernmentBond),
+        ql.Unadjusted,
+        ql.Unadjusted,
+        ql.DateGeneration.Backward,
+        False,
     )
     npv = ql_convertible_npv(
-        _balaraman_note(), evaluation=D(2004, 1, 9), issue=D(2002, 3, 15), schedule=schedule,
-        coupon_rate=0.0575, settlement_days=2,
-        calendar=ql.UnitedStates(ql.UnitedStates.GovernmentBond), spot=29.04, vol=0.40,
-        rate=0.04, dividend_yield=0.02, spread=0.03, steps=1000, curve_day_count="30/360",
+        _balaraman_note(),
+        evaluation=D(2004, 1, 9),
+        issue=D(2002, 3, 15),
+        schedule=schedule,
+        coupon_rate=0.0575,
+        settlement_days=2,
+        calendar=ql.UnitedStates(ql.UnitedStates.GovernmentBond),
+        spot=29.04,
+        vol=0.40,
+        rate=0.04,
+        dividend_yield=0.02,
+        spread=0.03,
+        steps=1000,
+        curve_day_count="30/360",
         dividends=BALARAMAN_DIVIDENDS,
     )
     assert npv == pytest.approx(132.308276818, abs=1e-6)
@@ -172,21 +189,31 @@ def test_E1_hull_black_scholes_call_4_7594_put_0_8086():
 
 def test_E2_hull_warrant_dilution_5_8669():
     """E2: Hull OFOD "Warrants, employee stock options, and dilution": N/(N+M)·C = 5.8669."""
-    w = warrant_value(40.0, 60.0, 5.0, 0.03, 0.30, dilution="hull",
-                      shares_outstanding=1_000_000, warrants=200_000)
+    w = warrant_value(
+        40.0, 60.0, 5.0, 0.03, 0.30, dilution="hull", shares_outstanding=1_000_000, warrants=200_000
+    )
     assert w == pytest.approx(5.8669, abs=1e-4)
     assert warrant_value(40.0, 60.0, 5.0, 0.03, 0.30) == pytest.approx(7.0402, abs=1e-4)
 
 
 def test_E3_galai_schneller_fixed_point_6_3901():
     """E3: W = N/(N+M)·C(S + (M/N)W) on E2 data → 6.390092, underlying 41.278018, 12 iterations."""
-    w, underlying, iterations = galai_schneller(40.0, 60.0, 5.0, 0.03, 0.0, 0.30, 1e6, 2e5,
-                                                1e-12, 200)
+    w, underlying, iterations = galai_schneller(
+        40.0, 60.0, 5.0, 0.03, 0.0, 0.30, 1e6, 2e5, 1e-12, 200
+    )
     assert w == pytest.approx(6.390092, abs=1e-6)
     assert underlying == pytest.approx(41.278018, abs=1e-6)
     assert 10 <= iterations <= 20
-    assert warrant_value(40.0, 60.0, 5.0, 0.03, 0.30, dilution="galai-schneller",
-                         shares_outstanding=1e6, warrants=2e5) == pytest.approx(6.3901, abs=1e-4)
+    assert warrant_value(
+        40.0,
+        60.0,
+        5.0,
+        0.03,
+        0.30,
+        dilution="galai-schneller",
+        shares_outstanding=1e6,
+        warrants=2e5,
+    ) == pytest.approx(6.3901, abs=1e-4)
 
 
 def test_E4_ragtop_readme_prices_deltas_vegas():

@@ -232,6 +232,11 @@ def grid_inputs(spec: ConvertibleSpec, mkt: MarketInputs, steps: int, ql: bool) 
     c0 = times[closest_index(times, spec.conversion_start)]
     c1 = times[closest_index(times, T if spec.conversion_end is None else spec.conversion_end)]
     conv_ok[(times >= c0) & (times <= c1)] = 1.0
+    if ql:
+        # QuantLib tests the window with the asset's time, which at maturity is T itself, not
+        # the grid's (T/n)·n: when that product rounds below T, QuantLib loses conversion at
+        # maturity. Copied so that ``ql`` stays number-for-number.
+        conv_ok[n] = 1.0 if c0 <= T <= c1 else 0.0
     if spec.conversion_ratio == 0:
         conv_ok[:] = 0.0
     for c in spec.calls:

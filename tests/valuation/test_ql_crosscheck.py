@@ -1,0 +1,220 @@
+"""``ql`` mode against the installed QuantLib (sections G, H and random PIPE-shaped notes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from pipedeal.valuation.convertible import MarketInputs, price
+from pipedeal.valuation.dated import (
+    DatedCall,
+    DatedCoupon,
+    DatedDividend,
+    DatedNote,
+    DatedPut,
+    dividends_for,
+    to_spec,
+)
+from pipedeal.valuation.daycount import year_fraction
+
+ql = pytest.importorskip("QuantLib")
+
+from tests.valuation.qlref import qd, ql_convertible_npv  # noqa: E402
+
+
+def pd(d) -> dt.date:
+    return dt.date(d.year(), d.month(), d.dayOfMonth())
+
+
+def coupons_from(schedule, rate: float, day_count: str) -> tuple[DatedCoupon, ...]:
+    dates = [pd(d) for d in schedule]
+    return tuple(
+        DatedCoupon(b, 100 * rate * year_fraction(a, b, day_count), a, b)
+        for a, b in zip(dates[:-1], dates[1:], strict=True)
+    )
+
+
+# --- G. QuantLib Examples/ConvertibleBonds pinned to 16-Sep-2015 ------------------------------
+
+
+def _g_case(tree: str, american: bool) -> float:
+    cal = ql.TARGET()
+    today = pd(cal.adjust(ql.Date(16, 9, 2015)))
+    settlement = pd(cal.advance(qd(today), 3, ql.Days))
+    maturity = pd(cal.advance(qd(settlement), 5, ql.Years))
+    issue = pd(cal.advance(qd(maturity), -5, ql.Years))
+    sched = ql.Schedule(
+        qd(issue),
+        qd(maturity),
+        ql.Period(ql.Annual),
+        cal,
+        ql.ModifiedFollowing,
+        ql.ModifiedFollowing,
+        ql.DateGeneration.Backward,
+        False,
+    )
+    sd = [pd(d) for d in sched]
+    note = DatedNote(
+        maturity=maturity,
+        conversion_ratio=100.0 / 36.0,
+        coupons=coupons_from(sched, 0.05, "30/360"),
+        calls=(
+            DatedCall(sd[2], sd[2], 101.5, trigger=36.0 * 1.20),
+            DatedCall(sd[4], sd[4], 100.85, trigger=36.0 * 1.20),
+        ),
+        puts=(DatedPut(sd[3], 105.0),),
+        conversion_start=settlement if american else maturity,
+        coupon_day_count="30/360",
+    )
+    divs = []
+    d = qd(today) + ql.Period(6, ql.Months)  # plain date arithmetic, as in the example
+    while d < qd(maturity):
+        divs.append(DatedDividend(pd(d), 1.0))
+        d = d + ql.Period(6, ql.Months)
+    spec = to_spec(note, settlement, ql_conventions=True)
+    mkt = MarketInputs(
+        spot=36.0,
+        vol=0.20,
+        rate=0.06,
+        dividend_yield=0.02,
+        credit_spread=0.005,
+        dividends=dividends_for(tuple(divs), settlement, settlement),
+    )
+    return price(spec, mkt, model="ql", steps=801, tree=tree)
+
+
+@pytest.mark.parametrize(
+    ("tree", "european", "american"),
+    [
+        ("jr", 105.692613, 108.148840),
+        ("crr", 105.698402, 108.171962),
+        ("lr", 105.666261, 108.144894),
+    ],
+)
+def test_G_quantlib_example_convertible_bonds(tree, european, american):
+    """G: QuantLib Examples/ConvertibleBonds (soft calls with trigger, put, dividends),
+    QL 1.44 values at 801 steps, to the 6 decimals printed."""
+    assert _g_case(tree, american=False) == pytest.approx(european, abs=2e-6)
+    assert _g_case(tree, american=True) == pytest.approx(american, abs=2e-6)
+
+
+# --- H. PIPE-shaped stylized note --------------------------------------------------------------
+
+
+def _pipe_note(issue, maturity, rate, cp, call_from, callable_=True, notice_days=0):
+    sched = ql.Schedule(
+        qd(issue),
+        qd(maturity),
+        ql.Period(ql.Monthly),
+        ql.NullCalendar(),
+        ql.Unadjusted,
+        ql.Unadjusted,
+        ql.DateGeneration.Forward,
+        False,
+    )
+    note = DatedNote(
+        maturity=maturity,
+        conversion_ratio=100.0 / cp,
+        coupons=coupons_from(sched, rate, "30/360"),
+        calls=(DatedCall(call_from, maturity, 100.0),) if callable_ else (),
+        conversion_start=issue,
+        coupon_day_count="30/360",
+        notice_days=notice_days,
+    )
+    return note, sched
+
+
+H_ISSUE, H_MATURITY = dt.date(2004, 6, 1), dt.date(2005, 6, 1)
+NYSE = ql.UnitedStates(ql.UnitedStates.NYSE)
+
+
+def _h_ours(steps, tree="crr", callable_=True, cp=1.10):
+    note, _ = _pipe_note(H_ISSUE, H_MATURITY, 0.075, cp, dt.date(2004, 9, 1), callable_)
+    spec = to_spec(
+        note, H_ISSUE, ql_conventions=True, is_business_day=lambda d: NYSE.isBusinessDay(qd(d))
+    )
+    mkt = MarketInputs(spot=1.0, vol=0.80, rate=0.015, credit_spread=0.15)
+    return price(spec, mkt, model="ql", steps=steps, tree=tree)
+
+
+@pytest.mark.parametrize(
+    ("steps", "tree", "expected"),
+    [
+        (500, "crr", 109.7838),
+        (1000, "crr", 109.7570),
+        (2000, "crr", 109.7409),
+        (501, "lr", 109.6799),
+        (1001, "lr", 109.7396),
+    ],
+)
+def test_H_pipe_note_callable(steps, tree, expected):
+    """H: stylized PIPE note, QL 1.44 values (4 decimals printed)."""
+    assert _h_ours(steps, tree) == pytest.approx(expected, abs=6e-5)
+
+
+def test_H_pipe_note_variants():
+    """H: non-callable 119.9996, straight note (CR → 0) 91.6563, CRR 1000."""
+    assert _h_ours(1000, callable_=False) == pytest.approx(119.9996, abs=6e-5)
+    assert _h_ours(1000, callable_=False, cp=1e14) == pytest.approx(91.6563, abs=6e-5)
+
+
+# --- random PIPE-shaped notes vs BinomialConvertibleEngine, same tree and steps ----------------
+
+
+def _random_cases(n: int, seed: int = 20040615):
+    rng = random.Random(seed)
+    for _ in range(n):
+        issue = dt.date(2004, 1, 1) + dt.timedelta(days=rng.randrange(0, 700))
+        months = rng.choice([9, 12, 18, 24, 36])
+        maturity = pd(qd(issue) + ql.Period(months, ql.Months))
+        evaluation = issue + dt.timedelta(days=rng.randrange(0, 60))
+        yield dict(
+            issue=issue,
+            maturity=maturity,
+            evaluation=evaluation,
+            rate=rng.choice([0.05, 0.06, 0.075, 0.08, 0.10]),
+            cp=rng.uniform(0.8, 2.0),
+            spot=rng.uniform(0.5, 2.5),
+            vol=rng.uniform(0.20, 1.20),
+            r=rng.uniform(0.005, 0.06),
+            spread=rng.uniform(0.02, 0.20),
+            steps=rng.choice([200, 300, 500]),
+            tree=rng.choice(["crr", "jr", "lr"]),
+        )
+
+
+@pytest.mark.parametrize("case", list(_random_cases(50)), ids=lambda c: f"{c['issue']}-{c['tree']}")
+def test_random_pipe_notes_match_quantlib_to_1e_8(case):
+    """Issue 4: ``ql`` mode equals ql.BinomialConvertibleEngine on PIPE-shaped notes (monthly
+    coupons, callable after 3 months, spreads 2–20%, vols 20–120%), same tree and steps."""
+    c = case
+    call_from = pd(qd(c["issue"]) + ql.Period(3, ql.Months))
+    note, sched = _pipe_note(c["issue"], c["maturity"], c["rate"], c["cp"], call_from)
+    cal = ql.WeekendsOnly()
+    expected = ql_convertible_npv(
+        note,
+        evaluation=c["evaluation"],
+        issue=c["issue"],
+        schedule=sched,
+        coupon_rate=c["rate"],
+        settlement_days=0,
+        calendar=cal,
+        spot=c["spot"],
+        vol=c["vol"],
+        rate=c["r"],
+        dividend_yield=0.0,
+        spread=c["spread"],
+        steps=c["steps"],
+        tree=c["tree"],
+    )
+    spec = to_spec(
+        note,
+        c["evaluation"],
+        ql_conventions=True,
+        is_business_day=lambda d: cal.isBusinessDay(qd(d)),
+    )
+    mkt = MarketInputs(spot=c["spot"], vol=c["vol"], rate=c["r"], credit_spread=c["spread"])
+    ours = price(spec, mkt, model="ql", steps=c["steps"], tree=c["tree"])
+    assert ours == pytest.approx(expected, abs=1e-8)
