@@ -36,6 +36,7 @@ def _register() -> None:
     from pipedeal.cli import book  # noqa: F401
     from pipedeal.cli import captable  # noqa: F401
     from pipedeal.cli import filings  # noqa: F401
+    from pipedeal.cli import ledger  # noqa: F401, I001
 
 
 _register()

@@ -435,7 +435,9 @@ def _prepayment_notice(contract: Contract, book: Book, event: Event) -> Book:
         raise RuleViolation("note.prepayment.allowed", "this note may not be prepaid")
     if note.notices >= terms.max_notices:
         nth = "a second" if note.notices == 1 else f"notice no. {note.notices + 1}:"
-        prior = f" ({name} already gave notice on {note.window.notice_date})" if note.window else ""
+        prior = (
+            f" (the company gave {name} notice on {note.window.notice_date})" if note.window else ""
+        )
         raise RuleViolation(
             "note.prepayment.max_notices",
             f"{nth} prepayment notice is not allowed{prior}; max_notices = {terms.max_notices}",

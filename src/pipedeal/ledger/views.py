@@ -1,0 +1,291 @@
+"""JSON-ready views of ledger state, history and due items, and their terminal rendering.
+
+Shared by ``pipedeal ledger`` and the deal book (``ledger_section``). Keys are documented in
+``docs/ledger.md``; money and prices are decimal strings, shares integers, dates ISO.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from pipedeal.ledger.due import DueItem
+from pipedeal.ledger.rules import LedgerState, _dec
+from pipedeal.ledger.store import RecordedEvent, VerifyReport
+
+SCHEMA_VERSION = 1
+
+
+def _d(v: Decimal | None) -> str | None:
+    return None if v is None else format(v, "f")
+
+
+def _day(v: dt.date | None) -> str | None:
+    return None if v is None else v.isoformat()
+
+
+def state_json(state: LedgerState) -> dict[str, Any]:
+    notes = []
+    for n in state.notes.values():
+        w = n.election_window
+        notes.append(
+            {
+                "purchaser": n.purchaser,
+                "status": n.status,
+                "issued": n.issued,
+                "issue_date": _day(n.issue_date),
+                "maturity_date": _day(n.maturity_date),
+                "maturity_pay_date": _day(n.maturity_pay_date),
+                "face_principal": _d(n.face_principal),
+                "outstanding_principal": _d(n.outstanding_principal),
+                "accrued_interest": _d(n.accrued_interest),
+                "interest_paid": _d(n.interest_paid),
+                "interest_paid_through": _day(n.interest_paid_through),
+                "principal_converted": _d(n.principal_converted),
+                "interest_converted": _d(n.interest_converted),
+                "shares_issued": n.shares_issued,
+                "cash_in_lieu": _d(n.cash_in_lieu),
+                "principal_prepaid": _d(n.principal_prepaid),
+                "premium_paid": _d(n.premium_paid),
+                "principal_repaid": _d(n.principal_repaid),
+                "cash_received": _d(n.cash_received),
+                "cash_paid": _d(n.cash_paid),
+                "conversion_price": _d(n.conversion_price.normalize()),
+                "base_conversion_price": _d(n.base_conversion_price),
+                "prepayment_notices": n.prepayment_notices,
+                "election_window": None
+                if w is None
+                else {
+                    "notice_date": _day(w.notice_date),
+                    "principal": _d(w.principal),
+                    "closes": _day(w.closes),
+                    "settle_from": _day(w.settle_from),
+                    "status": w.status,
+                    "elected_principal": _d(w.elected_principal),
+                },
+            }
+        )
+    warrants = [
+        {
+            "purchaser": w.purchaser,
+            "issued": w.issued,
+            "shares_initial": w.shares_initial,
+            "shares_outstanding": w.shares_outstanding,
+            "shares_exercised": w.shares_exercised,
+            "shares_delivered": w.shares_delivered,
+            "shares_expired": w.shares_expired,
+            "exercise_price": (
+                None if w.exercise_price is None else _d(w.exercise_price.normalize())
+            ),
+            "base_exercise_price": _d(w.base_exercise_price),
+            "cash_received": _d(w.cash_received),
+            "expires_at": w.expires_at.isoformat(),
+            "expired": w.expired,
+        }
+        for w in state.warrants.values()
+    ]
+    t = state.totals
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "as_of": state.as_of.isoformat(),
+        "split_factor": str(state.split_factor),
+        "split_factor_decimal": _d(_dec(state.split_factor).normalize()),
+        "events_applied": len(state.events),
+        "notes": notes,
+        "warrants": warrants,
+        "registrations": [
+            {
+                "form": r.form,
+                "file_number": r.file_number,
+                "shares": r.shares,
+                "filed": _day(r.filed),
+                "effective": _day(r.effective),
+            }
+            for r in state.registrations
+        ],
+        "totals": {
+            "outstanding_principal": _d(t.outstanding_principal),
+            "accrued_interest": _d(t.accrued_interest),
+            "interest_paid": _d(t.interest_paid),
+            "principal_converted": _d(t.principal_converted),
+            "interest_converted": _d(t.interest_converted),
+            "shares_issued_on_conversion": t.shares_issued_on_conversion,
+            "warrant_shares_outstanding": t.warrant_shares_outstanding,
+            "warrant_shares_exercised": t.warrant_shares_exercised,
+            "cash_received": _d(t.cash_received),
+            "cash_paid": _d(t.cash_paid),
+        },
+    }
+
+
+def history_json(records: tuple[RecordedEvent, ...]) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "events": [r.to_json() for r in records]}
+
+
+def due_json(as_of: dt.date, days: int, items: tuple[DueItem, ...]) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "as_of": as_of.isoformat(),
+        "days": days,
+        "items": [i.to_json() for i in items],
+    }
+
+
+def verify_json(report: VerifyReport) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, **report.to_json()}
+
+
+# --- text --------------------------------------------------------------------------------------
+
+
+def _money(v: str | None) -> str:
+    return "—" if v is None else f"${Decimal(v):,.2f}"
+
+
+def _price(v: str | None) -> str:
+    return "—" if v is None else f"${v}"
+
+
+def render_state(data: dict[str, Any], console: Console) -> None:
+    title = f"Ledger state as of {data['as_of']}"
+    if data["split_factor"] != "1":
+        title += f" (split factor {data['split_factor']})"
+    t = Table(title=f"{title} — notes")
+    for col in (
+        "purchaser",
+        "status",
+        "outstanding",
+        "accrued int.",
+        "int. paid",
+        "converted",
+        "shares issued",
+        "conv. price",
+        "cash paid",
+        "election window",
+    ):
+        t.add_column(col, justify="left" if col in ("purchaser", "status") else "right")
+    for n in data["notes"]:
+        w = n["election_window"]
+        t.add_row(
+            n["purchaser"],
+            n["status"],
+            _money(n["outstanding_principal"]),
+            _money(n["accrued_interest"]),
+            _money(n["interest_paid"]),
+            _money(str(Decimal(n["principal_converted"]) + Decimal(n["interest_converted"]))),
+            f"{n['shares_issued']:,}",
+            _price(n["conversion_price"]),
+            _money(n["cash_paid"]),
+            "—" if w is None else f"{w['status']} (closes {w['closes']})",
+        )
+    console.print(t)
+    if data["warrants"]:
+        t = Table(title="Warrants")
+        for col in ("purchaser", "outstanding", "exercised", "expired", "price", "cash", "expires"):
+            t.add_column(col, justify="left" if col in ("purchaser", "expires") else "right")
+        for w in data["warrants"]:
+            t.add_row(
+                w["purchaser"],
+                f"{w['shares_outstanding']:,}",
+                f"{w['shares_exercised']:,}",
+                f"{w['shares_expired']:,}",
+                _price(w["exercise_price"]),
+                _money(w["cash_received"]),
+                w["expires_at"],
+            )
+        console.print(t)
+    for r in data["registrations"]:
+        console.print(
+            f"Registration {r['form']} {r['file_number'] or ''}: filed {r['filed']}, "
+            f"effective {r['effective'] or '—'}"
+        )
+    tot = data["totals"]
+    console.print(
+        f"Totals: outstanding {_money(tot['outstanding_principal'])}, accrued interest "
+        f"{_money(tot['accrued_interest'])}, interest paid {_money(tot['interest_paid'])}, "
+        f"shares issued on conversion {tot['shares_issued_on_conversion']:,}, warrant shares "
+        f"outstanding {tot['warrant_shares_outstanding']:,}, cash received "
+        f"{_money(tot['cash_received'])}, cash paid {_money(tot['cash_paid'])}"
+    )
+
+
+def describe_payload(event: dict[str, Any]) -> str:
+    parts = []
+    for k, v in event.get("payload", {}).items():
+        if v is None:
+            continue
+        parts.append(f"{k}={v}")
+    if event.get("at"):
+        parts.append(f"at={event['at']}")
+    return ", ".join(parts)
+
+
+def render_history(data: dict[str, Any], console: Console) -> None:
+    t = Table(title="Ledger history")
+    for col in ("seq", "date", "instrument", "kind", "details", "recorded by", "recorded at"):
+        t.add_column(col, justify="right" if col == "seq" else "left")
+    for r in data["events"]:
+        e = r["event"]
+        t.add_row(
+            str(r["seq"]),
+            e["date"],
+            e["instrument"],
+            e["kind"],
+            describe_payload(e),
+            r["recorded_by"],
+            r["recorded_at"],
+        )
+    console.print(t)
+
+
+def render_due(data: dict[str, Any], console: Console) -> None:
+    t = Table(title=f"Due from {data['as_of']} for {data['days']} days (and overdue)")
+    for col in ("date", "status", "kind", "instrument", "amount", "shares", "detail"):
+        t.add_column(col, justify="right" if col in ("amount", "shares") else "left")
+    for i in data["items"]:
+        t.add_row(
+            i["date"],
+            i["status"],
+            i["kind"],
+            i["instrument"],
+            _money(i["amount"]),
+            "—" if i["shares"] is None else f"{i['shares']:,}",
+            i["detail"],
+        )
+    console.print(t)
+    if not data["items"]:
+        console.print("Nothing due.")
+
+
+# --- the deal book -----------------------------------------------------------------------------
+
+
+def ledger_section(ctx) -> dict[str, Any] | None:  # noqa: ANN001 - report.book.BookContext
+    """The book's ``ledger`` section; ``None`` when the deal has no ledger (nothing created)."""
+    from pipedeal.ledger.contract import Contract
+    from pipedeal.ledger.store import ledger_exists, open_ledger
+
+    db = ctx.options.get("db")
+    if not ledger_exists(ctx.deal_dir, db, deal_name=ctx.deal.name):
+        return None
+    contract = Contract.from_figures(ctx.deal, ctx.figures)
+    with open_ledger(ctx.deal_dir, db, contract=contract) as ledger:
+        as_of = ctx.as_of or dt.date.today()
+        state = ledger.state(as_of)
+        report = ledger.verify()
+        data = state_json(state)
+        data["events_recorded"] = len(ledger.events())
+        data["location"] = ledger.location
+        data["verify"] = report.to_json()
+        return data
+
+
+def render_ledger_section(data: dict[str, Any], console: Console) -> None:
+    render_state(data, console)
+    v = data["verify"]
+    verdict = "chain intact" if v["ok"] else f"VERIFY FAILED: {v['problem']}"
+    console.print(f"Ledger {data['location']}: {data['events_recorded']} events, {verdict}")
