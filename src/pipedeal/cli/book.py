@@ -35,13 +35,40 @@ DealDir = typer.Argument(..., help="deal folder (holds deal.toml)", show_default
 def book(
     deal_dir: Path = DealDir,
     format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
+    html: Path | None = typer.Option(
+        None, "--html", help="also write the book as one self-contained HTML file"
+    ),
+    pdf: Path | None = typer.Option(
+        None, "--pdf", help="also write the book as a PDF (printed by headless Chromium)"
+    ),
 ) -> None:
     """The deal book: summary, pricing with its trace, schedules and the disclosure check."""
+    if html is not None or pdf is not None:
+        _book_files(deal_dir, html, pdf)
+        return
     data = book_data(build_context(deal_dir))
     if format is Format.json:
         emit_json(data)
         return
     render_book(data, Console())
+
+
+def _book_files(deal_dir: Path, html: Path | None, pdf: Path | None) -> None:
+    """``--html`` / ``--pdf``: write the report files and say where they are."""
+    import datetime as dt
+
+    from pipedeal.report.html import check_targets, render_html, write_html, write_pdf
+
+    check_targets(html, pdf)
+    ctx = build_context(deal_dir)
+    data = book_data(ctx)
+    page = render_html(data, ctx, generated=dt.date.today().isoformat())
+    if pdf is not None:
+        pages = write_pdf(page, pdf)
+        typer.echo(f"wrote {pdf} ({pages} pages)", err=True)
+    if html is not None:
+        write_html(page, html)
+        typer.echo(f"wrote {html}", err=True)
 
 
 @app.command()

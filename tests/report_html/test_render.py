@@ -1,0 +1,181 @@
+"""The HTML deal book without a browser: structure, self-containment, missing data, the CLI."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from pipedeal.accounting.report import accounting_data
+from pipedeal.cli import app
+from pipedeal.report.book import book_data, build_context
+from pipedeal.report.html import SECTION_IDS, render_html
+
+from .helpers import EXAMPLE, no_closes_deal, outline, render
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def innovo():
+    html, data = render(EXAMPLE)
+    return html, data, outline(html)
+
+
+def test_every_section_is_present_in_order(innovo):
+    _, _, o = innovo
+    assert list(o.sections) == list(SECTION_IDS)
+
+
+def test_charts_are_drawn_and_captioned(innovo):
+    html, data, o = innovo
+    # one price-window chart per closing, two cash-flow charts, two dilution charts (cap table)
+    n = len(data["purchasers"])
+    ids = set(o.charts)
+    assert {f"price-window-{i + 1}" for i in range(n)} <= ids
+    assert {"cashflow-interest", "cashflow-cumulative"} <= ids
+    assert {"dilution-shares", "dilution-ownership"} <= ids
+    for cid, chart in o.charts.items():
+        assert chart["marks"] > 0, cid
+    assert o.captions == len(o.charts)
+    for cap in o.caption_text:
+        assert len(cap.split()) >= 12, cap  # says what it shows and with which inputs
+    # the price-window captions name the closes file and the window
+    assert all("closes.csv" in c for c in o.caption_text if "price window" in c)
+
+
+def test_price_window_marks_the_window_sessions_and_price(innovo):
+    html, data, _ = innovo
+    for p in data["purchasers"]:
+        for day in p["price_window"]:
+            assert re.search(rf"{day}: close [^<]*in the price window", html), day
+        assert f"conversion price ${p['conversion_price']}" in html
+    assert "2004-06-11: close" not in html  # Nasdaq was closed
+
+
+def test_tables_are_real_tables_with_exact_money(innovo):
+    html, data, o = innovo
+    assert o.tables >= 8
+    for p in data["purchasers"]:
+        for row in p["interest_schedule"]:
+            assert f"{float(row['amount']):,.2f}" in html
+    assert f"${float(data['totals']['exercise_proceeds']):,.2f}" in html
+
+
+def test_self_contained_no_network_references(innovo):
+    html, _, o = innovo
+    assert o.urls == [] or all(u.startswith("#") for u in o.urls), o.urls
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
+    assert "@import" not in html
+    assert "default-src 'none'" in html  # the browser refuses any fetch
+    assert "<script src" not in html and "<link" not in html
+
+
+def test_missing_sections_say_why(innovo):
+    _, data, o = innovo
+    assert data.get("ledger") is None and data.get("valuation") is None
+    assert o.sections["ledger"]["missing"] and o.sections["valuation"]["missing"]
+    text = " ".join(o.not_available)
+    assert "no ledger" in text
+    assert "market.toml" in text
+
+
+def test_text_is_escaped(deal_copy):
+    toml = deal_copy / "deal.toml"
+    toml.write_text(toml.read_text().replace(
+        'name = "Innovo Group 2004 convertible notes and warrants"',
+        'name = "<script>alert(1)</script> & Co"'), encoding="utf-8")
+    html, _ = render(deal_copy)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html
+
+
+def test_accounting_section_from_the_accounting_engine(example_dir):
+    ctx = build_context(example_dir)
+    data = book_data(ctx)
+    data["accounting"] = accounting_data(
+        ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules,
+        note_fair_value="95%", warrant_fair_value="0.48/share")
+    html = render_html(data, ctx)
+    o = outline(html)
+    assert not o.sections["accounting"]["missing"]
+    assert {"accounting-carrying", "accounting-amortization"} <= set(o.charts)
+    for n in data["accounting"]["notes"]:
+        disc = n["allocation"]["discount"]
+        assert f"${float(disc):,.2f}" in html
+        for e in n["entries"]:
+            for line in e["lines"]:
+                assert line["account"] in html
+    assert "balanced" in html
+
+
+def test_no_closes_still_renders_and_says_so(tmp_path):
+    deal = no_closes_deal(tmp_path)
+    html, data = render(deal)
+    o = outline(html)
+    assert list(o.sections) == list(SECTION_IDS)
+    assert not any(c.startswith("price-window") for c in o.charts)
+    assert any("no price file" in t for t in o.not_available)
+    assert {"cashflow-interest", "cashflow-cumulative"} <= set(o.charts)
+    for p in data["purchasers"]:
+        assert p["conversion_trace"]["sessions"] == []
+
+
+def test_cli_writes_html(example_dir, tmp_path):
+    out = tmp_path / "book.html"
+    result = runner.invoke(app, ["book", str(example_dir), "--html", str(out)])
+    assert result.exit_code == 0, result.output
+    o = outline(out.read_text(encoding="utf-8"))
+    assert list(o.sections) == list(SECTION_IDS)
+
+
+def test_cli_text_and_json_unchanged_without_html(example_dir):
+    result = runner.invoke(app, ["book", str(example_dir), "--format", "json"])
+    assert result.exit_code == 0
+    assert result.stdout.lstrip().startswith("{")
+
+
+@pytest.mark.parametrize("option", ["--html", "--pdf"])
+def test_unwritable_target_is_a_one_line_user_error(example_dir, tmp_path, option):
+    missing = tmp_path / "no-such-folder" / "book.out"
+    result = runner.invoke(app, ["book", str(example_dir), option, str(missing)])
+    assert result.exit_code == 2
+    err = result.stderr.strip()
+    assert len(err.splitlines()) == 1 and option in err and "does not exist" in err
+    assert not missing.parent.exists()
+    # a directory given as the file
+    result = runner.invoke(app, ["book", str(example_dir), option, str(tmp_path)])
+    assert result.exit_code == 2 and "is a directory" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_read_only_folder_is_a_user_error(example_dir, tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        result = runner.invoke(app, ["book", str(example_dir), "--html", str(ro / "b.html")])
+        assert result.exit_code == 2 and "not writable" in result.stderr
+    finally:
+        ro.chmod(0o700)
+
+
+def test_pdf_without_chromium_is_a_user_error(example_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("PIPEDEAL_CHROMIUM", str(tmp_path / "no-chromium"))
+    out = tmp_path / "book.pdf"
+    result = runner.invoke(app, ["book", str(example_dir), "--pdf", str(out)])
+    assert result.exit_code == 2
+    assert "Chromium" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_example_folder_untouched(example_dir, tmp_path):
+    before = sorted(p.name for p in example_dir.iterdir())
+    copy = tmp_path / "c"
+    shutil.copytree(example_dir, copy)
+    runner.invoke(app, ["book", str(copy), "--html", str(tmp_path / "b.html")])
+    assert sorted(p.name for p in copy.iterdir()) == before
