@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tests.conftest import EXAMPLE, skip_or_fail
 
 from pipedeal.ledger import Contract
-from tests.conftest import EXAMPLE, skip_or_fail
 
 PG_ENV = "PIPEDEAL_TEST_PG_URL"
 
