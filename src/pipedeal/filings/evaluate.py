@@ -1,0 +1,162 @@
+"""Score term extraction against a labelled set: field-level precision, recall, hallucination.
+
+    python3 -m pipedeal.filings.evaluate [tests/data/filings_labelled.txt] [--show-errors]
+
+The labelled file holds passages separated by ``=== <id>`` lines; ``@key = <JSON>`` lines before
+the text label the terms the passage states. Every term not labelled is expected to be null.
+
+* precision: correct values / values given;
+* recall: correct values / labelled values;
+* accuracy: (key, passage) pairs where the prediction equals the label, null included;
+* hallucination: values given where the label is null / pairs whose label is null.
+
+A value is correct when it equals the label (numbers compared exactly as decimals, lists element by
+element, strings ignoring case). ``prepayment_terms`` is correct when it contains the labelled
+phrase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pipedeal.filings.extract import TERM_KEYS, extract_text, term_values
+
+DEFAULT = Path(__file__).resolve().parents[3] / "tests" / "data" / "filings_labelled.txt"
+
+
+@dataclass
+class Passage:
+    id: str
+    labels: dict[str, Any]
+    text: str
+
+
+def load(path: Path | str = DEFAULT) -> list[Passage]:
+    passages: list[Passage] = []
+    current: Passage | None = None
+    body: list[str] = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.startswith("=== "):
+            if current is not None:
+                current.text = "\n".join(body).strip("\n")
+                passages.append(current)
+            current, body = Passage(line[4:].strip(), {}, ""), []
+        elif current is None:
+            continue
+        elif line.startswith("@") and not body:
+            key, _, value = line[1:].partition("=")
+            key = key.strip()
+            if key not in TERM_KEYS:
+                raise ValueError(f"{current.id}: unknown term {key!r}")
+            current.labels[key] = json.loads(value)
+        else:
+            body.append(line)
+    if current is not None:
+        current.text = "\n".join(body).strip("\n")
+        passages.append(current)
+    return passages
+
+
+def same(key: str, got: Any, want: Any) -> bool:
+    if got is None or want is None:
+        return got is None and want is None
+    if key == "prepayment_terms":
+        return str(want).lower() in str(got).lower()
+    if isinstance(want, list) or isinstance(got, list):
+        if not (isinstance(want, list) and isinstance(got, list)) or len(got) != len(want):
+            return False
+        return all(same(key, g, w) for g, w in zip(got, want, strict=True))
+    if isinstance(want, bool) or isinstance(got, bool):
+        return got is want
+    if isinstance(want, (int, float)) and isinstance(got, (int, float)):
+        return Decimal(str(got)) == Decimal(str(want))
+    return str(got).strip().lower() == str(want).strip().lower()
+
+
+@dataclass
+class FieldScore:
+    given: int = 0
+    labelled: int = 0
+    correct: int = 0
+    null_pairs: int = 0
+    hallucinated: int = 0
+    agree: int = 0
+    pairs: int = 0
+
+
+@dataclass
+class Report:
+    fields: dict[str, FieldScore] = field(default_factory=dict)
+    errors: list[tuple[str, str, Any, Any]] = field(default_factory=list)
+
+    def total(self) -> FieldScore:
+        t = FieldScore()
+        for s in self.fields.values():
+            for name in vars(t):
+                setattr(t, name, getattr(t, name) + getattr(s, name))
+        return t
+
+    @staticmethod
+    def ratios(s: FieldScore) -> dict[str, float]:
+        return {
+            "precision": s.correct / s.given if s.given else 1.0,
+            "recall": s.correct / s.labelled if s.labelled else 1.0,
+            "accuracy": s.agree / s.pairs if s.pairs else 1.0,
+            "hallucination": s.hallucinated / s.null_pairs if s.null_pairs else 0.0,
+        }
+
+
+def evaluate(passages: list[Passage]) -> Report:
+    report = Report({k: FieldScore() for k in TERM_KEYS})
+    for p in passages:
+        values = term_values(extract_text(p.text))
+        for key in TERM_KEYS:
+            want, got = p.labels.get(key), values[key]
+            s = report.fields[key]
+            s.pairs += 1
+            ok = same(key, got, want)
+            s.agree += ok
+            if got is not None:
+                s.given += 1
+            if want is not None:
+                s.labelled += 1
+                s.correct += ok and got is not None
+            else:
+                s.null_pairs += 1
+                s.hallucinated += got is not None
+            if not ok:
+                report.errors.append((p.id, key, got, want))
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="score term extraction on a labelled set")
+    ap.add_argument("path", nargs="?", default=str(DEFAULT))
+    ap.add_argument("--show-errors", action="store_true")
+    args = ap.parse_args(argv)
+    passages = load(args.path)
+    report = evaluate(passages)
+    print(f"{len(passages)} passages, {len(TERM_KEYS)} terms each")
+    print(f"{'term':42} {'given':>5} {'label':>5} {'prec':>6} {'recall':>6} {'halluc':>6}")
+    for key, s in report.fields.items():
+        r = report.ratios(s)
+        print(f"{key:42} {s.given:5d} {s.labelled:5d} {r['precision']:6.2f} {r['recall']:6.2f} "
+              f"{r['hallucination']:6.3f}")
+    t = report.total()
+    r = report.ratios(t)
+    print(f"{'ALL':42} {t.given:5d} {t.labelled:5d} {r['precision']:6.3f} {r['recall']:6.3f} "
+          f"{r['hallucination']:6.3f}   accuracy {r['accuracy']:.3f}")
+    if args.show_errors:
+        for pid, key, got, want in report.errors:
+            print(f"  {pid}: {key}: got {got!r}, want {want!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
