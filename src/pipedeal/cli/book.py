@@ -36,10 +36,10 @@ def book(
     deal_dir: Path = DealDir,
     format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
     html: Path | None = typer.Option(
-        None, "--html", help="also write the book as one self-contained HTML file"
+        None, "--html", help="write the book to this self-contained HTML file instead"
     ),
     pdf: Path | None = typer.Option(
-        None, "--pdf", help="also write the book as a PDF (printed by headless Chromium)"
+        None, "--pdf", help="write the book to this PDF instead (printed by headless Chromium)"
     ),
 ) -> None:
     """The deal book: summary, pricing with its trace, schedules and the disclosure check."""
@@ -64,7 +64,8 @@ def _book_files(deal_dir: Path, html: Path | None, pdf: Path | None) -> None:
     data = book_data(ctx)
     page = render_html(data, ctx, generated=dt.date.today().isoformat())
     if pdf is not None:
-        pages = write_pdf(page, pdf)
+        with Console(stderr=True).status("printing the PDF with headless Chromium..."):
+            pages = write_pdf(page, pdf)
         typer.echo(f"wrote {pdf} ({pages} pages)", err=True)
     if html is not None:
         write_html(page, html)

@@ -77,14 +77,34 @@ def dilution_grid(ctx: Any, data: dict[str, Any]) -> tuple[list[dict[str, Any]] 
     return rows, note
 
 
+def ledger_history(ctx: Any, data: dict[str, Any]) -> tuple[list[dict[str, Any]] | None, str]:
+    """The ledger's recorded events for the timeline (the book's section holds the state)."""
+    ledger = data.get("ledger")
+    if ledger is None or (isinstance(ledger, dict) and ledger.get("events")):
+        return None, ""
+    if ctx is None:
+        return None, "the book data holds no event list"
+    try:
+        from pipedeal.ledger.contract import Contract
+        from pipedeal.ledger.store import open_ledger
+
+        contract = Contract.from_figures(ctx.deal, ctx.figures)
+        as_of = dt.date.fromisoformat(ledger["as_of"]) if ledger.get("as_of") else None
+        with open_ledger(ctx.deal_dir, ctx.options.get("db"), contract=contract) as book:
+            return [r.to_json() for r in book.events(as_of=as_of)], ""
+    except (ImportError, UserError) as exc:
+        return None, str(exc)
+
+
 def build_sections(data: dict[str, Any], ctx: Any = None) -> list[sections.Section]:
     prices = getattr(ctx, "prices", None)
     grid, grid_note = dilution_grid(ctx, data)
+    history, history_note = ledger_history(ctx, data)
     return [
         sections.summary_section(data),
         sections.pricing_section(data, prices),
         sections.cashflow_section(data),
-        extras.ledger_section(data),
+        extras.ledger_section(data, history, history_note),
         extras.valuation_section(data),
         extras.captable_section(data, grid, grid_note),
         extras.accounting_section(data),

@@ -62,7 +62,7 @@ def _windows(ledger: Any) -> list[tuple[str, Mapping[str, Any]]]:
                     seen.add(key)
                     found.append((name, value))
             for k, v in value.items():
-                visit(v, k if isinstance(v, Mapping) and k not in ("state", "notes") else name)
+                visit(v, name or k)
         elif isinstance(value, list):
             for v in value:
                 visit(v, owner)
@@ -87,12 +87,19 @@ def _event_text(e: Mapping[str, Any]) -> str:
         f" ({details})" if details else "")
 
 
-def ledger_section(data: dict[str, Any]) -> Section:
+def ledger_section(data: dict[str, Any], history: list[Mapping[str, Any]] | None = None,
+                   history_note: str = "") -> Section:
+    """``history``: the recorded events (``pipedeal ledger history`` records), when the book's
+    ledger section carries only the state."""
     sec = Section("ledger", "Ledger timeline")
     ledger = data.get("ledger")
     if ledger is None:
         return _missing(sec, data, "ledger")
-    events = [e for e in _events(ledger) if parse_date(e.get("date"))]
+    source = history if history is not None else ledger
+    events = [e for e in _events({"events": source} if isinstance(source, list) else source)
+              if parse_date(e.get("date"))]
+    if history is None and not events and history_note:
+        sec.blocks.append(Block(notes=[f"Event list not available: {history_note}"]))
     windows = _windows(ledger)
     block = Block()
     as_of = ledger.get("as_of") if isinstance(ledger, Mapping) else None
@@ -143,11 +150,65 @@ def ledger_section(data: dict[str, Any]) -> Section:
     else:
         block.notes.append("Ledger timeline not available: the ledger has no recorded events.")
     sec.blocks.append(block)
-    rest = {k: v for k, v in ledger.items() if k not in ("events", "log", "as_of")} \
-        if isinstance(ledger, Mapping) else {}
-    if rest:
-        sec.blocks.append(generic_block("State", rest))
+    if isinstance(ledger, Mapping):
+        sec.blocks.extend(_ledger_state_blocks(ledger))
     return sec
+
+
+_NOTE_COLS = (
+    ("purchaser", "note", str), ("status", "status", str),
+    ("outstanding_principal", "outstanding principal", money),
+    ("accrued_interest", "accrued interest", money), ("interest_paid", "interest paid", money),
+    ("interest_paid_through", "paid through", cell),
+    ("principal_converted", "principal converted", money),
+    ("interest_converted", "interest converted", money), ("shares_issued", "shares issued", shares),
+    ("principal_prepaid", "principal prepaid", money),
+    ("principal_repaid", "principal repaid", money),
+    ("conversion_price", "conversion price", price),
+)
+_WARRANT_COLS = (
+    ("purchaser", "warrant", str), ("shares_outstanding", "shares outstanding", shares),
+    ("shares_exercised", "shares exercised", shares), ("shares_expired", "shares expired", shares),
+    ("exercise_price", "exercise price", price), ("cash_received", "cash received", money),
+    ("expires_at", "expires", cell), ("expired", "expired", cell),
+)
+
+
+def _ledger_state_blocks(ledger: Mapping[str, Any]) -> list[Block]:
+    known = {"schema_version", "as_of", "events", "log", "notes", "warrants", "registrations",
+             "totals", "verify", "location", "events_recorded", "events_applied",
+             "split_factor", "split_factor_decimal"}
+    block = Block(f"State as of {ledger.get('as_of')}" if ledger.get("as_of") else "State")
+    v = ledger.get("verify")
+    if isinstance(v, Mapping):
+        block.facts.append(("Hash chain", "intact" if v.get("ok") else
+                            f"VERIFY FAILED at event {v.get('first_bad_seq')}: "
+                            f"{v.get('problem')}"))
+    for key, label in (("location", "Ledger"), ("events_recorded", "Events recorded"),
+                       ("events_applied", "Events applied"),
+                       ("split_factor", "Split factor")):
+        if ledger.get(key) is not None:
+            block.facts.append((label, cell(ledger[key])))
+    tot = ledger.get("totals")
+    if isinstance(tot, Mapping):
+        for k, val in tot.items():
+            fmt = shares if isinstance(val, int) else money
+            block.facts.append((humanize(k), fmt(val)))
+    for key, cols, caption in (("notes", _NOTE_COLS, "Notes"),
+                               ("warrants", _WARRANT_COLS, "Warrants")):
+        rows = [r for r in ledger.get(key) or [] if isinstance(r, Mapping)]
+        if rows:
+            block.tables.append(Table([c[1] for c in cols],
+                                      [[c[2](r.get(c[0])) if r.get(c[0]) is not None else "—"
+                                        for c in cols] for r in rows], caption=caption))
+    regs = [r for r in ledger.get("registrations") or [] if isinstance(r, Mapping)]
+    if regs:
+        block.tables.append(records_table(regs, "Registration statements"))
+    rest = {k: val for k, val in ledger.items() if k not in known}
+    blocks = [block]
+    if rest:
+        blocks.append(generic_block("More ledger data", rest))
+    return blocks
 
 
 def _lane_label(lanes: list[str], v: float) -> str:

@@ -116,6 +116,7 @@ class Table:
     foot: list[list[str]] = field(default_factory=list)
     row_classes: list[str] = field(default_factory=list)
     classes: list[str] = field(default_factory=list, init=False)
+    wide: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         if not self.numeric:
@@ -126,6 +127,7 @@ class Table:
             "long" if any(len(r[i]) > 60 for r in self.rows if i < len(r)) else ""
             for i in range(len(self.columns))
         ]
+        self.wide = len(self.columns) > 8
 
 
 def _looks_numeric(_col: str, rows: list[list[str]], i: int) -> bool:

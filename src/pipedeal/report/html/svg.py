@@ -199,15 +199,22 @@ class Chart:
             f'<rect class="plot" x="{self.left}" y="{self.top}" width="{pw}" height="{ph}"/>'
         )
         # bands under everything
+        label_ends: list[float] = []
         for b in self.bands:
             bx0, bx1 = sx(min(b.x0, b.x1) - 0.5), sx(max(b.x0, b.x1) + 0.5)
             bx0, bx1 = max(bx0, self.left), min(bx1, self.left + pw)
+            half = len(b.label) * 3.2
+            row = next((i for i, end in enumerate(label_ends) if end < (bx0 + bx1) / 2 - half),
+                       len(label_ends))
+            if row == len(label_ends):
+                label_ends.append(0.0)
+            label_ends[row] = (bx0 + bx1) / 2 + half + 4
             out.append(
                 f'<g class="band band-{e(b.kind)}" data-tip="{e(b.tip or b.label)}">'
                 f'<title>{e(b.tip or b.label)}</title>'
                 f'<rect x="{bx0:.1f}" y="{self.top}" width="{max(bx1 - bx0, 1):.1f}" '
                 f'height="{ph}"/>'
-                f'<text x="{(bx0 + bx1) / 2:.1f}" y="{self.top + 12}" '
+                f'<text x="{(bx0 + bx1) / 2:.1f}" y="{self.top + 12 + 12 * row}" '
                 f'text-anchor="middle">{e(b.label)}</text></g>'
             )
         # y grid + labels
