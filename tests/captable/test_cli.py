@@ -111,3 +111,27 @@ def test_book_has_captable_section():
     assert "accounting" in d  # null until fair values are available (engine or user)
     text = _run("book", EXAMPLE)
     assert text.exit_code == 0 and "Cap table as of 2004-07-13" in text.stdout
+
+
+def test_captable_diluted_eps_json():
+    r = _run("captable", EXAMPLE, "--as-of", "2004-07-13", "--net-income", "10000000",
+             "--weighted-shares", "29000000", "--average-price", "2", "--tax-rate", "0.35",
+             "--format", "json")
+    assert r.exit_code == 0, r.output
+    e = json.loads(r.stdout)["diluted_eps"]
+    assert e["basic_eps"] == "0.34"
+    # 10,000,000 + 0.65 × 7.5% × 2,500,000; shares + 1,737,813 note + 86,562 warrant shares
+    assert e["diluted_numerator"] == "10121875.00"
+    assert e["diluted_shares"] == str(29_000_000 + 1_737_813 + 86_562)
+    assert e["diluted_eps"] == "0.33"
+
+
+@pytest.mark.parametrize("args,message", [
+    (("--net-income", "5"), "needs --net-income, --weighted-shares and --average-price"),
+    (("--net-income", "5", "--weighted-shares", "0", "--average-price", "1"), "greater than zero"),
+    (("--net-income", "x", "--weighted-shares", "1", "--average-price", "1"), "not a number"),
+])
+def test_captable_eps_bad_inputs(args, message):
+    r = _run("captable", EXAMPLE, *args)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert message in r.stderr

@@ -20,6 +20,14 @@ def _p(v: str | None) -> str:
     return "—" if v is None else f"{Decimal(v):.4f}%"
 
 
+def _price(v: str | None) -> str:
+    """A price without trailing zeros beyond the cent ($0.7650000000 → $0.765)."""
+    if v is None:
+        return "—"
+    d = Decimal(v)
+    return f"${d:.2f}" if d == d.quantize(Decimal("0.01")) else f"${d.normalize():f}"
+
+
 def _m(v: str | None) -> str:
     return "—" if v is None else f"${Decimal(v):,.2f}"
 
@@ -34,9 +42,9 @@ def render_captable(data: dict[str, Any], console: Console) -> None:
         i.add_column(col, justify="left" if col == "holder" else "right")
     for h in data["holders"]:
         i.add_row(h["name"], _m(h["note_principal"]), _m(h["accrued_interest"]),
-                  f"${h['conversion_price']}", _n(h["note_shares_principal"]),
+                  _price(h["conversion_price"]), _n(h["note_shares_principal"]),
                   _n(h["note_shares_interest"]), _n(h["warrant_shares"]),
-                  "—" if h["exercise_price"] is None else f"${h['exercise_price']}")
+                  _price(h["exercise_price"]))
     i.add_row("Total", "", "", "", _n(pot["note_shares_principal"]),
               _n(pot["note_shares_interest"]), _n(pot["warrant_shares"]), "", style="bold")
     console.print(i)
@@ -71,6 +79,23 @@ def render_captable(data: dict[str, Any], console: Console) -> None:
     render_twenty(data["twenty_percent_rule"], console)
     if data.get("dilution"):
         render_grid(data["dilution"], console)
+    if data.get("diluted_eps"):
+        render_eps(data["diluted_eps"], console)
+
+
+def render_eps(e: dict[str, Any], console: Console) -> None:
+    t = Table(title=f"Diluted EPS: basic ${e['basic_eps']}, diluted ${e['diluted_eps']}",
+              title_justify="left")
+    for col in ("instrument", "method", "add-back", "shares", "incremental EPS", "included"):
+        t.add_column(col, justify="left" if col in ("instrument", "method") else "right")
+    for c in e["components"]:
+        t.add_row(c["instrument"], c["method"], _m(c["numerator"]), _n(int(Decimal(c["shares"]))),
+                  "—" if c["incremental_eps"] is None else f"${c['incremental_eps']}",
+                  "yes" if c["included"] else "no (anti-dilutive)")
+    console.print(t)
+    console.print(f"Net income {_m(e['net_income'])} over {Decimal(e['weighted_shares']):,} "
+                  f"weighted shares; diluted numerator {_m(e['diluted_numerator'])} over "
+                  f"{Decimal(e['diluted_shares']):,} shares.")
 
 
 def _ratio(part: int, whole: int) -> str:

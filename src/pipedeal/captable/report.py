@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipedeal.captable.dilution import price_grid
+from pipedeal.captable.dilution import diluted_eps, price_grid
 from pipedeal.captable.limits import MarketBasis, twenty_percent_test
 from pipedeal.captable.positions import Positions, positions_from_terms
 from pipedeal.captable.table import CapTable, cap_table
@@ -117,6 +117,7 @@ def captable_data(
     grid_dates: list[dt.date] | None = None,
     ownership_cap: Decimal | None = None,
     market_basis: MarketBasis = "last_close",
+    eps: dict[str, Any] | None = None,
     view: Any = None,
 ) -> dict[str, Any]:
     """``pipedeal captable --format json``: see docs/captable.md. ``view``: a ledger view
@@ -133,7 +134,10 @@ def captable_data(
         **table_json(table),
         "twenty_percent_rule": _jsonable(asdict(twenty)),
         "dilution": None,
+        "diluted_eps": None,
     }
+    if eps:
+        data["diluted_eps"] = _jsonable(asdict(diluted_eps(deal, positions, **eps)))
     if grid_prices:
         rows = []
         for day in sorted({as_of, *(grid_dates or [])}):

@@ -57,6 +57,16 @@ def _fraction(text: str | None, option: str) -> Decimal | None:
     return value
 
 
+def _number(text: str | None, option: str) -> Decimal:
+    try:
+        value = Decimal((text or "").replace(",", "").strip())
+    except InvalidOperation:
+        raise UserError(f"{option}: {text!r} is not a number") from None
+    if not value.is_finite():
+        raise UserError(f"{option}: {text!r} is not a finite number")
+    return value
+
+
 @app.command()
 def captable(
     deal_dir: Path = DealDir,
@@ -76,6 +86,17 @@ def captable(
         MarketBasisOption.last_close, "--market-basis",
         help="20% rule market value: last close before signing, or the Nasdaq minimum price",
     ),
+    net_income: str | None = typer.Option(
+        None, "--net-income", help="diluted EPS: net income for the period ending --as-of"
+    ),
+    weighted_shares: str | None = typer.Option(
+        None, "--weighted-shares", help="diluted EPS: weighted average basic shares"
+    ),
+    average_price: str | None = typer.Option(
+        None, "--average-price", help="diluted EPS: average share price (treasury-stock method)"
+    ),
+    tax_rate: str = typer.Option("0", "--tax-rate", help="diluted EPS: tax rate, e.g. 0.35"),
+    period_days: int = typer.Option(365, "--period-days", help="diluted EPS: days in the period"),
     format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
 ) -> None:
     """Cap table as of a date: fully diluted shares, ownership, the 20% rule and dilution."""
@@ -90,11 +111,25 @@ def captable(
     if grid_dates and not grid:
         raise UserError("--dates: give --prices too (the grid is prices × dates)")
     cap = _fraction(ownership_cap, "--ownership-cap")
+    eps = None
+    given = [v is not None for v in (net_income, weighted_shares, average_price)]
+    if any(given):
+        if not all(given):
+            raise UserError("diluted EPS needs --net-income, --weighted-shares and --average-price")
+        if period_days <= 0:
+            raise UserError("--period-days must be a positive number of days")
+        eps = {
+            "net_income": _number(net_income, "--net-income"),
+            "weighted_shares": _number(weighted_shares, "--weighted-shares"),
+            "average_price": _number(average_price, "--average-price"),
+            "tax_rate": _number(tax_rate, "--tax-rate"),
+            "period_days": period_days,
+        }
     ctx = build_context(deal_dir)
     data = captable_data(
         ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules, as_of=day,
         grid_prices=grid, grid_dates=grid_dates, ownership_cap=cap,
-        market_basis=market_basis.value,
+        market_basis=market_basis.value, eps=eps,
     )
     if format is Format.json:
         emit_json(data)
