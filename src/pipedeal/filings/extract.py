@@ -209,14 +209,24 @@ def rule(key: str) -> Callable[[Rule], Rule]:
 
 def _first(ctx: _Ctx, patterns: list[str], convert: Callable[[str], Any], *,
            pred: str | None = None, exclude: str | None = None, topic: str | None = None,
-           group: int = 1, window_exclude: str | None = None) -> Found | None:
+           group: int = 1, window_exclude: str | None = None, window: int = 25,
+           far_exclude: str | None = None) -> Found | None:
+    """The first match of ``patterns`` (in order, sentence by sentence) that converts.
+
+    ``topic``: the instrument the match must be about (the nearest keyword before its end);
+    ``window_exclude``: words that must not occur in the ``window`` characters before the match;
+    ``far_exclude``: words that must not occur in the 60 characters before the matched value.
+    """
     for sent, t in ctx.where(pred, exclude):
         for pat in patterns:
             for m in re.finditer(pat, t, IC):
-                if topic and topic_at(t, m.start(group)) not in (topic, None):
+                if topic and topic_at(t, m.end()) not in (topic, None):
                     continue
-                if window_exclude and re.search(window_exclude, t[max(0, m.start() - 25):
+                if window_exclude and re.search(window_exclude, t[max(0, m.start() - window):
                                                                   m.start(group)], IC):
+                    continue
+                if far_exclude and re.search(far_exclude, t[max(0, m.start(group) - 60):
+                                                            m.start(group)], IC):
                     continue
                 value = convert(m.group(group))
                 if value is None:
@@ -232,7 +242,7 @@ def _issuer(ctx: _Ctx) -> Found | None:
         pos = ctx.text.find(name)
         line = ctx.text[pos: ctx.text.find("\n", pos)] if pos >= 0 else name
         return Found(name, (pos, pos + len(name)) if pos >= 0 else None, " ".join(line.split()))
-    pat = (r"((?:[A-Z][\w&'\-]*\.?\s+){0,5}?[A-Z][\w&'\-]*,?\s+(?:Inc\.|Incorporated|Corp\.|"
+    pat = (r"((?:(?:[A-Z][\w&'\-]*\.?|&)\s+){0,5}?[A-Z][\w&'\-]*,?\s+(?:Inc\.|Incorporated|Corp\.|"
            r"Corporation|Company|Co\.|Ltd\.|Limited|Holdings,?\s+Inc\.|plc|N\.V\.))"
            r"(?=\s*\((?:the\s+)?\"(?:Company|Registrant|Issuer)\"|\s*\((?:NASDAQ|NYSE|OTC|AMEX|"
            r"Nasdaq|OTCQB|OTCBB|OTCQX|NYSE American)|,?\s+(?:today\s+)?announced)")
@@ -246,7 +256,7 @@ def _issuer(ctx: _Ctx) -> Found | None:
 
 
 _DEAL_VERB = (r"(?:entered\s+into|executed|closed|consummated|completed|issued|sold|"
-              r"agreed\s+to\s+sell)")
+              r"agreed\s+to\s+sell|closing\s+of)")
 _INSTRUMENT = r"(?:notes?|debentures?|agreements?|financing|offering|private\s+placement)"
 
 
@@ -269,7 +279,8 @@ def _event_date(ctx: _Ctx) -> Found | None:
     return None
 
 
-_PARTY = r"(?:investors?|purchasers?|buyers?|holders|lenders|subscribers|institutions)"
+_PARTY = (r"(?:investors?|purchasers?|buyers?|holders|lenders|subscribers|institutions|"
+          r"shareholders|stockholders)")
 _QUAL = (r"(?:accredited|institutional|private|existing|qualified|unaffiliated|individual|"
          r"non-affiliated|non-U\.S\.|offshore|new|separate)")
 
@@ -297,12 +308,14 @@ def _num_purchasers(ctx: _Ctx) -> Found | None:
         if m and not re.search(r"\b(?:Investors|Purchasers|Buyers|Holders|Lenders)\b", t):
             return _found(sent, m, 1, 1)
     single = (rf"\b(a\s+single|one)\s+(?:{_QUAL}\s+)?(?:investor|purchaser|buyer|lender)\b"
+              r"|\b(?:with|to)\s+(an?)\s+(?:single\s+)?(?:accredited\s+|institutional\s+)+"
+              r"(?:investor|purchaser|lender)\b(?!s)"
               r"|\b(an?)\s+(?:accredited\s+|institutional\s+)*(?:investor|purchaser|buyer|lender)"
               r"\s*\((?:the\s+)?\"(?:Investor|Purchaser|Buyer|Holder|Lender)\"\)")
     for sent, t in ctx.where():
         m = re.search(single, t, IC)
         if m:
-            g = 1 if m.group(1) else 2
+            g = next(i for i in (1, 2, 3) if m.group(i))
             return _found(sent, m, g, 1)
     return None
 
@@ -319,6 +332,9 @@ _NAME_STOP = {"The", "On", "With", "And", "To", "Each", "Of", "In", "An", "A", "
 @rule("purchaser_names")
 def _purchaser_names(ctx: _Ctx) -> Found | None:
     issuer = (ctx.filing.registrant.get("name") or "").lower()
+    if not issuer:
+        found = RULES["issuer_name"](ctx)
+        issuer = str(found.value).lower() if found else ""
     names: list[str] = []
     first: tuple[Sentence, int, int] | None = None
     for sent, t in ctx.where(r"purchaser|investor|holder|lender|buyer|sold\s+to|issued\s+to"):
@@ -386,6 +402,12 @@ def _principal(ctx: _Ctx) -> Found | None:
         rf"({M})\s+(?:in\s+)?aggregate\s+(?:original\s+)?principal\s+amount",
         rf"principal\s+amount\s+(?:of\s+)?(?:up\s+to\s+)?(?:approximately\s+)?({M})",
         rf"({M})\s+(?:in\s+)?(?:original\s+)?principal\s+amount",
+        rf"face\s+(?:value|amount)\s+of\s+({M})",
+        rf"({M})\s+(?:private\s+placement|offering)\s+of\s+(?:its\s+|our\s+)?"
+        r"(?:\d+(?:\.\d+)?%\s+)?(?:(?:senior|secured|unsecured|subordinated)\s+)*convertible\s+"
+        r"(?:promissory\s+)?(?:notes|debentures)",
+        rf"({M})\s+(?:\d+(?:\.\d+)?%\s+)?(?:(?:senior|secured|unsecured|subordinated)\s+)*"
+        r"convertible\s+(?:promissory\s+)?(?:notes?|debentures?)",
         rf"(?:sold|issued|sale\s+of|issue)\s+(?:an\s+aggregate\s+of\s+)?({M})\s+(?:of\s+)?(?:its\s+|our\s+)?"
         r"(?:[\w%.\-]+\s+){0,5}?(?:convertible|promissory)\s+(?:promissory\s+)?(?:notes?|debentures?)",
     ]
@@ -437,19 +459,33 @@ def _rate(ctx: _Ctx) -> Found | None:
         rf"({P})\s+(?:(?:senior|secured|unsecured|subordinated|original\s+issue\s+discount)\s+)*convertible",
     ]
     return _first(ctx, pats, _pct, pred=r"interest|convertible|per\s+annum",
-                  window_exclude=r"default|discount|beneficial|own|penalt|liquidated",
-                  topic=None)
+                  window_exclude=r"discount|beneficial|own|penalt|liquidated",
+                  far_exclude=r"default")
 
 
 @rule("default_interest_rate_pct")
 def _default_rate(ctx: _Ctx) -> Found | None:
+    """The rate nearest to the word "default" in a sentence about default interest."""
     pats = [
         rf"default\s+(?:interest\s+)?rate\s+(?:of\s+|equal\s+to\s+|is\s+)?({P})",
         rf"(?:increase|increases|increased)\s+to\s+(?:the\s+lesser\s+of\s+)?({P})",
-        rf"(?:at|bear\s+interest\s+at)\s+(?:a\s+rate\s+of\s+|the\s+rate\s+of\s+)?({P})\s+(?:per\s+annum|per\s+year)",
-        rf"({P})\s+per\s+annum",
+        rf"({P})\s+(?:per\s+annum|per\s+year)",
     ]
-    return _first(ctx, pats, _pct, pred=r"\bdefault\b")
+    for sent, t in ctx.where(r"\bdefault\b"):
+        if not re.search(r"interest|rate", t, IC):
+            continue
+        spots = [d.start() for d in re.finditer(r"\bdefault\b", t, IC)]
+        best: tuple[int, re.Match] | None = None
+        for pat in pats:
+            for m in re.finditer(pat, t, IC):
+                if _pct(m.group(1)) is None:
+                    continue
+                dist = min(abs(m.start(1) - d) for d in spots)
+                if best is None or dist < best[0]:
+                    best = (dist, m)
+        if best is not None:
+            return _found(sent, best[1], 1, _pct(best[1].group(1)))
+    return None
 
 
 _FREQ = [
@@ -478,8 +514,8 @@ def _freq(ctx: _Ctx) -> Found | None:
 @rule("maturity_date")
 def _maturity_date(ctx: _Ctx) -> Found | None:
     pats = [
-        rf"matur(?:e|es|ing)\s+on\s+({D})",
-        rf"maturity\s+date\s+(?:of|is|will\s+be|on)\s+({D})",
+        rf"matur(?:e|es|ing)\s+(?:on\s+)?({D})",
+        rf"maturity\s+date\s+(?:of|is|will\s+be|on|to)\s+({D})",
         rf"due\s+(?:and\s+payable\s+)?(?:on\s+)?({D})",
         rf"matur(?:e|es|ity)\b[^.]{{0,40}}?\bon\s+({D})",
     ]
@@ -500,8 +536,10 @@ def _maturity_term(ctx: _Ctx) -> Found | None:
         rf"({DUR})\s+(?:from|after|following)\s+(?:the\s+)?(?:date\s+of\s+(?:issuance|issue)|"
         r"issuance|issue\s+date|original\s+issue\s+date|closing(?:\s+date)?)",
         rf"(?:term|maturity)\s+of\s+({DUR})",
-        rf"\b({NUMBER}[\s-]+(?:months?|years?))[\s-]+(?:(?:senior|secured|convertible|promissory|"
-        r"unsecured|subordinated)\s+)*(?:notes?|debentures?)",
+        rf"(?:matur\w*|due)\s+in\s+({DUR})",
+        rf"\b({NUMBER}[\s-]+(?:months?|years?))[\s-]+term\b",
+        rf"\b({NUMBER}[\s-]+(?:months?|years?))[\s-]+(?:\d+(?:\.\d+)?%\s+)?(?:(?:senior|secured|"
+        r"convertible|promissory|unsecured|subordinated)\s+)*(?:notes?|debentures?)",
     ]
     return _first(ctx, pats, _months, pred=r"matur|\bdue\b|\bterm\b|notes?\b|debentures?\b",
                   topic="note")
@@ -510,7 +548,7 @@ def _maturity_term(ctx: _Ctx) -> Found | None:
 @rule("conversion_price_usd")
 def _conversion_price(ctx: _Ctx) -> Found | None:
     pats = [
-        rf"conversion\s+price\s+(?:per\s+share\s+)?(?:of|equal\s+to|is|will\s+be|was)?\s*(?:initially\s+)?({MONEY_LIST})",
+        rf"conversion\s+price\s+(?:per\s+share\s+)?(?:of|equal\s+to|is|will\s+be|was|to)?\s*(?:initially\s+)?({MONEY_LIST})",
         rf"conver\w*[^.]{{0,160}}?\bat\s+(?:a|an)\s+(?:initial\s+|fixed\s+)?(?:conversion\s+)?price\s+(?:per\s+share\s+)?(?:of|equal\s+to)\s+({M})",
         rf"convertible[^.]{{0,160}}?\bat\s+({M})\s+per\s+share",
     ]
@@ -706,6 +744,7 @@ def _warrant_term(ctx: _Ctx) -> Found | None:
         rf"(?:term|life)\s+of\s+({DUR})",
         rf"\b({NUMBER}[\s-]+years?)[\s-]+(?:common\s+stock\s+purchase\s+)?warrants?",
         rf"exercisable\s+for\s+(?:a\s+period\s+of\s+)?({DUR})",
+        rf"for\s+a\s+(?:period|term)\s+of\s+({DUR})",
     ]
     return _first(ctx, pats, _years, pred=r"warrant", topic="warrant")
 
