@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -86,7 +87,26 @@ def _amount(value: str | None, option: str, all_value: Callable[[], Decimal]) ->
 
 
 def _open(deal_dir: Path, db: str | None, deal_key: str | None) -> Ledger:
-    return open_ledger(deal_dir, db, deal_key=deal_key)
+    ledger = open_ledger(deal_dir, db, deal_key=deal_key)
+    _opened.append(ledger)
+    return ledger
+
+
+_opened: list[Ledger] = []
+
+
+def _closing(command: Callable) -> Callable:
+    """Close every ledger the command opened, whatever happens (no -wal/-shm left behind)."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        try:
+            return command(*args, **kwargs)
+        finally:
+            while _opened:
+                _opened.pop().close()
+
+    return run
 
 
 def _tip(ledger: Ledger, purchaser: str):
@@ -148,6 +168,7 @@ def _effect(contract: Contract, before: Book, after: Book, event: Event) -> dict
 
 
 @ledger_app.command("init")
+@_closing
 def init(
     deal_dir: Path = DealDir,
     db: str | None = DbOpt,
@@ -175,6 +196,7 @@ def init(
 
 
 @ledger_app.command("state")
+@_closing
 def state(
     deal_dir: Path = DealDir,
     as_of: str = typer.Option(None, "--as-of", help="date (default today)"),
@@ -193,6 +215,7 @@ def state(
 
 
 @ledger_app.command("history")
+@_closing
 def history(
     deal_dir: Path = DealDir,
     as_of: str = typer.Option(None, "--as-of", help="only events dated on or before"),
@@ -215,6 +238,7 @@ def history(
 
 
 @ledger_app.command("due")
+@_closing
 def due(
     deal_dir: Path = DealDir,
     as_of: str = typer.Option(..., "--as-of", help="date, YYYY-MM-DD"),
@@ -235,6 +259,7 @@ def due(
 
 
 @ledger_app.command("verify")
+@_closing
 def verify(
     deal_dir: Path = DealDir,
     db: str | None = DbOpt,
@@ -258,6 +283,7 @@ def verify(
 
 
 @record_app.command("note-issued")
+@_closing
 def rec_note_issued(
     deal_dir: Path = DealDir,
     purchaser: str = PurchaserOpt,
@@ -284,6 +310,7 @@ def rec_note_issued(
 
 
 @record_app.command("interest-paid")
+@_closing
 def rec_interest_paid(
     deal_dir: Path = DealDir,
     purchaser: str = PurchaserOpt,
@@ -336,6 +363,7 @@ def _conversion_defaults(
 
 
 @record_app.command("conversion")
+@_closing
 def rec_conversion(
     deal_dir: Path = DealDir,
     purchaser: str = PurchaserOpt,
@@ -359,6 +387,7 @@ def rec_conversion(
 
 
 @record_app.command("prepayment-notice")
+@_closing
 def rec_prepayment_notice(
     deal_dir: Path = DealDir,
     purchaser: str = PurchaserOpt,
@@ -381,6 +410,7 @@ def rec_prepayment_notice(
 
 
 @record_app.command("conversion-election")
+@_closing
 def rec_conversion_election(
     deal_dir: Path = DealDir,
     purchaser: str = PurchaserOpt,
@@ -413,6 +443,7 @@ def rec_conversion_election(
 
 
 @record_app.command("prepayment-settled")
+@_closing
 def rec_prepayment_settled(
     deal_dir: Path = DealDir,
     purchaser: str = PurchaserOpt,
@@ -454,6 +485,7 @@ def rec_prepayment_settled(
 
 
 @record_app.command("election-lapsed")
+@_closing
 def rec_election_lapsed(
     deal_dir: Path = DealDir,
     purchaser: str = PurchaserOpt,
@@ -470,6 +502,7 @@ def rec_election_lapsed(
 
 
 @record_app.command("maturity-repayment")
+@_closing
 def rec_maturity_repayment(
     deal_dir: Path = DealDir,
     purchaser: str = PurchaserOpt,
@@ -510,6 +543,7 @@ def _at(value: str | None, day: dt.date, contract: Contract) -> dt.datetime | No
 
 
 @record_app.command("warrant-exercised")
+@_closing
 def rec_warrant_exercised(
     deal_dir: Path = DealDir,
     purchaser: str = PurchaserOpt,
@@ -566,6 +600,7 @@ def rec_warrant_exercised(
 
 
 @record_app.command("warrant-expired")
+@_closing
 def rec_warrant_expired(
     deal_dir: Path = DealDir,
     purchaser: str = PurchaserOpt,
@@ -587,6 +622,7 @@ def rec_warrant_expired(
 
 
 @record_app.command("stock-split")
+@_closing
 def rec_stock_split(
     deal_dir: Path = DealDir,
     date: str = DateOpt,
@@ -610,6 +646,7 @@ def rec_stock_split(
 
 
 @record_app.command("stock-dividend")
+@_closing
 def rec_stock_dividend(
     deal_dir: Path = DealDir,
     date: str = DateOpt,
@@ -631,6 +668,7 @@ def rec_stock_dividend(
 
 
 @record_app.command("registration-filed")
+@_closing
 def rec_registration_filed(
     deal_dir: Path = DealDir,
     date: str = DateOpt,
@@ -649,6 +687,7 @@ def rec_registration_filed(
 
 
 @record_app.command("registration-effective")
+@_closing
 def rec_registration_effective(
     deal_dir: Path = DealDir,
     date: str = DateOpt,
@@ -665,6 +704,7 @@ def rec_registration_effective(
 
 
 @record_app.command("memo")
+@_closing
 def rec_memo(
     deal_dir: Path = DealDir,
     date: str = DateOpt,
