@@ -46,6 +46,8 @@ MODELS = ("tf", "hazard", "hull", "ql")
 _MODEL_CODE = {"ql": 0, "tf": 1, "hazard": 2, "hull": 2}
 # TF model: what the cash-only part becomes where the issuer's call binds. "afv": zero, as in
 # AFV 2003's TF constraints (reproduces their Table 2/4); "cash": the cash the holder takes.
+# With an election window (notice_years > 0) the called note is valued as an option over the
+# window and its cash leg is always the cash component ("afv" applies to instant calls only).
 TF_CALL_RULES = ("afv", "cash")
 DEFAULT_TREE = {"tf": "crr", "hazard": "crr", "hull": "hull", "ql": "crr"}
 
@@ -227,8 +229,16 @@ def grid_inputs(spec: ConvertibleSpec, mkt: MarketInputs, steps: int, ql: bool) 
     for c in spec.coupons:
         if c.pay > 1e-12 and c.pay <= T + 1e-12:
             cpn[closest_index(times, c.pay)] += c.amount
-    for i in range(n + 1):
-        accrued[i] = spec.accrued(times[i])
+    # accrued interest per step, consistent with the steps the coupons were moved to: the
+    # coupon paid at step p accrues over [its start step, p) and is zero again at p
+    for c in spec.coupons:
+        if c.pay <= 1e-12 or c.accrual_end <= c.accrual_start:
+            continue
+        p = closest_index(times, c.pay)
+        s = closest_index(times, max(c.accrual_start, 0.0))
+        for i in range(s, p):
+            frac = (times[i] - c.accrual_start) / (c.accrual_end - c.accrual_start)
+            accrued[i] = c.amount * min(max(frac, 0.0), 1.0)
     c0 = times[closest_index(times, spec.conversion_start)]
     c1 = times[closest_index(times, T if spec.conversion_end is None else spec.conversion_end)]
     conv_ok[(times >= c0) & (times <= c1)] = 1.0
@@ -433,7 +443,7 @@ def lattice_kernel(
                     called_u = eu + cpn[i]
                 if called < val:
                     val = called
-                    cash_part = called_u if call_cash > 0.0 else 0.0
+                    cash_part = called_u if (call_cash > 0.0 or w > 0) else 0.0
             if put_px[i] > 0.0 and val < put_px[i] + cpn[i]:
                 val = put_px[i] + cpn[i]
                 cash_part = val
@@ -478,6 +488,8 @@ def setup(
     if model == "hull":
         tree = "hull"
     ql = model == "ql"
+    if tree == "lr" and not ql and steps % 2 == 0:
+        steps += 1  # Leisen–Reimer needs an odd step count (``ql`` copies QuantLib instead)
     g = grid_inputs(spec, mkt, steps, ql)
     T = spec.maturity
     dt = T / steps
@@ -546,8 +558,18 @@ def price(
     steps: int = 500,
     tree: str | None = None,
     tf_call: str = "afv",
+    parity_average: bool = False,
 ) -> float:
-    """Value of the note (same units as ``face``) at time 0 under ``model``."""
+    """Value of the note (same units as ``face``) at time 0 under ``model``.
+
+    ``parity_average``: the mean of the values at ``steps`` and ``steps + 1``, which cancels the
+    odd/even oscillation of binomial trees on notes with call and conversion boundaries.
+    """
+    if parity_average:
+        return 0.5 * (
+            price(spec, mkt, model=model, steps=steps, tree=tree, tf_call=tf_call)
+            + price(spec, mkt, model=model, steps=steps + 1, tree=tree, tf_call=tf_call)
+        )
     s = setup(spec, mkt, model=model, steps=steps, tree=tree, tf_call=tf_call)
     value = float(lattice_kernel(*s.args))
     if not math.isfinite(value):
@@ -607,9 +629,15 @@ def greeks(
             - v(m=replace(mkt, rate=mkt.rate - dr, rate_curve=_bump_curve(mkt, -dr)))
         )
         / (2 * dr),
-        "credit_spread_sensitivity": (v(m=_bump_spread(mkt, ds)) - v(m=_bump_spread(mkt, -ds)))
-        / (2 * ds),
+        "credit_spread_sensitivity": _spread_derivative(v, mkt, base, ds),
     }
+
+
+def _spread_derivative(v, mkt: MarketInputs, base: float, h: float) -> float:
+    up = v(m=_bump_spread(mkt, h))
+    if mkt.credit_spread >= h:
+        return (up - v(m=_bump_spread(mkt, -h))) / (2 * h)
+    return (up - base) / h  # one-sided at a zero spread
 
 
 def _bump_curve(mkt: MarketInputs, h: float) -> tuple[tuple[float, float], ...]:

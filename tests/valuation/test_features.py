@@ -1,0 +1,143 @@
+"""Contract features and Greeks, checked against closed forms and invariants."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+from tests.valuation.test_reference_cases import AFV_MARKET, AFV_NOTE
+
+from pipedeal.errors import UserError
+from pipedeal.valuation.blackscholes import bs_greeks, bs_price, warrant_greeks
+from pipedeal.valuation.convertible import (
+    Call,
+    ConvertibleSpec,
+    Coupon,
+    MarketInputs,
+    greeks,
+    price,
+)
+
+MKT = MarketInputs(spot=100.0, vol=0.30, rate=0.04)
+
+
+def test_called_note_is_an_option_over_the_election_window():
+    """Called at t=0 with a 30-day window: worth P·e^{-rw} + κ·C(S, P/κ, w) (the better of
+    cash and shares at the END of the window), not max(P, κS) now."""
+    w = 30 / 365
+    spec = ConvertibleSpec(
+        maturity=1.0, conversion_ratio=1.0, calls=(Call(0.0, 0.0, 100.0),), notice_years=w
+    )
+    expected = 100.0 * math.exp(-0.04 * w) + bs_price(True, 100.0, 100.0, w, 0.04, 0.0, 0.30)
+    got = price(spec, MKT, model="tf", steps=4380)  # 12 steps a day: the window is 360 steps
+    assert got == pytest.approx(expected, abs=0.02)
+    instant = price(replace(spec, notice_years=0.0), MKT, model="tf", steps=4380)
+    assert instant == pytest.approx(100.0, abs=1e-9)  # max(P, κS) now
+    assert got > instant + 2.0
+
+
+def test_longer_window_is_worth_more_to_the_holder():
+    cp = tuple(Coupon(k / 12, 7.5 / 12, (k - 1) / 12, k / 12) for k in range(1, 13))
+    spec = ConvertibleSpec(
+        maturity=1.0,
+        conversion_ratio=100 / 1.1,
+        coupons=cp,
+        calls=(Call(0.25, 1.0, 100.0),),
+        accrued_convertible=True,
+    )
+    mkt = MarketInputs(spot=1.0, vol=0.8, rate=0.015, credit_spread=0.15)
+    values = [
+        price(replace(spec, notice_years=d / 365), mkt, model="hazard", steps=1000)
+        for d in (0, 3, 10)
+    ]
+    assert values[0] < values[1] < values[2]
+
+
+def test_note_with_conversion_only_at_maturity_has_black_scholes_greeks():
+    """Zero coupon, no credit, conversion at maturity only: V = 100e^{-rT} + κ·C(S, 100/κ)."""
+    spec = ConvertibleSpec(maturity=2.0, conversion_ratio=1.0, conversion_start=2.0)
+    g = greeks(spec, MKT, model="tf", steps=1001, tree="lr")
+    p, delta, gamma, vega, theta, rho = bs_greeks(True, 100.0, 100.0, 2.0, 0.04, 0.0, 0.30)
+    assert g["value"] == pytest.approx(100 * math.exp(-0.08) + p, abs=2e-3)
+    assert g["delta"] == pytest.approx(delta, abs=2e-3)
+    assert g["gamma"] == pytest.approx(gamma, abs=2e-4)
+    assert g["vega"] == pytest.approx(vega, rel=2e-3)
+    bond_theta = 0.04 * 100 * math.exp(-0.08)
+    assert g["theta"] == pytest.approx(theta + bond_theta, rel=5e-3)
+    bond_rho = -2.0 * 100 * math.exp(-0.08)
+    assert g["rho"] == pytest.approx(rho + bond_rho, rel=5e-3)
+    # TF: only the cash leg (paid where the note is not converted) carries the spread
+    d2 = (0.04 - 0.045) * 2.0 / (0.30 * math.sqrt(2.0))
+    cash_leg = 100 * math.exp(-0.08) * 0.5 * math.erfc(d2 / math.sqrt(2))
+    assert g["credit_spread_sensitivity"] == pytest.approx(-2.0 * cash_leg, rel=1e-2)
+
+
+def test_greeks_signs_on_afv_note():
+    for model in ("tf", "hazard"):
+        g = greeks(AFV_NOTE, AFV_MARKET, model=model, steps=400)
+        assert 0 < g["delta"] < 1
+        assert g["vega"] > 0
+        assert g["credit_spread_sensitivity"] < 0
+
+
+def test_deep_in_the_money_note_moves_with_the_shares():
+    spec = ConvertibleSpec(maturity=1.0, conversion_ratio=2.0)
+    g = greeks(spec, replace(MKT, spot=500.0), model="tf", steps=500)
+    assert g["value"] == pytest.approx(1000.0, rel=1e-9)
+    assert g["delta"] == pytest.approx(2.0, abs=1e-9)
+
+
+def test_warrant_greeks_hull_dilution_scale_black_scholes():
+    plain = warrant_greeks(40.0, 60.0, 5.0, 0.03, 0.30)
+    hull = warrant_greeks(
+        40.0, 60.0, 5.0, 0.03, 0.30, dilution="hull", shares_outstanding=1e6, warrants=2e5
+    )
+    for k in ("value", "delta", "gamma", "vega", "theta", "rho"):
+        assert hull[k] == pytest.approx(plain[k] * 1e6 / 1.2e6, rel=1e-12)
+    gs = warrant_greeks(
+        40.0,
+        60.0,
+        5.0,
+        0.03,
+        0.30,
+        dilution="galai-schneller",
+        shares_outstanding=1e6,
+        warrants=2e5,
+    )
+    assert gs["value"] == pytest.approx(6.390092, abs=1e-6)
+    assert gs["delta"] > hull["delta"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (dict(vol=-0.2), "volatility"),
+        (dict(spot=0.0), "spot"),
+        (dict(recovery=1.5), "recovery"),
+        (dict(credit_spread=-0.01), "credit spread"),
+    ],
+)
+def test_bad_market_inputs_are_user_errors(change, message):
+    with pytest.raises(UserError, match=message):
+        price(AFV_NOTE, replace(AFV_MARKET, **change), model="tf", steps=50)
+
+
+def test_maturity_before_valuation_is_a_user_error():
+    with pytest.raises(UserError, match="maturity"):
+        price(replace(AFV_NOTE, maturity=-0.1), AFV_MARKET, steps=50)
+
+
+def test_unknown_model_is_a_user_error():
+    with pytest.raises(UserError, match="model"):
+        price(AFV_NOTE, AFV_MARKET, model="magic", steps=50)
+
+
+@pytest.mark.parametrize("model", ["tf", "hazard", "hull", "ql"])
+def test_convergence_2000_to_4000_steps_on_afv_note(model):
+    """Issue 4: value moves by < 0.01 per 100 face between 2,000 and 4,000 steps (AFV note;
+    tf averaged over n and n+1 steps, ``parity_average=True``)."""
+    avg = model == "tf"
+    v2 = price(AFV_NOTE, AFV_MARKET, model=model, steps=2000, parity_average=avg)
+    v4 = price(AFV_NOTE, AFV_MARKET, model=model, steps=4000, parity_average=avg)
+    assert abs(v4 - v2) < 0.01
