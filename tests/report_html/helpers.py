@@ -152,3 +152,26 @@ def harness_result(dom: str) -> dict:
     import html as html_lib
 
     return json.loads(html_lib.unescape(m.group(1)))
+
+
+def ledger_deal(tmp_path: Path) -> Path:
+    """A copy of the example with a real SQLite ledger: closings, interest, a prepayment notice
+    (its election window open on 2004-10-05) and a conversion."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from pipedeal.ledger import events as ev
+    from pipedeal.ledger import init_ledger
+
+    dest = tmp_path / "with-ledger"
+    shutil.copytree(EXAMPLE, dest)
+    ledger = init_ledger(dest, by="test")
+    try:
+        ledger.record(ev.interest_paid("Purchaser 1", dt.date(2004, 7, 1), Decimal("3287.67"),
+                                       dt.date(2004, 6, 30)))
+        ledger.record(ev.prepayment_notice("Purchaser 1", dt.date(2004, 10, 1), Decimal("500000")))
+        ledger.record(ev.conversion("Purchaser 2", dt.date(2004, 9, 1),
+                                    principal=Decimal("400000")))
+    finally:
+        ledger.close()
+    return dest

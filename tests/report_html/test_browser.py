@@ -20,6 +20,7 @@ from pipedeal.report.html.chromium import dump_dom, find_chromium, screenshot
 from .helpers import (
     EXAMPLE,
     harness_result,
+    ledger_deal,
     no_closes_deal,
     pdf_pages,
     png_size,
@@ -111,3 +112,18 @@ def test_book_without_closes_loads_clean_and_says_what_is_missing(tmp_path, chro
     out = runner.invoke(app, ["book", str(deal), "--pdf", str(pdf_out)])
     assert out.exit_code == 0, out.output
     assert pdf_pages(pdf_out.read_bytes()) >= len(SECTION_IDS)
+
+
+def test_book_with_a_ledger_loads_clean_and_draws_the_timeline(tmp_path, chromium):
+    import datetime as dt
+
+    from pipedeal.report.book import book_data, build_context
+    from pipedeal.report.html import render_html
+
+    deal = ledger_deal(tmp_path)
+    ctx = build_context(deal, as_of=dt.date(2004, 10, 5))
+    result = open_in_chromium(render_html(book_data(ctx), ctx), tmp_path / "b.html", chromium)
+    assert_clean(result)
+    charts = {c["id"]: c for c in result["charts"]}
+    assert charts["ledger-timeline"]["marks"] > 0 and charts["ledger-timeline"]["height"] > 100
+    assert not {s["id"]: s for s in result["sections"]}["ledger"]["missing"]

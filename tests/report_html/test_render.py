@@ -14,7 +14,7 @@ from pipedeal.cli import app
 from pipedeal.report.book import book_data, build_context
 from pipedeal.report.html import SECTION_IDS, render_html
 
-from .helpers import EXAMPLE, no_closes_deal, outline, render
+from .helpers import EXAMPLE, ledger_deal, no_closes_deal, outline, render
 
 runner = CliRunner()
 
@@ -179,3 +179,22 @@ def test_example_folder_untouched(example_dir, tmp_path):
     shutil.copytree(example_dir, copy)
     runner.invoke(app, ["book", str(copy), "--html", str(tmp_path / "b.html")])
     assert sorted(p.name for p in copy.iterdir()) == before
+
+
+def test_ledger_timeline_from_a_real_ledger(tmp_path):
+    import datetime as dt
+
+    deal = ledger_deal(tmp_path)
+    ctx = build_context(deal, as_of=dt.date(2004, 10, 5))
+    data = book_data(ctx)
+    html = render_html(data, ctx)
+    o = outline(html)
+    assert not o.sections["ledger"]["missing"]
+    assert o.charts["ledger-timeline"]["marks"] == data["ledger"]["events_applied"]
+    (window,) = [n["election_window"] for n in data["ledger"]["notes"] if n["election_window"]]
+    assert window["status"] == "open"
+    assert f"election window {window['notice_date']} to {window['closes']} (open)" in html
+    assert "band-election-open" in html
+    for kind in ("note issued", "interest paid", "prepayment notice", "conversion"):
+        assert kind in html
+    assert "Hash chain" in html and "intact" in html

@@ -361,7 +361,7 @@ class Chart:
 
 def _marker(shape: str, x: float, y: float, r: float, color: str, tip: str, hi: bool) -> str:
     e = escape
-    cls = "mark point" + (" hi" if hi else "")
+    cls = ("mark point" if tip else "swatch") + (" hi" if hi else "")
     tip_attr = f' data-tip="{e(tip)}"' if tip else ""
     title = f"<title>{e(tip)}</title>" if tip else ""
     if shape == "square":
