@@ -22,7 +22,7 @@ from pipedeal.filings.numbers import (
     MONEY_RE,
     NUMBER,
     PERCENT_RE,
-    format_money,
+    format_price,
     months_of,
     parse_date,
     parse_duration,
@@ -210,17 +210,19 @@ def rule(key: str) -> Callable[[Rule], Rule]:
 def _first(ctx: _Ctx, patterns: list[str], convert: Callable[[str], Any], *,
            pred: str | None = None, exclude: str | None = None, topic: str | None = None,
            group: int = 1, window_exclude: str | None = None, window: int = 25,
-           far_exclude: str | None = None) -> Found | None:
+           far_exclude: str | None = None, strict_topic: bool = False) -> Found | None:
     """The first match of ``patterns`` (in order, sentence by sentence) that converts.
 
-    ``topic``: the instrument the match must be about (the nearest keyword before its end);
+    ``topic``: the instrument the match must be about (the nearest keyword before its end; with
+    ``strict_topic`` a match with no such keyword is refused too);
     ``window_exclude``: words that must not occur in the ``window`` characters before the match;
     ``far_exclude``: words that must not occur in the 60 characters before the matched value.
     """
     for sent, t in ctx.where(pred, exclude):
         for pat in patterns:
             for m in re.finditer(pat, t, IC):
-                if topic and topic_at(t, m.end()) not in (topic, None):
+                if topic and topic_at(t, m.end()) not in ((topic,) if strict_topic
+                                                          else (topic, None)):
                     continue
                 if window_exclude and re.search(window_exclude, t[max(0, m.start() - window):
                                                                   m.start(group)], IC):
@@ -361,7 +363,8 @@ def _purchaser_names(ctx: _Ctx) -> Found | None:
 _INSTR_RE = re.compile(
     r"\b((?:(?:senior|junior|subordinated|secured|unsecured|original\s+issue\s+discount|OID|"
     r"variable\s+rate|fixed\s+rate|zero\s+coupon|\d+(?:\.\d+)?%)[\s-]+)*convertible\s+"
-    r"(?:promissory\s+|secured\s+|term\s+)?(?:notes?|debentures?|bonds?|loans?))\b", IC)
+    r"(?:senior\s+|subordinated\s+)?(?:secured\s+)?(?:promissory\s+|term\s+)?"
+    r"(?:notes?|debentures?|bonds?|loans?))\b", IC)
 
 
 @rule("instrument_type")
@@ -403,6 +406,8 @@ def _principal(ctx: _Ctx) -> Found | None:
         rf"principal\s+amount\s+(?:of\s+)?(?:up\s+to\s+)?(?:approximately\s+)?({M})",
         rf"({M})\s+(?:in\s+)?(?:original\s+)?principal\s+amount",
         rf"face\s+(?:value|amount)\s+of\s+({M})",
+        rf"(?:notes?|debentures?)\s+(?:totaling|totalling|aggregating|in\s+the\s+amount\s+of|for)\s+"
+        rf"({M})",
         rf"({M})\s+(?:private\s+placement|offering)\s+of\s+(?:its\s+|our\s+)?"
         r"(?:\d+(?:\.\d+)?%\s+)?(?:(?:senior|secured|unsecured|subordinated)\s+)*convertible\s+"
         r"(?:promissory\s+)?(?:notes|debentures)",
@@ -459,7 +464,8 @@ def _rate(ctx: _Ctx) -> Found | None:
         rf"({P})\s+(?:(?:senior|secured|unsecured|subordinated|original\s+issue\s+discount)\s+)*convertible",
     ]
     return _first(ctx, pats, _pct, pred=r"interest|convertible|per\s+annum",
-                  window_exclude=r"discount|beneficial|own|penalt|liquidated",
+                  window_exclude=r"discount|beneficial|own|penalt|liquidated|prime|libor|sofr|"
+                                 r"plus",
                   far_exclude=r"default")
 
 
@@ -517,7 +523,7 @@ def _maturity_date(ctx: _Ctx) -> Found | None:
         rf"matur(?:e|es|ing)\s+(?:on\s+)?({D})",
         rf"maturity\s+date\s+(?:of|is|will\s+be|on|to)\s+({D})",
         rf"due\s+(?:and\s+payable\s+)?(?:on\s+)?({D})",
-        rf"matur(?:e|es|ity)\b[^.]{{0,40}}?\bon\s+({D})",
+        rf"matur(?:e|es|ity)\b(?:[^.]|\.(?=\d)){{0,40}}?\bon\s+({D})",
     ]
     return _first(ctx, pats, lambda s: (parse_date(s).isoformat() if parse_date(s) else None),
                   topic="note")
@@ -542,15 +548,15 @@ def _maturity_term(ctx: _Ctx) -> Found | None:
         r"convertible|promissory|unsecured|subordinated)\s+)*(?:notes?|debentures?)",
     ]
     return _first(ctx, pats, _months, pred=r"matur|\bdue\b|\bterm\b|notes?\b|debentures?\b",
-                  topic="note")
+                  topic="note", strict_topic=True)
 
 
 @rule("conversion_price_usd")
 def _conversion_price(ctx: _Ctx) -> Found | None:
     pats = [
         rf"conversion\s+price\s+(?:per\s+share\s+)?(?:of|equal\s+to|is|will\s+be|was|to)?\s*(?:initially\s+)?({MONEY_LIST})",
-        rf"conver\w*[^.]{{0,160}}?\bat\s+(?:a|an)\s+(?:initial\s+|fixed\s+)?(?:conversion\s+)?price\s+(?:per\s+share\s+)?(?:of|equal\s+to)\s+({M})",
-        rf"convertible[^.]{{0,160}}?\bat\s+({M})\s+per\s+share",
+        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bat\s+(?:a|an)\s+(?:initial\s+|fixed\s+)?(?:conversion\s+)?price\s+(?:per\s+share\s+)?(?:of|equal\s+to)\s+({M})",
+        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bat\s+({M})\s+per\s+share",
     ]
     for sent, t in ctx.where(r"conver"):
         for pat in pats:
@@ -573,6 +579,8 @@ def _statistic(words: str) -> str | None:
     w = re.sub(r"volume[\s-]weighted\s+average\s+(?:sale\s+|trading\s+)?price", "vwap",
                words.lower())
     vwap = "vwap" in w
+    if re.search(r"average\s+of\s+the\s+\w+\s+lowest", w):
+        return None  # "average of the three lowest closing bids": no normalised name
     if "lowest" in w:
         if vwap:
             return "lowest daily VWAP"
@@ -627,7 +635,7 @@ def conversion_formula(text: str) -> tuple[re.Match, str] | None:
         if fixed:
             v = parse_money(fixed.group(1))
             if v is not None:
-                out = f"lower of {format_money(v)} and {out}"
+                out = f"lower of {format_price(v)} and {out}"
         return m, out
     return None
 
@@ -648,8 +656,8 @@ def _floor(ctx: _Ctx) -> Found | None:
     pats = [
         rf"floor(?:\s+price)?\s+(?:of|equal\s+to|is)\s+({M})",
         rf"({M})\s+floor",
-        rf"(?:in\s+no\s+event|provided\s+that|but\s+not|never)[^.]{{0,80}}?(?:less|lower)\s+than\s+({M})",
-        rf"conversion\s+price[^.]{{0,40}}?(?:not|never)\s+(?:be\s+)?(?:less|lower)\s+than\s+({M})",
+        rf"(?:in\s+no\s+event|provided\s+that|but\s+not|never)(?:[^.]|\.(?=\d)){{0,80}}?(?:less|lower)\s+than\s+({M})",
+        rf"conversion\s+price(?:[^.]|\.(?=\d)){{0,40}}?(?:not|never)\s+(?:be\s+)?(?:less|lower)\s+than\s+({M})",
     ]
     return _first(ctx, pats, _money, pred=r"conver|floor", topic="note")
 
@@ -708,7 +716,7 @@ def _exercise(ctx: _Ctx) -> Found | None:
     pats = [
         rf"exercise\s+price\s+(?:per\s+share\s+)?(?:of|equal\s+to|is|will\s+be)?\s*(?:initially\s+)?({MONEY_LIST})",
         rf"exercisable\s+(?:at|for)[^.$]{{0,60}}?(?:price\s+of\s+)?({M})\s+per\s+share",
-        rf"warrants?[^.]{{0,100}}?\bat\s+(?:a\s+price\s+of\s+)?({M})\s+per\s+share",
+        rf"warrants?(?:[^.]|\.(?=\d)){{0,100}}?\bat\s+(?:a\s+price\s+of\s+)?({M})\s+per\s+share",
     ]
     for sent, t in ctx.where(r"warrant|exercise"):
         for pat in pats:
@@ -754,6 +762,7 @@ def _warrant_expiry(ctx: _Ctx) -> Found | None:
     pats = [
         rf"expir\w*\s+(?:on|date\s+of|date\s+is)\s+({D})",
         rf"exercisable\s+(?:until|through)\s+({D})",
+        rf"warrants?\b(?:[^.]|\.(?=\d)){{0,160}}?\b(?:through|until)\s+({D})",
     ]
     return _first(ctx, pats, lambda s: parse_date(s).isoformat() if parse_date(s) else None,
                   pred=r"warrant", topic="warrant")
@@ -765,8 +774,8 @@ def _registration(ctx: _Ctx) -> Found | None:
         (r"\b(no\s+registration\s+rights|not\s+(?:been\s+)?granted\s+(?:any\s+)?registration\s+rights)",
          False),
         (r"\b(registration\s+rights(?:\s+agreement)?)\b", True),
-        (r"\b((?:agreed|obligated|required)\s+to\s+(?:file|register)[^.]{0,60}?registration\s+"
-         r"statement)", True),
+        (r"\b((?:agreed|obligated|required|must|shall|will)\s+(?:to\s+)?(?:file|register)"
+         r"(?:[^.]|\.(?=\d)){0,60}?registration\s+statement)", True),
     ]
     for sent, t in ctx.where(r"registration"):
         for pat, value in pats:

@@ -49,7 +49,8 @@ DATE_RE = re.compile(
     re.IGNORECASE,
 )
 MONEY_RE = re.compile(
-    rf"\$\s?(?:{DIGITS})(?:\s+(?:million|billion|thousand))?\b"
+    rf"\b(?:{WORD_NUMBER})\s+cents\s*\(\s*\$\s?(?:{DIGITS})\s*\)"
+    rf"|\$\s?(?:{DIGITS})(?:\s+(?:million|billion|thousand))?\b"
     rf"|\b(?:{DIGITS}|{WORD_NUMBER})\s+(?:million\s+|thousand\s+)?(?:U\.S\.\s+)?dollars"
     rf"(?:\s*\(\s*\$\s?(?:{DIGITS})(?:\s+(?:million|thousand))?\s*\))?",
     re.IGNORECASE,
@@ -234,6 +235,14 @@ def format_money(value: Decimal) -> str:
         return f"${int(value):,}"
     q = value.normalize()
     places = max(2, -q.as_tuple().exponent) if isinstance(q.as_tuple().exponent, int) else 2
+    return f"${value:,.{places}f}"
+
+
+def format_price(value: Decimal) -> str:
+    """A per-share price: ``$2.00``, ``$0.05``, ``$0.0125`` (at least two places)."""
+    value = Decimal(str(value))
+    exp = value.normalize().as_tuple().exponent
+    places = max(2, -exp) if isinstance(exp, int) else 2
     return f"${value:,.{places}f}"
 
 
