@@ -344,18 +344,15 @@ def lattice_kernel(
         if model == 1:
             u[j] = redemption
     r0 = rr[0]
+    ratio = math.exp(lnratio)
+    if model == 0:
+        return _ql_rollback(n, dt, x0, lnbase, ratio, pu, r0, spread, kappa, v, u, rate,
+                            cpn, conv_ok, call_px, call_trig, put_px, divadd)
     for i in range(n, -1, -1):
         if i < n:
             p = pu[i]
             q = 1.0 - p
-            if model == 0:
-                for j in range(i + 1):
-                    ncp = q * u[j] + p * u[j + 1]
-                    nv = q * v[j] / (1.0 + rate[j] * dt) + p * v[j + 1] / (1.0 + rate[j + 1] * dt)
-                    v[j] = nv
-                    u[j] = ncp
-                    rate[j] = ncp * r0 + (1.0 - ncp) * (r0 + spread)
-            elif model == 1:
+            if model == 1:
                 dr = math.exp(-rr[i] * dt)
                 dc = math.exp(-(rr[i] + spread) * dt)
                 for j in range(i + 1):
@@ -364,36 +361,15 @@ def lattice_kernel(
                     u[j] = nu
             else:
                 dr = math.exp(-rr[i] * dt)
+                s_j = x0 * math.exp(lnbase[i])
                 for j in range(i + 1):
-                    s = x0 * math.exp(lnbase[i] + j * lnratio) + divadd[i]
+                    s = s_j + divadd[i]
+                    s_j *= ratio
                     dflt = max(kappa * s * (1.0 - eta), recovery_value)
                     v[j] = dr * ((1.0 - pdef) * (q * v[j] + p * v[j + 1]) + pdef * dflt)
         # events at step i
         has_call = call_px[i] < np.inf
         convertible = conv_ok[i] > 0.0
-        if model == 0:
-            for j in range(i + 1):
-                s = x0 * math.exp(lnbase[i] + j * lnratio) + divadd[i]
-                val = v[j]
-                if has_call:
-                    if call_trig[i] >= 0.0:
-                        if s >= call_trig[i]:
-                            val = min(max(call_px[i], kappa * s), val)
-                    elif convertible:
-                        val = min(max(call_px[i], kappa * s), val)
-                    else:
-                        val = min(call_px[i], val)
-                if put_px[i] > 0.0:
-                    val = max(val, put_px[i])
-                val += cpn[i]
-                if convertible and val <= kappa * s:
-                    val = kappa * s
-                    u[j] = 1.0
-                v[j] = val
-            if i == n:
-                for j in range(n + 1):
-                    rate[j] = u[j] * r0 + (1.0 - u[j]) * (r0 + spread)
-            continue
         kc = cpn[i] if (i < n or cpn_conv > 0.0) else 0.0  # coupon kept on conversion
         e = min(i + window, n)
         w = e - i
@@ -409,8 +385,10 @@ def lattice_kernel(
             cash_e = call_px[i] + accrued[e] + (cum[e] - cum[i])
             if e == n:
                 cash_e = max(cash_e, redemption + cpn[n])
+        s_j = x0 * math.exp(lnbase[i])
         for j in range(i + 1):
-            s = x0 * math.exp(lnbase[i] + j * lnratio) + divadd[i]
+            s = s_j + divadd[i]
+            s_j *= ratio
             val = v[j] + cpn[i]
             cash_part = u[j] + cpn[i]
             if has_call and (call_trig[i] < 0.0 or s >= call_trig[i]):
@@ -454,6 +432,64 @@ def lattice_kernel(
                     cash_part = cpn[i] if (i < n or cpn_conv > 0.0) else 0.0
             v[j] = val
             u[j] = cash_part
+    return v[0]
+
+
+@njit(cache=True)
+def _ql_rollback(n, dt, x0, lnbase, ratio, pu, r0, spread, kappa, v, u, rate,
+                 cpn, conv_ok, call_px, call_trig, put_px, divadd):
+    """QuantLib's ``TsiveriotisFernandesLattice`` rollback fused with
+    ``DiscretizedConvertible::postAdjustValuesImpl`` (call, put, coupon, conversion)."""
+    rs = r0 + spread
+    for i in range(n, -1, -1):
+        has_call = call_px[i] < np.inf
+        trig = call_trig[i]
+        cp = call_px[i]
+        pp = put_px[i]
+        c = cpn[i]
+        convertible = conv_ok[i] > 0.0
+        s_j = x0 * math.exp(lnbase[i])
+        dv = divadd[i]
+        if i < n:
+            p = pu[i]
+            q = 1.0 - p
+            d_lo = v[0] / (1.0 + rate[0] * dt)
+            c_lo = u[0]
+        for j in range(i + 1):
+            if i < n:
+                d_hi = v[j + 1] / (1.0 + rate[j + 1] * dt)
+                c_hi = u[j + 1]
+                ncp = q * c_lo + p * c_hi
+                val = q * d_lo + p * d_hi
+                new_rate = ncp * r0 + (1.0 - ncp) * rs
+                d_lo = d_hi
+                c_lo = c_hi
+            else:
+                ncp = u[j]
+                val = v[j]
+                new_rate = 0.0
+            s = s_j + dv
+            s_j *= ratio
+            if has_call:
+                if trig >= 0.0:
+                    if s >= trig:
+                        val = min(max(cp, kappa * s), val)
+                elif convertible:
+                    val = min(max(cp, kappa * s), val)
+                else:
+                    val = min(cp, val)
+            if pp > 0.0:
+                val = max(val, pp)
+            val += c
+            if convertible and val <= kappa * s:
+                val = kappa * s
+                ncp = 1.0
+            v[j] = val
+            u[j] = ncp
+            if i < n:
+                rate[j] = new_rate
+            else:
+                rate[j] = ncp * r0 + (1.0 - ncp) * rs
     return v[0]
 
 
