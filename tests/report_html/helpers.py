@@ -175,3 +175,14 @@ def ledger_deal(tmp_path: Path) -> Path:
     finally:
         ledger.close()
     return dest
+
+
+def bare_deal(tmp_path: Path) -> Path:
+    """Terms only: no closes, no filing, no stated figures, no share counts, no ledger/market."""
+    dest = no_closes_deal(tmp_path)
+    (dest / "8-K.txt").unlink()
+    text = (dest / "deal.toml").read_text(encoding="utf-8")
+    text = re.sub(r"(?ms)^\[\[issuer\.shares_outstanding\]\].*?(?=^\[)", "", text)
+    text = re.sub(r"(?ms)^\[disclosure\].*?(?=^\[|\Z)", "", text)
+    (dest / "deal.toml").write_text(text, encoding="utf-8")
+    return dest

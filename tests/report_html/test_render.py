@@ -14,7 +14,7 @@ from pipedeal.cli import app
 from pipedeal.report.book import book_data, build_context
 from pipedeal.report.html import SECTION_IDS, render_html
 
-from .helpers import EXAMPLE, ledger_deal, no_closes_deal, outline, render
+from .helpers import EXAMPLE, bare_deal, ledger_deal, no_closes_deal, outline, render
 
 runner = CliRunner()
 
@@ -198,3 +198,18 @@ def test_ledger_timeline_from_a_real_ledger(tmp_path):
     for kind in ("note issued", "interest paid", "prepayment notice", "conversion"):
         assert kind in html
     assert "Hash chain" in html and "intact" in html
+
+
+def test_terms_only_deal_renders_every_section_saying_what_is_missing(tmp_path):
+    deal = bare_deal(tmp_path)
+    html, data = render(deal)
+    assert data["captable"] is None and data["filing_check"] is None
+    o = outline(html)
+    assert list(o.sections) == list(SECTION_IDS)
+    missing = {k for k, v in o.sections.items() if v["missing"]}
+    assert {"ledger", "valuation", "dilution", "accounting"} <= missing
+    assert not {"summary", "pricing", "cashflows", "disclosure"} & missing
+    text = " ".join(o.not_available)
+    for why in ("no price file", "no ledger", "market.toml", "shares-outstanding",
+                "no filing"):
+        assert why in text, why

@@ -331,6 +331,9 @@ def captable_section(data: dict[str, Any], grid: list[Mapping[str, Any]] | None,
     tw = cap.get("twenty_percent_rule")
     if isinstance(tw, Mapping):
         sec.blocks.append(generic_block("20% rule (shareholder approval)", tw))
+    eps = cap.get("diluted_eps")
+    if isinstance(eps, Mapping):
+        sec.blocks.append(generic_block("Diluted EPS", eps))
     rows = grid if grid is not None else cap.get("dilution")
     dil = Block("Dilution against the stock price")
     if rows:
@@ -534,6 +537,21 @@ def accounting_section(data: dict[str, Any]) -> Section:
                                     [[k, money(v)] for k, v in bal.items()],
                                     caption="Closing balances"))
     sec.blocks.append(journal)
+    rolls = [(f"{n.get('purchaser')}: liability roll-forward", n.get("roll_forward"))
+             for n in notes if isinstance(n.get("roll_forward"), Mapping)]
+    if isinstance(acc.get("equity_roll_forward"), Mapping):
+        rolls.append(("Equity roll-forward", acc["equity_roll_forward"]))
+    for title, roll in rolls:
+        b = Block(title)
+        for k, v in roll.items():
+            b.facts.append((humanize(k), cell(v) if isinstance(v, (bool, int)) or v is None
+                            or "shares" in k else money(v)))
+        sec.blocks.append(b)
+    known = {"schema_version", "regime", "source", "as_of", "notes", "journal",
+             "equity_roll_forward"}
+    rest = {k: v for k, v in acc.items() if k not in known}
+    if rest:
+        sec.blocks.append(generic_block("More accounting data", rest))
     return sec
 
 

@@ -544,13 +544,16 @@ def missing_reason(data: dict[str, Any], key: str) -> str:
         return "the valuation engine produced no values for this deal."
     if key == "accounting":
         if not (folder / "market.toml").exists():
-            return ("no fair values for the allocation (the deal folder has no market.toml for "
-                    "the valuation engine).")
-        return "the accounting engine produced no entries for this deal."
+            return ("no fair values for the allocation: the deal folder has no market.toml for "
+                    "the valuation engine and none were given (pipedeal accounting "
+                    "--note-fair-value/--warrant-fair-value books them from your values).")
+        return ("a fair value or the commitment-date price is missing (see pipedeal "
+                "accounting).")
     if key == "captable":
-        return "no cap table for this deal (shares outstanding or positions are missing)."
+        return "the deal file gives no shares-outstanding count ([[issuer.shares_outstanding]])."
     if key == "filing_check":
-        return "no filing to check the terms against for this deal."
+        return ("no filing in the deal folder to read the terms from (the [disclosure] source "
+                "file, or an 8-K*.txt / .htm / .html file).")
     return "no data."
 
 
