@@ -135,3 +135,23 @@ def test_captable_eps_bad_inputs(args, message):
     r = _run("captable", EXAMPLE, *args)
     assert r.exit_code == 2 and r.stdout == ""
     assert message in r.stderr
+
+
+def test_book_section_is_null_without_share_counts(tmp_path):
+    import shutil
+
+    from pipedeal.captable.report import book_section
+    from pipedeal.report.book import build_context
+
+    deal = tmp_path / "deal"
+    shutil.copytree(EXAMPLE, deal)
+    text = (deal / "deal.toml").read_text()
+    text = text.replace("date = 2004-04-11", "date = 2004-12-11").replace(
+        "date = 2004-07-13", "date = 2004-12-13").replace("date = 2004-10-08", "date = 2004-12-31")
+    (deal / "deal.toml").write_text(text)
+    import datetime as dt
+
+    ctx = build_context(deal, as_of=dt.date(2004, 7, 1))
+    assert book_section(ctx) is None
+    r = _run("captable", str(deal), "--as-of", "2004-07-01")
+    assert r.exit_code == 2 and "issuer.shares_outstanding" in r.stderr

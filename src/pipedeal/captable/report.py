@@ -152,10 +152,15 @@ def captable_data(
 def book_section(ctx: Any) -> dict[str, Any] | None:
     """The ``captable`` section of ``pipedeal book`` (a ``BookContext``): the cap table as of
     ``ctx.as_of`` (default: the first share count after the last closing), or None when the deal
-    gives no shares-outstanding count."""
+    gives no shares-outstanding count on or before that date."""
+    from pipedeal.errors import UserError
+
     if not ctx.deal.issuer.shares_outstanding:
         return None
-    return captable_data(
-        ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules, as_of=ctx.as_of,
-        ownership_cap=ctx.options.get("ownership_cap"),
-    )
+    try:
+        return captable_data(
+            ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules, as_of=ctx.as_of,
+            ownership_cap=ctx.options.get("ownership_cap"),
+        )
+    except UserError:  # no share count on or before the date, a date before closing...
+        return None
