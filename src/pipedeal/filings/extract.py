@@ -80,6 +80,17 @@ class Found:
 
 NOT_FOUND = {"value": None, "span": None, "sentence": None}
 
+_RX: dict[str, re.Pattern[str]] = {}
+
+
+def rx(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled case-insensitively, once."""
+    compiled = _RX.get(pattern)
+    if compiled is None:
+        compiled = _RX[pattern] = re.compile(pattern, IC)
+    return compiled
+
+
 # --- sentences ----------------------------------------------------------------------------------
 
 _ABBREV = {
@@ -162,9 +173,9 @@ class _Ctx:
     def where(self, pred: str | None = None, exclude: str | None = None):
         for sent in self.sents:
             t = self.s_text(sent)
-            if pred and not re.search(pred, t, IC):
+            if pred and not rx(pred).search(t):
                 continue
-            if exclude and re.search(exclude, t, IC):
+            if exclude and rx(exclude).search(t):
                 continue
             yield sent, t
 
@@ -220,7 +231,7 @@ def _first(ctx: _Ctx, patterns: list[str], convert: Callable[[str], Any], *,
     """
     for sent, t in ctx.where(pred, exclude):
         for pat in patterns:
-            for m in re.finditer(pat, t, IC):
+            for m in rx(pat).finditer(t):
                 if topic and topic_at(t, m.end()) not in ((topic,) if strict_topic
                                                           else (topic, None)):
                     continue
@@ -416,7 +427,8 @@ def _principal(ctx: _Ctx) -> Found | None:
         rf"(?:sold|issued|sale\s+of|issue)\s+(?:an\s+aggregate\s+of\s+)?({M})\s+(?:of\s+)?(?:its\s+|our\s+)?"
         r"(?:[\w%.\-]+\s+){0,5}?(?:convertible|promissory)\s+(?:promissory\s+)?(?:notes?|debentures?)",
     ]
-    return _first(ctx, pats, _money, window_exclude=r"exercise|tranche|each\s+purchaser")
+    return _first(ctx, pats, _money, window_exclude=r"exercise|tranche|each\s+purchaser",
+                  pred=r"principal|face\s+(?:value|amount)|convertible|notes?\b|debentures?\b")
 
 
 @rule("purchase_price_usd")
@@ -437,7 +449,7 @@ def _net(ctx: _Ctx) -> Found | None:
         rf"net\s+proceeds\s+(?:to\s+(?:us|the\s+Company)\s+)?(?:from\s+[^.$]{{0,60}}?)?(?:of|were|was|totaled|totalled|are)\s+(?:approximately\s+)?({M})",
         rf"({M})\s+(?:in|of)\s+net\s+proceeds",
     ]
-    return _first(ctx, pats, _money)
+    return _first(ctx, pats, _money, pred=r"net\s+proceeds")
 
 
 @rule("oid_pct")
@@ -447,7 +459,8 @@ def _oid(ctx: _Ctx) -> Found | None:
         rf"({P})\s+original\s+issue\s+discount",
         rf"({P})\s+OID\b",
     ]
-    return _first(ctx, pats, lambda s: plain(parse_percent(s)))
+    return _first(ctx, pats, lambda s: plain(parse_percent(s)),
+                  pred=r"original\s+issue\s+discount|\bOID\b")
 
 
 def _pct(text: str) -> Any:
@@ -643,6 +656,8 @@ def conversion_formula(text: str) -> tuple[re.Match, str] | None:
 @rule("conversion_price_formula")
 def _formula(ctx: _Ctx) -> Found | None:
     for sent, t in ctx.where(r"conver"):
+        if not re.search(r"trading\s+day", t, IC):
+            continue
         hit = conversion_formula(t)
         if hit and topic_at(t, hit[0].start()) != "warrant":
             m, value = hit
@@ -659,7 +674,7 @@ def _floor(ctx: _Ctx) -> Found | None:
         rf"(?:in\s+no\s+event|provided\s+that|but\s+not|never)(?:[^.]|\.(?=\d)){{0,80}}?(?:less|lower)\s+than\s+({M})",
         rf"conversion\s+price(?:[^.]|\.(?=\d)){{0,40}}?(?:not|never)\s+(?:be\s+)?(?:less|lower)\s+than\s+({M})",
     ]
-    return _first(ctx, pats, _money, pred=r"conver|floor", topic="note")
+    return _first(ctx, pats, _money, pred=r"floor|less\s+than|lower\s+than", topic="note")
 
 
 @rule("prepayment_terms")

@@ -27,10 +27,11 @@ _ORDINALS = {
     "thirtieth": 30, "fortieth": 40, "forty-fifth": 45, "sixtieth": 60, "ninetieth": 90,
 }
 
+_NUMBER_WORDS = "|".join(sorted(list(_UNITS) + list(_SCALES), key=len, reverse=True))
+# \b and a first-letter look-ahead keep the alternation from being tried inside words
 WORD_NUMBER = (
-    r"(?:(?:" + "|".join(sorted(list(_UNITS) + list(_SCALES), key=len, reverse=True))
-    + r")(?:[\s-]+(?:and[\s-]+)?(?:" + "|".join(sorted(list(_UNITS) + list(_SCALES),
-                                                      key=len, reverse=True)) + r"))*)"
+    rf"(?:\b(?=[zotfsenhmbZOTFSENHMB])(?:{_NUMBER_WORDS})"
+    rf"(?:[\s-]+(?:and[\s-]+)?(?:{_NUMBER_WORDS}))*)"
 )
 DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 NUMBER = rf"(?:{DIGITS}|{WORD_NUMBER})"
