@@ -132,11 +132,18 @@ window.addEventListener("load", function () { setTimeout(function () {
   var sections = Array.prototype.map.call(document.querySelectorAll("section.book-section"),
     function (s) { return {id: s.id, missing: s.classList.contains("missing"),
                            height: s.getBoundingClientRect().height}; });
+  var hover = null, mark = document.querySelector("figure.chart-figure .mark[data-tip]");
+  if (mark) {
+    mark.dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
+    hover = {tip: mark.getAttribute("data-tip"),
+             readout: mark.closest("figure").querySelector("output.readout").textContent,
+             active: mark.classList.contains("active")};
+  }
   var pre = document.createElement("pre");
   pre.id = "__harness";
   pre.textContent = JSON.stringify({errors: __errors,
     resources: performance.getEntriesByType("resource").map(function (r) { return r.name; }),
-    charts: charts, sections: sections,
+    charts: charts, sections: sections, hover: hover,
     ready: document.documentElement.getAttribute("data-charts-ready")});
   document.body.appendChild(pre); }, 0); });
 </script>"""

@@ -78,8 +78,11 @@ def test_innovo_book_loads_clean_and_every_chart_draws(tmp_path, chromium):
         assert c["width"] > 100 and c["height"] > 100, cid
         assert c["bbox"][0] > 100 and c["bbox"][1] > 100, cid
         assert c["marks"] > 0, cid
-    # the hover script ran and wired every figure
+    # the hover script ran and wired every figure; hovering a mark shows its value
     assert int(result["ready"]) == len(charts)
+    hover = result["hover"]
+    assert hover["readout"] == hover["tip"] and hover["active"], hover
+    assert hover["tip"].startswith(data["purchasers"][0]["price_window"][0][:4])
 
 
 def test_screenshot_and_pdf_of_the_innovo_book(tmp_path, chromium):
@@ -94,8 +97,8 @@ def test_screenshot_and_pdf_of_the_innovo_book(tmp_path, chromium):
     assert png.stat().st_size > 20_000  # a drawn page, not a blank one
     content = pdf_out.read_bytes()
     assert content.startswith(b"%PDF-")
-    # every section starts on a new page in print; long sections take more
-    assert pdf_pages(content) >= len(SECTION_IDS)
+    # every section starts on a new page in print; long sections take more, but no blank runs
+    assert len(SECTION_IDS) <= pdf_pages(content) <= 4 * len(SECTION_IDS)
     assert f"({pdf_pages(content)} pages)" in result.stderr
 
 
