@@ -471,8 +471,9 @@ def cashflow_section(data: dict[str, Any]) -> Section:
     if bars.has_data():
         figs.append(figure(bars, f"Interest each note pays on each pay date, stacked by "
                                  f"purchaser; from the contract schedule ({inputs}, rounding "
-                                 f"{purchasers[0].get('rounding')}). Principal is not drawn "
-                                 f"here (see the next chart and the table)."))
+                                 f"{purchasers[0].get('rounding')}). Principal is repaid on "
+                                 f"the maturity pay dates (shaded in the next chart; amounts "
+                                 f"in the tables)."))
     if cum.has_data():
         figs.append(figure(cum, f"Cumulative interest paid to each holder and in all, by pay "
                                 f"date, if no note is converted or prepaid ({inputs}); shaded: "
