@@ -97,12 +97,22 @@ def _values(terms: dict[str, Any]) -> dict[str, Any]:
     return {k: (v["value"] if isinstance(v, dict) else v) for k, v in terms.items()}
 
 
+_DEAL_VERB = re.compile(r"\b(?:executed|entered\s+into|closed|sold|issued|completed)\b", re.I)
+
+
 def _closing_dates(data: dict[str, Any], n: int | None) -> list[dt.date]:
-    """The dates of the sentence that gives the event date (e.g. three closings), if n match."""
-    sentence = (data["terms"].get("instrument_type") or {}).get("sentence") or ""
-    dates = [d for d in (parse_date(m.group(0)) for m in DATE_RE.finditer(sentence)) if d]
-    if n and len(dates) == n:
-        return dates
+    """One date per purchaser from the first deal sentence that lists exactly ``n`` dates
+    ("On June 15, 2004, June 18, 2004 and June 22, 2004, we executed agreements ...")."""
+    if not n or n < 2:
+        return []
+    for item in data["filing"]["items"]:
+        flat = " ".join(item["text"].split())
+        for sentence in re.split(r"(?<=[a-z0-9)])\.\s+(?=[A-Z])", flat):
+            if not _DEAL_VERB.search(sentence):
+                continue
+            dates = [d for d in (parse_date(m.group(0)) for m in DATE_RE.finditer(sentence)) if d]
+            if len(dates) == n and len(set(dates)) == n:
+                return dates
     return []
 
 
@@ -136,7 +146,8 @@ def draft_toml(data: dict[str, Any], source_name: str | None = None) -> tuple[st
     t.blank()
     t.kv("schema_version", 1)
     when = f" {event:%B %Y}" if event else ""
-    t.kv("name", f"{issuer or 'Issuer'}{when} {instrument}s and warrants")
+    warrants = " and warrants" if v.get("warrant_shares") or v.get("warrant_coverage_pct") else ""
+    t.kv("name", f"{issuer or 'Issuer'}{when} {instrument}s{warrants}")
     t.kv("notes", f"Drafted from {source} by pipedeal extract; see FILL marks.")
     t.blank()
 
