@@ -66,3 +66,9 @@ def backend(request, deal_copy: Path) -> Backend:
 @pytest.fixture
 def sqlite_backend(deal_copy: Path) -> Backend:
     return Backend("sqlite", deal_copy, None, None)
+
+
+@pytest.fixture
+def pg_backend(deal_copy: Path) -> Backend:
+    url = _pg_url()
+    return Backend("postgres", deal_copy, url, f"test-{uuid.uuid4().hex[:12]}")
