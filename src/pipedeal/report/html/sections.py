@@ -277,7 +277,8 @@ def pricing_section(data: dict[str, Any], prices: PriceSeries | None) -> Section
             ))
         if prices is None or not prices.bars:
             why = ("the deal folder has no price file (market.closes)" if not closes_file
-                   else f"the price file {closes_file} has no closes")
+                   else f"the closes of {closes_file} were not given to the renderer"
+                   if prices is None else f"the price file {closes_file} has no closes")
             block.notes.append(f"Price chart not available: {why}.")
         else:
             chart = _window_chart(f"price-window-{i + 1}", p, tr, prices)
