@@ -142,3 +142,29 @@ def test_unreadable_inputs_are_user_errors(tmp_path):
         read_filing_file(tmp_path / "missing.txt")
     with pytest.raises(UserError, match="not a file"):
         read_filing_file(tmp_path)
+
+
+def test_date_above_its_caption():
+    raw = ("FORM 8-K\n\nCURRENT REPORT\n\nMay 4, 2012\n"
+           "Date of Report (Date of earliest event reported)\n\n"
+           "ACME WIDGETS, INC.\n(Exact name of registrant as specified in its charter)\n")
+    f = parse_filing(raw)
+    assert f.report_date == f.earliest_event_date == dt.date(2012, 5, 4)
+    assert f.registrant["name"] == "ACME WIDGETS, INC."
+
+
+def test_with_text_spans_index_the_returned_text():
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipedeal.cli.app import app
+
+    result = CliRunner().invoke(app, ["extract", str(FIXTURES / "bluewater-2006.htm"),
+                                      "--format", "json", "--with-text"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    start, end = data["terms"]["warrant_shares"]["span"]
+    assert data["text"][start:end] == "1,200,000"
+    start, end = data["filing"]["items"][0]["span"]
+    assert data["text"][start:end] == data["filing"]["items"][0]["text"]

@@ -333,8 +333,17 @@ def _cover_dates(text: str) -> tuple[dt.date | None, dt.date | None]:
     # the dates sit after the caption "(Date of Earliest Event Reported):"
     cap = re.search(r"reported\)?\s*:?", window, re.IGNORECASE)
     region = window[cap.end():] if cap else window
+    # stop at the next caption: the dates belong to this one
+    nxt = re.search(r"\(Exact\s+name|\(State\s+or|Commission\s+File", region, re.IGNORECASE)
+    if nxt:
+        region = region[: nxt.start()]
     found = [(d, parse_date(d.group(0))) for d in DATE_RE.finditer(region)]
     found = [(mt, d) for mt, d in found if d is not None]
+    if not found:
+        # the date may stand on the line above its caption: "June 23, 2004 / (Date of Report ...)"
+        region = text[max(0, m.start() - 160): m.start()]
+        found = [(d, parse_date(d.group(0))) for d in DATE_RE.finditer(region)]
+        found = [(mt, d) for mt, d in found if d is not None][-2:]
     if not found:
         return None, None
     report = found[0][1]
