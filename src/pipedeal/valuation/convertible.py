@@ -107,6 +107,8 @@ class ConvertibleSpec:
     # in AFV 2003) V(T) = max(κS, redemption + coupon); True: κS + coupon. ``ql`` mode follows
     # QuantLib (coupon added before the conversion test) whatever this says.
     final_coupon_on_conversion: bool = False
+    # discrete calls as arrays (times, dirty prices): the fast path for many daily call dates
+    call_schedule: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False)
 
     @property
     def redemption_amount(self) -> float:
@@ -189,6 +191,17 @@ def validate(spec: ConvertibleSpec, mkt: MarketInputs) -> None:
 # --- mapping the contract onto a grid ----------------------------------------------------------
 
 
+def closest_indices(times: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """``closest_index`` for many times at once."""
+    n = times.shape[0]
+    k = np.searchsorted(times, ts, side="left")
+    kc = np.clip(k, 1, n - 1)
+    upper = (times[kc] - ts) < (ts - times[kc - 1])
+    out = np.where(upper, kc, kc - 1)
+    out = np.where(k == 0, 0, out)
+    return np.where(k == n, n - 1, out)
+
+
 def closest_index(times: np.ndarray, t: float) -> int:
     """QuantLib's ``TimeGrid::closestIndex``: nearest grid time, ties to the earlier one."""
     n = times.shape[0]
@@ -218,7 +231,7 @@ class GridInputs:
 def grid_inputs(spec: ConvertibleSpec, mkt: MarketInputs, steps: int, ql: bool) -> GridInputs:
     n = steps
     T = spec.maturity
-    times = np.array([T / n * i for i in range(n + 1)])  # QuantLib's TimeGrid(end, steps)
+    times = np.arange(n + 1) * (T / n)  # QuantLib's TimeGrid(end, steps): dt·i
     cpn = np.zeros(n + 1)
     accrued = np.zeros(n + 1)
     conv_ok = np.zeros(n + 1)
@@ -236,9 +249,8 @@ def grid_inputs(spec: ConvertibleSpec, mkt: MarketInputs, steps: int, ql: bool) 
             continue
         p = closest_index(times, c.pay)
         s = closest_index(times, max(c.accrual_start, 0.0))
-        for i in range(s, p):
-            frac = (times[i] - c.accrual_start) / (c.accrual_end - c.accrual_start)
-            accrued[i] = c.amount * min(max(frac, 0.0), 1.0)
+        frac = (times[s:p] - c.accrual_start) / (c.accrual_end - c.accrual_start)
+        accrued[s:p] = c.amount * np.clip(frac, 0.0, 1.0)
     c0 = times[closest_index(times, spec.conversion_start)]
     c1 = times[closest_index(times, T if spec.conversion_end is None else spec.conversion_end)]
     conv_ok[(times >= c0) & (times <= c1)] = 1.0
@@ -263,6 +275,12 @@ def grid_inputs(spec: ConvertibleSpec, mkt: MarketInputs, steps: int, ql: bool) 
             if price < call_px[i]:
                 call_px[i] = price
                 call_trig[i] = -1.0 if c.trigger is None else c.trigger
+    if spec.call_schedule is not None:
+        ct, cpx = spec.call_schedule
+        keep = ct >= -1e-12
+        if np.any(keep):
+            idx = closest_indices(times, ct[keep])
+            np.minimum.at(call_px, idx, cpx[keep])
     for p in spec.puts:
         if p.time < -1e-12:
             continue
@@ -277,9 +295,8 @@ def grid_inputs(spec: ConvertibleSpec, mkt: MarketInputs, steps: int, ql: bool) 
         td = d.time if d.discount_time is None else d.discount_time
         x0 -= d.amount * mkt.discount(td)
         tg = times[closest_index(times, d.time)]
-        for i in range(n + 1):
-            if tg >= times[i] or abs(tg - times[i]) < 1e-12:
-                divadd[i] += d.amount * math.exp(-r * tg) / math.exp(-r * times[i])
+        ahead = (tg >= times) | (np.abs(tg - times) < 1e-12)
+        divadd[ahead] += d.amount * math.exp(-r * tg) / np.exp(-r * times[ahead])
     if x0 <= 0:
         raise UserError("dividends: their present value exceeds the spot price")
     return GridInputs(cpn, accrued, conv_ok, call_px, call_trig, put_px, divadd, x0)
@@ -346,8 +363,26 @@ def lattice_kernel(
     r0 = rr[0]
     ratio = math.exp(lnratio)
     if model == 0:
-        return _ql_rollback(n, dt, x0, lnbase, ratio, pu, r0, spread, kappa, v, u, rate,
-                            cpn, conv_ok, call_px, call_trig, put_px, divadd)
+        return _ql_rollback(
+            n,
+            dt,
+            x0,
+            lnbase,
+            ratio,
+            pu,
+            r0,
+            spread,
+            kappa,
+            v,
+            u,
+            rate,
+            cpn,
+            conv_ok,
+            call_px,
+            call_trig,
+            put_px,
+            divadd,
+        )
     for i in range(n, -1, -1):
         if i < n:
             p = pu[i]
@@ -436,8 +471,26 @@ def lattice_kernel(
 
 
 @njit(cache=True)
-def _ql_rollback(n, dt, x0, lnbase, ratio, pu, r0, spread, kappa, v, u, rate,
-                 cpn, conv_ok, call_px, call_trig, put_px, divadd):
+def _ql_rollback(
+    n,
+    dt,
+    x0,
+    lnbase,
+    ratio,
+    pu,
+    r0,
+    spread,
+    kappa,
+    v,
+    u,
+    rate,
+    cpn,
+    conv_ok,
+    call_px,
+    call_trig,
+    put_px,
+    divadd,
+):
     """QuantLib's ``TsiveriotisFernandesLattice`` rollback fused with
     ``DiscretizedConvertible::postAdjustValuesImpl`` (call, put, coupon, conversion)."""
     rs = r0 + spread

@@ -14,6 +14,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from pipedeal.valuation.convertible import Call, ConvertibleSpec, Coupon, Dividend, Put
 from pipedeal.valuation.daycount import year_fraction
 
@@ -95,7 +97,28 @@ def to_spec(
         if c.pay_date > origin
     )
     calls: list[Call] = []
+    sched_t: list[np.ndarray] = []
+    sched_px: list[np.ndarray] = []
     for c in note.calls:
+        if (
+            ql_conventions
+            and c.trigger is None
+            and note.coupon_day_count == "ACT/365F"
+            and time_day_count in _DAYS
+        ):
+            # fast path: every business day of the window at once (QuantLib: one callability
+            # a day, clean price plus that day's accrued)
+            days = np.arange(c.start.toordinal(), c.end.toordinal() + 1)
+            if is_business_day is None or is_business_day is weekdays:
+                days = days[(days + 6) % 7 < 5] if is_business_day is weekdays else days
+            else:
+                days = days[[is_business_day(dt.date.fromordinal(int(o))) for o in days]]
+            sched_t.append((days - origin.toordinal()) / _DAYS[time_day_count])
+            px = np.full(days.shape, c.price, dtype=np.float64)
+            if c.clean:
+                px += _accrued_act365(note, days)
+            sched_px.append(px)
+            continue
         if ql_conventions:
             day = c.start
             while day <= c.end:
@@ -111,7 +134,11 @@ def to_spec(
         else Put(t(p.date), p.price, p.clean)
         for p in note.puts
     )
+    schedule = None
+    if sched_t:
+        schedule = (np.concatenate(sched_t), np.concatenate(sched_px))
     return ConvertibleSpec(
+        call_schedule=schedule,
         maturity=t(note.maturity),
         conversion_ratio=note.conversion_ratio,
         face=note.face,
@@ -124,6 +151,36 @@ def to_spec(
         accrued_convertible=note.accrued_convertible,
         notice_years=note.notice_days / 365.0,
     )
+
+
+_DAYS = {"ACT/365F": 365.0, "ACT/360": 360.0}
+
+
+def weekdays(day: dt.date) -> bool:
+    """Monday to Friday: the business days ``value-batch`` uses for daily call dates."""
+    return day.weekday() < 5
+
+
+def _accrued_act365(note: DatedNote, days: np.ndarray) -> np.ndarray:
+    """``DatedNote.accrued_on`` for many day ordinals (ACT/365F coupons), vectorized."""
+    cs = sorted(note.coupons, key=lambda c: c.pay_date)
+    if not cs:
+        return np.zeros(days.shape)
+    pay = np.array([c.pay_date.toordinal() for c in cs])
+    start = np.array([c.accrual_start.toordinal() for c in cs], dtype=np.float64)
+    end = np.array([c.accrual_end.toordinal() for c in cs], dtype=np.float64)
+    amount = np.array([c.amount for c in cs])
+    k = np.searchsorted(pay, days, side="right")  # first coupon paid after the day
+    valid = k < len(cs)
+    kk = np.minimum(k, len(cs) - 1)
+    part = np.minimum(days, end[kk]) - start[kk]
+    full = end[kk] - start[kk]
+    acc = np.where(
+        (days > start[kk]) & valid & (full > 0),
+        amount[kk] * part / np.where(full > 0, full, 1.0),
+        0.0,
+    )
+    return acc
 
 
 def dividends_for(
