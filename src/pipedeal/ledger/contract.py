@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -119,8 +120,22 @@ class Contract:
         return out
 
     def dates(self, name: str) -> PurchaserDates:
-        self.purchaser(name)
-        return self._dates[name]
+        try:
+            return self._dates[name]
+        except KeyError:
+            self.purchaser(name)  # raises the user error naming the purchasers
+            raise
+
+    @cached_property
+    def exact_prices(self) -> dict[str, tuple[Fraction, Fraction | None]]:
+        """(conversion, exercise) prices fixed at issue, as exact fractions."""
+        return {
+            n: (
+                Fraction(self.conversion_prices[n]),
+                None if self.exercise_prices.get(n) is None else Fraction(self.exercise_prices[n]),
+            )
+            for n in self.names
+        }
 
     @cached_property
     def _schedules(self) -> dict[str, NoteSchedule]:

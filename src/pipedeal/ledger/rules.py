@@ -24,7 +24,7 @@ import calendar
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from types import MappingProxyType
@@ -47,6 +47,14 @@ class RuleViolation(UserError):
     def __init__(self, term: str, message: str) -> None:
         self.term = term
         super().__init__(f"{term}: {message}")
+
+
+def replace(obj, **changes):  # noqa: ANN001, ANN201 - dataclasses.replace, minus its overhead
+    """A copy of a frozen dataclass with ``changes`` (no __init__ re-run: these have no checks)."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 def _money(value: Decimal) -> str:
@@ -201,12 +209,12 @@ def _with_principal(contract: Contract, note: _Note, day: dt.date, principal: De
 
 
 def conversion_price(contract: Contract, name: str, factor: Fraction) -> Fraction:
-    return Fraction(contract.conversion_prices[name]) / factor
+    return contract.exact_prices[name][0] / factor
 
 
 def exercise_price(contract: Contract, name: str, factor: Fraction) -> Fraction | None:
-    base = contract.exercise_prices.get(name)
-    return None if base is None else Fraction(base) / factor
+    base = contract.exact_prices[name][1]
+    return None if base is None else base / factor
 
 
 def _round_shares(raw: Fraction, mode: RoundingMode) -> int:
@@ -655,13 +663,23 @@ def _local(contract: Contract, event: Event) -> dt.datetime | None:
     return local
 
 
+class _When:
+    """The expiry moment as text, formatted only if a message needs it."""
+
+    def __init__(self, expiry: dt.datetime, zone: str) -> None:
+        self.expiry, self.zone = expiry, zone
+
+    def __str__(self) -> str:
+        return f"{self.expiry.date()} {self.expiry.strftime('%H:%M')} {self.zone}"
+
+
 def _warrant_exercised(contract: Contract, book: Book, event: Event) -> Book:
     name, w = _warrant(contract, book, event)
     terms = contract.deal.warrant
     expiry = contract.dates(name).warrant_expiry
     pl = event.payload
     local = _local(contract, event)
-    when = f"{expiry.date()} {expiry.strftime('%H:%M')} {terms.expiry_timezone}"
+    when = _When(expiry, terms.expiry_timezone)
     if w.expired_on is not None:
         raise RuleViolation("warrant.term_years", f"the warrant expired ({w.expired_on})")
     if event.date > expiry.date():

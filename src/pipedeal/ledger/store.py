@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from pipedeal.errors import UserError
 from pipedeal.ledger.contract import Contract
 from pipedeal.ledger.events import Event
-from pipedeal.ledger.rules import Book, LedgerState, RuleViolation, apply, replay
+from pipedeal.ledger.rules import Book, LedgerState, RuleViolation, apply, replay, snapshot
 from pipedeal.ledger.schema import deals, events
 
 DB_ENV = "PIPEDEAL_DB"
@@ -430,6 +430,10 @@ class Ledger:
     def state(self, as_of: dt.date) -> LedgerState:
         """State at the end of ``as_of``: a fresh, pure replay of the log."""
         self.refresh()
+        if not self._records or max(r.event.date for r in self._records) <= as_of:
+            # every event applies: the book folded while reading the log is that replay
+            events = tuple(r.event for r in self._records)
+            return snapshot(self.contract, self._book, as_of, events)
         return replay(self.contract, (r.event for r in self._records), as_of)
 
     def tip(self) -> Book:

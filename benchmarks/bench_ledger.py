@@ -1,0 +1,141 @@
+"""Ledger benchmark: durable appends per second and replay time for 100,000 events.
+
+Run on purpose (not a test):
+
+    python3 benchmarks/bench_ledger.py                       # SQLite, and PostgreSQL if reachable
+    python3 benchmarks/bench_ledger.py --events 100000 --durable 2000 --backends sqlite
+
+For each backend, on a scratch copy of the Innovo example:
+
+1. *durable appends*: ``--durable`` events appended one by one through ``Ledger.record`` — each
+   its own transaction (rule check, next sequence number, hash chain, commit; SQLite in WAL with
+   ``synchronous=FULL``, PostgreSQL with ``fsync=on``); reported as appends per second.
+2. the log is then filled up to ``--events`` with ``Ledger.record_many`` (rules and chain applied,
+   one transaction per batch of 10,000; timed for information only);
+3. *replay*: a fresh ``open_ledger`` reads every event back, parses it and folds the whole log
+   through the rules into the state as of a date (``Ledger.state``) — timed cold;
+4. ``verify``: the full hash-chain walk, re-checking every rule — timed.
+
+Events are a realistic-shaped mix that the Innovo terms always allow: a free-form memo, a
+one-share warrant exercise, a one-cent interest payment, in turn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from pipedeal.ledger import Contract, init_ledger, open_ledger  # noqa: E402
+from pipedeal.ledger import events as ev  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "innovo-2004"
+PURCHASERS = ("Purchaser 1", "Purchaser 2", "Purchaser 3")
+DAY = dt.date(2004, 7, 1)
+
+
+def event(i: int):
+    name = PURCHASERS[i % 3]
+    kind = (i // 3) % 3
+    if kind == 0:
+        return ev.memo(DAY, f"benchmark event {i}")
+    if kind == 1:
+        return ev.warrant_exercised(name, DAY, 1)
+    return ev.interest_paid(name, DAY, "0.01", dt.date(2004, 6, 30))
+
+
+def run(name: str, db: str | None, deal_dir: Path, n_events: int, n_durable: int) -> dict:
+    contract = Contract.from_deal_dir(deal_dir)
+    key = f"bench-{uuid.uuid4().hex[:10]}"
+    out: dict = {"backend": name}
+    with init_ledger(deal_dir, db, deal_key=key, contract=contract) as ledger:
+        base = len(ledger.events())
+        t0 = time.perf_counter()
+        for i in range(n_durable):
+            ledger.record(event(i), key=f"d{i}")
+        dt_durable = time.perf_counter() - t0
+        out["durable_appends"] = n_durable
+        out["durable_appends_per_s"] = n_durable / dt_durable
+        t0 = time.perf_counter()
+        i = n_durable
+        while base + i < n_events:
+            stop = min(n_events - base, i + 10_000)
+            ledger.record_many((event(j), f"b{j}") for j in range(i, stop))
+            i = stop
+        out["bulk_load_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with open_ledger(deal_dir, db, deal_key=key, contract=contract) as ledger:
+        state = ledger.state(dt.date(2005, 1, 1))
+        out["replay_s"] = time.perf_counter() - t0
+        out["events"] = len(state.events)
+        t0 = time.perf_counter()
+        report = ledger.verify()
+        out["verify_s"] = time.perf_counter() - t0
+        assert report.ok and report.events == out["events"], report
+        out["warrant_shares_exercised"] = state.totals.warrant_shares_exercised
+        if db is not None:  # leave the shared server clean
+            import sqlalchemy as sa
+
+            from pipedeal.ledger.schema import deals, events
+
+            with ledger.engine.begin() as conn:
+                conn.execute(events.delete().where(events.c.deal_id == ledger.deal_id))
+                conn.execute(deals.delete().where(deals.c.id == ledger.deal_id))
+            del sa
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--durable", type=int, default=2_000)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("PIPEDEAL_BENCH_PG_URL") or os.environ.get("PIPEDEAL_TEST_PG_URL"),
+    )
+    args = parser.parse_args()
+    print(
+        f"# ledger benchmark: {args.events:,} events, {args.durable:,} durable appends; "
+        f"{platform.node()} ({os.cpu_count()} CPUs), Python {platform.python_version()}"
+    )
+    results = []
+    for backend in args.backends.split(","):
+        tmp = Path(tempfile.mkdtemp(prefix="pipedeal-bench-"))
+        try:
+            deal_dir = tmp / "innovo-2004"
+            shutil.copytree(EXAMPLE, deal_dir)
+            if backend == "sqlite":
+                results.append(run("sqlite", None, deal_dir, args.events, args.durable))
+            elif backend == "postgres":
+                if not args.pg_url:
+                    print("# postgres: skipped (no --pg-url / PIPEDEAL_TEST_PG_URL)")
+                    continue
+                results.append(run("postgres", args.pg_url, deal_dir, args.events, args.durable))
+            else:
+                raise SystemExit(f"unknown backend {backend!r}")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(
+        f"{'backend':<10} {'durable appends/s':>18} {'events':>8} {'bulk load s':>12} "
+        f"{'replay s':>9} {'verify s':>9}"
+    )
+    for r in results:
+        print(
+            f"{r['backend']:<10} {r['durable_appends_per_s']:>18,.0f} {r['events']:>8,} "
+            f"{r['bulk_load_s']:>12.1f} {r['replay_s']:>9.2f} {r['verify_s']:>9.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
