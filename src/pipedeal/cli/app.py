@@ -37,6 +37,7 @@ def _register() -> None:
     from pipedeal.cli import captable  # noqa: F401
     from pipedeal.cli import filings  # noqa: F401
     from pipedeal.cli import ledger  # noqa: F401, I001
+    from pipedeal.cli import value  # noqa: F401, I001
 
 
 _register()

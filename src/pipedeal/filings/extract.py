@@ -108,11 +108,15 @@ def sentences(text: str, regions: list[tuple[int, int]]) -> list[Sentence]:
         chunk = text[rs:re_]
         start = 0
         for m in _BOUNDARY.finditer(chunk):
-            if m.group(0).strip() == "" and "\n\n" not in m.group(0) and "\n \n" not in m.group(0):
+            if "\n\n" not in m.group(0):
                 before = chunk[start: m.start()]
-                word = re.search(r"([A-Za-z][A-Za-z.]*)\.$", before)
-                if word and (word.group(1).lower().rstrip(".") in _ABBREV
-                             or len(word.group(1)) == 1):
+                word = re.search(r"(\w+\s+)?([A-Za-z][A-Za-z.]*)\.$", before)
+                if word and word.group(2).lower().rstrip(".") in _ABBREV:
+                    continue
+                # "J. Smith" is an initial; "Regulation D. The ..." ends a sentence
+                if word and len(word.group(2)) == 1 and not re.match(
+                        r"(?:Regulation|Schedule|Form|Exhibit|Annex|Series|Class|Rule)\s",
+                        word.group(1) or ""):
                     continue
             _add(out, text, rs + start, rs + m.start())
             start = m.end()

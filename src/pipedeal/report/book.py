@@ -52,6 +52,7 @@ def extra_sections() -> dict[str, SectionBuilder]:
     sections["accounting"] = accounting_section
     from pipedeal.filings.disclose import disclosure_section; sections["filing_check"] = disclosure_section  # noqa: E501, E702, I001
     from pipedeal.ledger.views import ledger_section; sections["ledger"] = ledger_section  # noqa: E702, I001
+    from pipedeal.valuation.deal import valuation_section; sections["valuation"] = valuation_section  # noqa: E501, E702, I001
     return sections
 
 

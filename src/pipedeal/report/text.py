@@ -43,6 +43,7 @@ def text_sections() -> dict[str, Any]:
     renderers["captable"] = render_captable
     renderers["accounting"] = lambda data, console: render_accounting(data, console, full=False)
     from pipedeal.ledger.views import render_ledger_section; renderers["ledger"] = render_ledger_section  # noqa: E501, E702, I001
+    from pipedeal.cli.value import render_valuation; renderers["valuation"] = render_valuation  # noqa: E501, E702, I001
     return renderers
 
 

@@ -1,0 +1,207 @@
+"""``pipedeal value`` (a deal's notes and warrants) and ``pipedeal value-batch`` (a CSV)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipedeal.cli.app import app
+from pipedeal.cli.output import emit_json
+from pipedeal.errors import UserError
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{option}: {text!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+@app.command()
+def value(
+    deal_dir: Path = typer.Argument(..., help="deal folder (deal.toml + market.toml)"),
+    as_of: str | None = typer.Option(None, "--as-of", help="valuation date (default: market.toml)"),
+    model: str | None = typer.Option(None, "--model", help="tf | hazard | hull | ql"),
+    steps: int | None = typer.Option(None, "--steps", help="lattice steps"),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
+) -> None:
+    """Fair value and Greeks of every purchaser's note and warrant (inputs in market.toml)."""
+    from pipedeal.report.book import build_context
+    from pipedeal.valuation.deal import load_market, market_file, value_deal
+
+    ctx = build_context(deal_dir)
+    market = load_market(ctx.deal_dir)
+    if market is None:
+        raise UserError(f"{market_file(ctx.deal_dir)}: no such file (valuation inputs)")
+    data = value_deal(
+        ctx.deal,
+        ctx.figures,
+        ctx.schedules,
+        market,
+        as_of=_date(as_of, "--as-of"),
+        model=model,
+        steps=steps,
+        source=str(market_file(ctx.deal_dir)),
+    )
+    if format is Format.json:
+        emit_json(data)
+        return
+    render_valuation(data, Console())
+
+
+def render_valuation(data: dict, console: Console) -> None:
+    """The valuation as rich tables (used by ``value`` and the deal book)."""
+    inp = data["inputs"]
+    title = (
+        f"Valuation as of {data['as_of']}: model {data['model']} ({data['tree']}, "
+        f"{data['steps']} steps)"
+    )
+    t = Table(title=title)
+    for col in (
+        "purchaser",
+        "note value",
+        "per 100",
+        "delta",
+        "gamma",
+        "vega",
+        "theta",
+        "rho",
+        "CS01 (per 1bp)",
+        "warrant value",
+        "per warrant",
+    ):
+        t.add_column(col, justify="right" if col != "purchaser" else "left")
+    for p in data["purchasers"]:
+        if "note" not in p:
+            t.add_row(p["name"], p.get("status", ""), *[""] * 9)
+            continue
+        n, g = p["note"], p["note"]["greeks"]
+        w = p.get("warrant")
+        t.add_row(
+            p["name"],
+            f"${n['value']:,.2f}",
+            f"{n['value_per_100']:.4f}",
+            f"{g['delta']:,.0f}",
+            f"{g['gamma']:,.0f}",
+            f"{g['vega']:,.0f}",
+            f"{g['theta']:,.0f}",
+            f"{g['rho']:,.0f}",
+            f"{g['credit_spread_sensitivity'] * 1e-4:,.2f}",
+            f"${w['value']:,.2f}" if w else "—",
+            f"{w['value_per_warrant']:.4f}" if w else "—",
+        )
+    tot = data["totals"]
+    t.add_row(
+        "total",
+        f"${tot['note_value']:,.2f}",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        f"${tot['warrant_value']:,.2f}",
+        "",
+    )
+    console.print(t)
+    flag = "ILLUSTRATIVE inputs" if inp["illustrative"] else "market inputs"
+    console.print(
+        f"{flag}: spot {inp['spot']}, vol {inp['volatility']}, rate {inp['rate']}, "
+        f"credit spread {inp['credit_spread']}, recovery {inp['recovery']}, hazard "
+        f"{inp['hazard']:.4g}, eta {inp['eta']}; warrants {inp['warrant_method']}, dilution "
+        f"{inp['dilution']} (N = {inp['shares_outstanding']}, M = "
+        f"{inp['warrant_shares_in_deal']}); source {inp['source']}"
+    )
+
+
+class BatchFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command("value-batch")
+def value_batch(
+    input_csv: Path = typer.Argument(..., help="one note per row (columns: docs/valuation.md)"),
+    model: str = typer.Option("tf", "--model", help="tf | hazard | hull | ql"),
+    steps: int = typer.Option(500, "--steps", help="lattice steps"),
+    tree: str | None = typer.Option(None, "--tree", help="crr | jr | lr (default per model)"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="write a CSV of values here"),
+    format: BatchFormat = typer.Option(BatchFormat.text, "--format", "-f", help="text or json"),
+) -> None:
+    """Value every note of a CSV in one call (numba, all cores); a progress bar on a terminal."""
+    from pipedeal.valuation.batch import price_notes, read_batch_csv
+
+    notes = read_batch_csv(input_csv)
+    err = Console(stderr=True)
+    if err.is_terminal:
+        from rich.progress import Progress
+
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task(f"valuing {len(notes)} notes", total=len(notes))
+            values = price_notes(
+                notes,
+                model=model,
+                steps=steps,
+                tree=tree,
+                on_progress=lambda done: progress.update(task, completed=done),
+            )
+    else:
+        values = price_notes(notes, model=model, steps=steps, tree=tree)
+    rows = [
+        {
+            "id": n.id,
+            "model": model,
+            "steps": steps,
+            "face": n.face,
+            "value": float(v),
+            "value_per_100": float(v) / n.face * 100.0,
+        }
+        for n, v in zip(notes, values, strict=True)
+    ]
+    if out is not None:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        out.write_text(buffer.getvalue(), encoding="utf-8")
+    if format is BatchFormat.json:
+        emit_json(
+            {
+                "schema_version": 1,
+                "input": str(input_csv),
+                "model": model,
+                "steps": steps,
+                "count": len(rows),
+                "total_value": float(values.sum()),
+                "notes": rows,
+            }
+        )
+        return
+    if out is not None:
+        print(
+            f"{len(rows)} notes valued ({model}, {steps} steps): total "
+            f"{values.sum():,.2f}; written to {out}"
+        )
+        return
+    t = Table(title=f"{len(rows)} notes, model {model}, {steps} steps")
+    for col in ("id", "face", "value", "per 100"):
+        t.add_column(col, justify="left" if col == "id" else "right")
+    for r in rows:
+        t.add_row(r["id"], f"{r['face']:,.2f}", f"{r['value']:,.2f}", f"{r['value_per_100']:.4f}")
+    Console(file=sys.stdout).print(t)
