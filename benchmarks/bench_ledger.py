@@ -14,7 +14,9 @@ For each backend, on a scratch copy of the Innovo example:
    one transaction per batch of 10,000; timed for information only);
 3. *replay*: a fresh ``open_ledger`` reads every event back, parses it and folds the whole log
    through the rules into the state as of a date (``Ledger.state``) — timed cold;
-4. ``verify``: the full hash-chain walk, re-checking every rule — timed.
+4. ``verify``: the full hash-chain walk, re-checking every rule — timed;
+5. the peer: bare one-row ``INSERT`` + ``COMMIT`` transactions on the same engine settings
+   (the durability floor any ledger pays), measured in the same run.
 
 Events are a realistic-shaped mix that the Innovo terms always allow: a free-form memo, a
 one-share warrant exercise, a one-cent interest payment, in turn.
@@ -95,6 +97,30 @@ def run(name: str, db: str | None, deal_dir: Path, n_events: int, n_durable: int
     return out
 
 
+def raw_commits_per_s(name: str, db: str | None, folder: Path, n: int) -> float:
+    """The peer: bare one-row INSERT + COMMIT transactions with the same durability settings."""
+    import sqlalchemy as sa
+
+    from pipedeal.ledger.store import make_engine
+
+    url = db if db is not None else f"sqlite:///{folder / 'raw.sqlite'}"
+    engine = make_engine(url)
+    table = f"raw_{uuid.uuid4().hex[:8]}"
+    with engine.connect() as conn, conn.begin():
+        conn.execute(sa.text(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, body TEXT)"))
+    body = event(0).canonical()
+    t0 = time.perf_counter()
+    with engine.connect() as conn:
+        for i in range(n):
+            with conn.begin():
+                conn.execute(sa.text(f"INSERT INTO {table} VALUES (:i, :b)"), {"i": i, "b": body})
+    rate = n / (time.perf_counter() - t0)
+    with engine.connect() as conn, conn.begin():
+        conn.execute(sa.text(f"DROP TABLE {table}"))
+    engine.dispose()
+    return rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
@@ -116,23 +142,27 @@ def main() -> None:
             deal_dir = tmp / "innovo-2004"
             shutil.copytree(EXAMPLE, deal_dir)
             if backend == "sqlite":
-                results.append(run("sqlite", None, deal_dir, args.events, args.durable))
+                db = None
             elif backend == "postgres":
                 if not args.pg_url:
                     print("# postgres: skipped (no --pg-url / PIPEDEAL_TEST_PG_URL)")
                     continue
-                results.append(run("postgres", args.pg_url, deal_dir, args.events, args.durable))
+                db = args.pg_url
             else:
                 raise SystemExit(f"unknown backend {backend!r}")
+            result = run(backend, db, deal_dir, args.events, args.durable)
+            result["raw_commits_per_s"] = raw_commits_per_s(backend, db, tmp, args.durable)
+            results.append(result)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     print(
-        f"{'backend':<10} {'durable appends/s':>18} {'events':>8} {'bulk load s':>12} "
-        f"{'replay s':>9} {'verify s':>9}"
+        f"{'backend':<10} {'durable appends/s':>18} {'raw commits/s':>14} {'events':>8} "
+        f"{'bulk load s':>12} {'replay s':>9} {'verify s':>9}"
     )
     for r in results:
         print(
-            f"{r['backend']:<10} {r['durable_appends_per_s']:>18,.0f} {r['events']:>8,} "
+            f"{r['backend']:<10} {r['durable_appends_per_s']:>18,.0f} "
+            f"{r['raw_commits_per_s']:>14,.0f} {r['events']:>8,} "
             f"{r['bulk_load_s']:>12.1f} {r['replay_s']:>9.2f} {r['verify_s']:>9.2f}"
         )
 
