@@ -209,3 +209,52 @@ def test_book_has_a_ledger_section_only_when_a_ledger_exists(sqlite_backend):
     assert section["events_recorded"] == 4 and section["verify"]["ok"]
     assert section["totals"]["interest_paid"] == "3287.67"
     assert section["totals"]["outstanding_principal"] == "2500000"
+
+
+def test_init_again_after_issues_recorded_by_hand(sqlite_backend):
+    folder = sqlite_backend.deal_dir
+    with init_ledger(folder, issue=False) as ledger:
+        assert ledger.events() == ()
+        ledger.record(ev.note_issued(P1, dt.date(2004, 6, 15), 1_000_000, 1_000_000))
+    with init_ledger(folder) as ledger:  # issues the other two, not P1 again
+        kinds = [(r.event.kind.value, r.event.purchaser) for r in ledger.events()]
+        assert kinds == [
+            ("note_issued", P1),
+            ("note_issued", "Purchaser 2"),
+            ("note_issued", "Purchaser 3"),
+        ]
+
+
+def test_bulk_import_is_all_or_nothing(sqlite_backend):
+    from pipedeal.errors import UserError
+    from pipedeal.ledger import RuleViolation
+
+    with init_ledger(sqlite_backend.deal_dir) as ledger:
+        assert ledger.record_many([ev.memo(DAY, f"m{i}") for i in range(10)]) == 10
+        with pytest.raises(UserError, match="idempotency key .* is already used"):
+            ledger.record_many([ev.memo(DAY, "new"), ev.memo(DAY, "m3")])
+        with pytest.raises(RuleViolation, match="note.prepayment.max_notices"):
+            ledger.record_many(
+                [
+                    ev.prepayment_notice(P1, dt.date(2004, 10, 4), 1),
+                    ev.prepayment_notice(P1, dt.date(2004, 10, 5), 1),
+                ]
+            )
+        assert len(ledger.events()) == 13 and ledger.verify().ok
+
+
+def test_terms_changed_under_a_recorded_log(sqlite_backend):
+    folder = sqlite_backend.deal_dir
+    with init_ledger(folder) as ledger:
+        ledger.record(ev.warrant_exercised("Purchaser 3", DAY, 100))
+    toml = folder / "deal.toml"
+    toml.write_text(toml.read_text().replace("partial_exercise = true", "partial_exercise = false"))
+    runner = CliRunner()
+    result = runner.invoke(app, ["ledger", "state", str(folder), "--as-of", "2004-07-01"])
+    assert result.exit_code == 2
+    assert "stored event 4 no longer passes the rules (warrant.partial_exercise:" in result.stderr
+    result = runner.invoke(app, ["ledger", "verify", str(folder)])
+    assert result.exit_code == 1
+    assert "FAILED at event 4: event 4 breaks a rule on replay: warrant.partial_exercise" in (
+        result.stdout
+    )

@@ -279,7 +279,13 @@ class Ledger:
                     "run pipedeal ledger verify"
                 )
             rec = _recorded(row)
-            book = apply(self.contract, book, rec.event)
+            try:
+                book = apply(self.contract, book, rec.event)
+            except RuleViolation as exc:
+                raise UserError(
+                    f"ledger {self.location}: stored event {row.seq} no longer passes the rules "
+                    f"({exc.message}); did deal.toml change since it was recorded?"
+                ) from None
             records.append(rec)
             seq = row.seq
         self._book, self._records, self._seq = book, records, seq
@@ -380,10 +386,14 @@ class Ledger:
             head = self._head(conn, lock=True)
             self._sync(conn, head.head_seq)
             book, seq, prev = self._book, head.head_seq, head.head_hash
+            stored_keys = {r.idempotency_key for r in self._records}
             rows, recs = [], []
             for item in items:
                 event, key = item if isinstance(item, tuple) else (item, None)
                 key = key or event.content_key()
+                if key in stored_keys:
+                    raise UserError(f"idempotency key {key!r} is already used (bulk import)")
+                stored_keys.add(key)
                 book = apply(self.contract, book, event)
                 seq += 1
                 at, body = _now(), event.canonical()
@@ -584,6 +594,8 @@ def init_ledger(
         from pipedeal.ledger import events as ev
 
         for p in contract.deal.purchasers:
+            if ledger.tip().notes[p.name].issued:  # recorded before (by init or by hand)
+                continue
             e = ev.note_issued(p.name, p.closing_date, p.principal, p.funded)
             ledger.record(e, key=f"init:note_issued:{p.name}", by=by)
     return ledger
