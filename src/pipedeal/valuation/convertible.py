@@ -191,6 +191,15 @@ def validate(spec: ConvertibleSpec, mkt: MarketInputs) -> None:
 # --- mapping the contract onto a grid ----------------------------------------------------------
 
 
+@njit(cache=True)
+def _fill_accrued(times, sidx, pidx, a0, a1, amt, accrued):
+    for k in range(sidx.shape[0]):
+        span = a1[k] - a0[k]
+        for i in range(sidx[k], pidx[k]):
+            frac = (times[i] - a0[k]) / span
+            accrued[i] = amt[k] * min(max(frac, 0.0), 1.0)
+
+
 def closest_indices(times: np.ndarray, ts: np.ndarray) -> np.ndarray:
     """``closest_index`` for many times at once."""
     n = times.shape[0]
@@ -239,18 +248,20 @@ def grid_inputs(spec: ConvertibleSpec, mkt: MarketInputs, steps: int, ql: bool) 
     call_trig = np.full(n + 1, -1.0)
     put_px = np.zeros(n + 1)
     divadd = np.zeros(n + 1)
-    for c in spec.coupons:
-        if c.pay > 1e-12 and c.pay <= T + 1e-12:
-            cpn[closest_index(times, c.pay)] += c.amount
-    # accrued interest per step, consistent with the steps the coupons were moved to: the
-    # coupon paid at step p accrues over [its start step, p) and is zero again at p
-    for c in spec.coupons:
-        if c.pay <= 1e-12 or c.accrual_end <= c.accrual_start:
-            continue
-        p = closest_index(times, c.pay)
-        s = closest_index(times, max(c.accrual_start, 0.0))
-        frac = (times[s:p] - c.accrual_start) / (c.accrual_end - c.accrual_start)
-        accrued[s:p] = c.amount * np.clip(frac, 0.0, 1.0)
+    if spec.coupons:
+        pay = np.array([c.pay for c in spec.coupons])
+        amt = np.array([c.amount for c in spec.coupons])
+        a0 = np.array([c.accrual_start for c in spec.coupons])
+        a1 = np.array([c.accrual_end for c in spec.coupons])
+        live = pay > 1e-12
+        pidx = closest_indices(times, pay)
+        paid = live & (pay <= T + 1e-12)
+        np.add.at(cpn, pidx[paid], amt[paid])
+        # accrued interest per step, consistent with the steps the coupons were moved to: the
+        # coupon paid at step p accrues over [its start step, p) and is zero again at p
+        sidx = closest_indices(times, np.maximum(a0, 0.0))
+        ok = live & (a1 > a0)
+        _fill_accrued(times, sidx[ok], pidx[ok], a0[ok], a1[ok], amt[ok], accrued)
     c0 = times[closest_index(times, spec.conversion_start)]
     c1 = times[closest_index(times, T if spec.conversion_end is None else spec.conversion_end)]
     conv_ok[(times >= c0) & (times <= c1)] = 1.0
@@ -491,58 +502,63 @@ def _ql_rollback(
     put_px,
     divadd,
 ):
-    """QuantLib's ``TsiveriotisFernandesLattice`` rollback fused with
-    ``DiscretizedConvertible::postAdjustValuesImpl`` (call, put, coupon, conversion)."""
+    """QuantLib's ``TsiveriotisFernandesLattice`` rollback with
+    ``DiscretizedConvertible::postAdjustValuesImpl`` (call, put, coupon, conversion) applied at
+    each step; branch-free loops over separate buffers so that LLVM vectorizes them."""
     rs = r0 + spread
+    pw = np.empty(n + 1)  # ratio**j, node j's price relative to the lowest node
+    acc = 1.0
+    for j in range(n + 1):
+        pw[j] = acc
+        acc *= ratio
+    d = np.empty(n + 1)
+    v2 = np.empty(n + 1)
+    u2 = np.empty(n + 1)
     for i in range(n, -1, -1):
-        has_call = call_px[i] < np.inf
-        trig = call_trig[i]
-        cp = call_px[i]
-        pp = put_px[i]
-        c = cpn[i]
-        convertible = conv_ok[i] > 0.0
-        s_j = x0 * math.exp(lnbase[i])
-        dv = divadd[i]
+        m = i + 1
         if i < n:
             p = pu[i]
             q = 1.0 - p
-            d_lo = v[0] / (1.0 + rate[0] * dt)
-            c_lo = u[0]
-        for j in range(i + 1):
-            if i < n:
-                d_hi = v[j + 1] / (1.0 + rate[j + 1] * dt)
-                c_hi = u[j + 1]
-                ncp = q * c_lo + p * c_hi
-                val = q * d_lo + p * d_hi
-                new_rate = ncp * r0 + (1.0 - ncp) * rs
-                d_lo = d_hi
-                c_lo = c_hi
-            else:
-                ncp = u[j]
+            for j in range(m + 1):
+                d[j] = v[j] / (1.0 + rate[j] * dt)
+            for j in range(m):
+                c = q * u[j] + p * u[j + 1]
+                u2[j] = c
+                v2[j] = q * d[j] + p * d[j + 1]
+                rate[j] = c * r0 + (1.0 - c) * rs
+            v, v2 = v2, v
+            u, u2 = u2, u
+        s_lo = x0 * math.exp(lnbase[i])
+        dv = divadd[i]
+        convertible = conv_ok[i] > 0.0
+        cp = call_px[i]
+        if cp < np.inf:
+            trig = call_trig[i]
+            for j in range(m):
+                s = s_lo * pw[j] + dv
                 val = v[j]
-                new_rate = 0.0
-            s = s_j + dv
-            s_j *= ratio
-            if has_call:
                 if trig >= 0.0:
-                    if s >= trig:
-                        val = min(max(cp, kappa * s), val)
+                    called = min(max(cp, kappa * s), val)
+                    val = called if s >= trig else val
                 elif convertible:
                     val = min(max(cp, kappa * s), val)
                 else:
                     val = min(cp, val)
-            if pp > 0.0:
-                val = max(val, pp)
-            val += c
-            if convertible and val <= kappa * s:
-                val = kappa * s
-                ncp = 1.0
-            v[j] = val
-            u[j] = ncp
-            if i < n:
-                rate[j] = new_rate
-            else:
-                rate[j] = ncp * r0 + (1.0 - ncp) * rs
+                v[j] = val
+        pp = put_px[i]
+        c = cpn[i]
+        if pp > 0.0 or c != 0.0:
+            for j in range(m):
+                v[j] = max(v[j], pp) + c
+        if convertible:
+            for j in range(m):
+                ks = kappa * (s_lo * pw[j] + dv)
+                conv = v[j] <= ks
+                v[j] = ks if conv else v[j]
+                u[j] = 1.0 if conv else u[j]
+        if i == n:
+            for j in range(m):
+                rate[j] = u[j] * r0 + (1.0 - u[j]) * rs
     return v[0]
 
 
