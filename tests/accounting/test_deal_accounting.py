@@ -84,7 +84,6 @@ def test_commitment_price_defaults_to_close_on_closing_date(ctx):
     (dict(note_fair_value="-5%", warrant_fair_value="5%"), "greater than zero"),
     (dict(note_fair_value="950000", warrant_fair_value="5%"), "add --purchaser"),
     (dict(note_fair_value="abc", warrant_fair_value="5%"), "not an amount"),
-    (dict(warrant_fair_value="5%"), "no note fair value"),
     (dict(purchaser="Nobody", note_fair_value="95%", warrant_fair_value="5%"), "no purchaser"),
 ])
 def test_bad_inputs(ctx, kw, match):
@@ -92,10 +91,44 @@ def test_bad_inputs(ctx, kw, match):
         _run(ctx, **kw)
 
 
+def test_missing_fair_value_without_market_toml(ctx, tmp_path):
+    from dataclasses import replace
+
+    bare = replace(ctx, deal_dir=tmp_path)  # a folder with no market.toml: no engine values
+    with pytest.raises(UserError, match="no note fair value"):
+        _run(bare, warrant_fair_value="5%")
+    with pytest.raises(UserError, match="no warrant fair value"):
+        _run(bare, note_fair_value="95%")
+
+
+def test_fair_values_from_the_valuation_engine(ctx):
+    """Default fair values: pipedeal.valuation on market.toml's inputs, spot = the close on
+    each closing date; allocation then follows ASC 470-20-25-2 on those values."""
+    from pipedeal.valuation.deal import load_market, value_deal
+
+    (n,) = _run(ctx, purchaser="Purchaser 1")
+    assert n.inputs.note_fair_value.source.startswith("valuation engine")
+    day = n.issue_date
+    market = load_market(ctx.deal_dir).model_copy(
+        update={"spot": float(ctx.prices.bar(day).close), "as_of": day})
+    row = value_deal(ctx.deal, ctx.figures, ctx.schedules, market, as_of=day)["purchasers"][0]
+    note = D(repr(row["note"]["value"])).quantize(D("0.01"))
+    warrant = D(repr(row["warrant"]["value"])).quantize(D("0.01"))
+    assert n.inputs.note_fair_value.value == note
+    assert n.inputs.warrant_fair_value.value == warrant
+    a = n.allocation
+    assert a.allocated_to_note == (D("1000000") * note / (note + warrant)).quantize(D("0.01"))
+    assert a.allocated_to_note + a.allocated_to_warrants == D("1000000")
+    # the user's value wins over the engine's
+    (u,) = _run(ctx, purchaser="Purchaser 1", note_fair_value="900000")
+    assert u.inputs.note_fair_value.value == D("900000")
+    assert u.inputs.warrant_fair_value.value == warrant
+
+
 def test_legacy_without_commitment_price(ctx, tmp_path):
     from dataclasses import replace
 
-    no_prices = replace(ctx, prices=None)
+    no_prices = replace(ctx, prices=None, deal_dir=tmp_path)
     with pytest.raises(UserError, match="commitment-date share price"):
         _run(no_prices, note_fair_value="95%", warrant_fair_value="5%")
     notes = _run(no_prices, note_fair_value="95%", warrant_fair_value="5%", regime="asu-2020-06")

@@ -108,9 +108,26 @@ def test_book_has_captable_section():
     assert cap["shares_outstanding"]["as_of"] == 29_090_390
     assert cap["fully_diluted"] == 31_140_703
     assert cap["twenty_percent_rule"]["verdict"] == "approval not required"
-    assert "accounting" in d  # null until fair values are available (engine or user)
-    text = _run("book", EXAMPLE)
-    assert text.exit_code == 0 and "Cap table as of 2004-07-13" in text.stdout
+    # legacy-regime accounting for each note, fair values from the valuation engine
+    acc = d["accounting"]
+    assert acc["regime"] == "legacy"
+    assert [n["purchaser"] for n in acc["notes"]] == ["Purchaser 1", "Purchaser 2", "Purchaser 3"]
+    for n in acc["notes"]:
+        assert n["inputs"]["note_fair_value"]["source"].startswith("valuation engine")
+        assert n["entries"][0]["kind"] == "issuance"
+        assert n["amortization"]["rows"][-1]["closing"] == f"{n['allocation']['principal']}.00"
+    assert acc["journal"]["balanced"]
+    # the book's text renderers for these sections
+    from rich.console import Console
+
+    from pipedeal.report.text import text_sections
+
+    console = Console(record=True, width=160)
+    for key in ("captable", "accounting"):
+        text_sections()[key](d[key], console)
+    out = console.export_text()
+    assert "Cap table as of 2004-07-13" in out and "APPROVAL NOT REQUIRED" in out
+    assert "Purchaser 3: journal entries" in out and "balanced" in out
 
 
 def test_captable_diluted_eps_json():

@@ -36,7 +36,13 @@ from pipedeal.accounting.events import (
     WarrantJournal,
     ledger_journal,
 )
-from pipedeal.accounting.journal import JournalEntry, balances, entry_json, trial_balance
+from pipedeal.accounting.journal import (
+    JournalEntry,
+    balances,
+    cents,
+    entry_json,
+    trial_balance,
+)
 from pipedeal.errors import UserError
 from pipedeal.market.closes import PriceSeries
 from pipedeal.pricing.figures import DealFigures, PurchaserFigures
@@ -78,25 +84,52 @@ def parse_value(text: str, option: str, *, single_note: bool) -> tuple[ValueRule
     return (lambda f: number), source
 
 
-def engine_fair_values(deal_dir: Path, deal: Deal) -> dict[str, tuple[Decimal, Decimal, str]]:
-    """Per-purchaser (note, warrant) fair values from the valuation engine, when it offers them.
+def engine_fair_values(
+    deal_dir: Path,
+    deal: Deal,
+    prices: PriceSeries | None,
+    figures: DealFigures,
+    schedules: tuple[NoteSchedule, ...],
+    selected: list[PurchaserFigures],
+) -> dict[str, tuple[Decimal, Decimal, str]]:
+    """Per-purchaser (note, warrant) fair values at issuance from the valuation engine.
 
-    Returns {} when the valuation package or the deal's ``market.toml`` is absent.
+    Each note is valued on its closing date by ``pipedeal.valuation.deal.value_deal`` with the
+    folder's ``market.toml`` inputs (model, volatility, rate, credit spread...), the spot price
+    replaced by the close on or before the closing date from the closes file (the market.toml
+    spot is used only when its ``as_of`` is the closing date). Values are rounded to the cent.
+    Returns {} when there is no ``market.toml`` or the valuation package is absent; a purchaser
+    with no spot for its closing date is left out (the user must give its values).
     """
     try:
-        from pipedeal import valuation
+        from pipedeal.valuation.deal import load_market, value_deal
     except ImportError:
         return {}
-    fn = getattr(valuation, "deal_fair_values", None)
-    if fn is None or not (Path(deal_dir) / "market.toml").exists():
+    market = load_market(Path(deal_dir))
+    if market is None:
         return {}
     out: dict[str, tuple[Decimal, Decimal, str]] = {}
-    for row in fn(deal_dir):
-        name = row["purchaser"]
-        out[name] = (
-            Decimal(str(row["note_fair_value"])),
-            Decimal(str(row["warrant_fair_value"])),
-            f"valuation engine ({row.get('model', 'default model')}, market.toml)",
+    for f in selected:
+        day = f.purchaser.closing_date
+        close = commitment_close(prices, day)
+        if close is not None:
+            spot, spot_source = float(close.value), close.source
+        elif market.as_of == day:
+            spot, spot_source = market.spot, "market.toml spot"
+        else:
+            continue
+        at_issue = market.model_copy(update={"spot": spot, "as_of": day})
+        data = value_deal(deal, figures, schedules, at_issue, as_of=day)
+        row = next(r for r in data["purchasers"] if r["name"] == f.purchaser.name)
+        if "note" not in row:
+            continue
+        warrant = row.get("warrant", {}).get("value", 0.0)
+        label = "illustrative " if market.illustrative else ""
+        out[f.purchaser.name] = (
+            cents(Decimal(repr(row["note"]["value"]))),
+            cents(Decimal(repr(warrant))),
+            f"valuation engine ({data['model']}, {data['steps']} steps, {label}market.toml "
+            f"inputs, spot {spot} = {spot_source}) on {day}",
         )
     return out
 
@@ -107,6 +140,8 @@ def resolve_inputs(
     prices: PriceSeries | None,
     selected: list[PurchaserFigures],
     *,
+    figures: DealFigures | None = None,
+    schedules: tuple[NoteSchedule, ...] = (),
     note_fair_value: str | None = None,
     warrant_fair_value: str | None = None,
     commitment_price: str | None = None,
@@ -121,7 +156,9 @@ def resolve_inputs(
         price_rule = parse_value(commitment_price, "--commitment-price", single_note=True)
         if "%" in commitment_price or "/" in commitment_price:
             raise UserError("--commitment-price: give dollars per share, e.g. 1.25")
-    engine = {} if note_rule and warrant_rule else engine_fair_values(deal_dir, deal)
+    engine = {} if (note_rule and warrant_rule) or figures is None else engine_fair_values(
+        deal_dir, deal, prices, figures, schedules, selected
+    )
     out: dict[str, NoteInputs] = {}
     for f in selected:
         name = f.purchaser.name
@@ -168,7 +205,8 @@ def deal_accounting(
 ) -> list[NoteAccounting]:
     selected = select(figures, purchaser)
     inputs = resolve_inputs(
-        deal_dir, deal, prices, selected, note_fair_value=note_fair_value,
+        deal_dir, deal, prices, selected, figures=figures, schedules=schedules,
+        note_fair_value=note_fair_value,
         warrant_fair_value=warrant_fair_value, commitment_price=commitment_price,
     )
     by_name = {s.purchaser: s for s in schedules}
