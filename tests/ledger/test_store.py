@@ -258,3 +258,33 @@ def test_terms_changed_under_a_recorded_log(sqlite_backend):
     assert "FAILED at event 4: event 4 breaks a rule on replay: warrant.partial_exercise" in (
         result.stdout
     )
+
+
+def test_record_json_output_and_retry(sqlite_backend):
+    d = str(sqlite_backend.deal_dir)
+    runner = CliRunner()
+    assert runner.invoke(app, ["ledger", "init", d]).exit_code == 0
+    args = ["ledger", "record", "conversion", d, "-p", "Purchaser 2", "-d", "2004-12-15",
+            "--principal", "400000", "-f", "json", "--by", "cfo"]  # fmt: skip
+    first = json.loads(runner.invoke(app, args).stdout)
+    assert first["schema_version"] == 1 and first["already_recorded"] is False
+    assert first["record"]["seq"] == 4 and first["record"]["recorded_by"] == "cfo"
+    assert first["record"]["event"] == {
+        "kind": "conversion",
+        "date": "2004-12-15",
+        "instrument": "note:Purchaser 2",
+        "payload": {"principal": "400000", "interest": "0"},
+    }
+    assert first["effect"] == {
+        "outstanding_principal": "600000",
+        "shares_issued": 283_687,
+        "cash_paid": "0",
+    }
+    again = json.loads(runner.invoke(app, args).stdout)  # the same command, retried
+    assert again["already_recorded"] is True and again["record"] == first["record"]
+    history = runner.invoke(app, ["ledger", "history", d, "--instrument", "note:Purchaser 2",
+                                  "-f", "json"])  # fmt: skip
+    assert [e["event"]["kind"] for e in json.loads(history.stdout)["events"]] == [
+        "note_issued",
+        "conversion",
+    ]
