@@ -94,7 +94,7 @@ def engine_fair_values(
 ) -> dict[str, tuple[Decimal, Decimal, str]]:
     """Per-purchaser (note, warrant) fair values at issuance from the valuation engine.
 
-    Each note is valued on its closing date by ``pipedeal.valuation.deal.value_deal`` with the
+    Each note is valued on its closing date as ``pipedeal.valuation.deal.value_deal`` does, with the
     folder's ``market.toml`` inputs (model, volatility, rate, credit spread...), the spot price
     replaced by the close on or before the closing date from the closes file (the market.toml
     spot is used only when its ``as_of`` is the closing date). Values are rounded to the cent.
@@ -102,12 +102,13 @@ def engine_fair_values(
     with no spot for its closing date is left out (the user must give its values).
     """
     try:
-        from pipedeal.valuation.deal import load_market, value_deal
+        from pipedeal.valuation.deal import load_market
     except ImportError:
         return {}
     market = load_market(Path(deal_dir))
     if market is None:
         return {}
+    by_name = {s.purchaser: s for s in schedules}
     out: dict[str, tuple[Decimal, Decimal, str]] = {}
     for f in selected:
         day = f.purchaser.closing_date
@@ -119,19 +120,48 @@ def engine_fair_values(
         else:
             continue
         at_issue = market.model_copy(update={"spot": spot, "as_of": day})
-        data = value_deal(deal, figures, schedules, at_issue, as_of=day)
-        row = next(r for r in data["purchasers"] if r["name"] == f.purchaser.name)
-        if "note" not in row:
-            continue
-        warrant = row.get("warrant", {}).get("value", 0.0)
+        note, warrant = _value_at_issue(deal, f, by_name[f.purchaser.name], at_issue, figures)
         label = "illustrative " if market.illustrative else ""
         out[f.purchaser.name] = (
-            cents(Decimal(repr(row["note"]["value"]))),
+            cents(Decimal(repr(note))),
             cents(Decimal(repr(warrant))),
-            f"valuation engine ({data['model']}, {data['steps']} steps, {label}market.toml "
+            f"valuation engine ({market.model}, {market.steps} steps, {label}market.toml "
             f"inputs, spot {spot} = {spot_source}) on {day}",
         )
     return out
+
+
+def _value_at_issue(
+    deal: Deal, f: PurchaserFigures, sched: NoteSchedule, market: Any, figures: DealFigures
+) -> tuple[float, float]:
+    """Note and warrant value on ``market.as_of`` exactly as ``value_deal`` computes them (its
+    ``note.value`` and ``warrant.value``), without the Greeks it also computes."""
+    from pipedeal.valuation.convertible import MarketInputs, price
+    from pipedeal.valuation.dated import DatedDividend, dividends_for, to_spec
+    from pipedeal.valuation.deal import _shares_outstanding, _warrant, dated_note
+
+    day = market.as_of
+    mkt = MarketInputs(
+        spot=market.spot,
+        vol=market.volatility,
+        rate=market.rate,
+        dividend_yield=market.dividend_yield,
+        credit_spread=market.credit_spread,
+        recovery=market.recovery,
+        hazard=market.hazard,
+        eta=market.eta,
+        dividends=dividends_for(
+            tuple(DatedDividend(d.date, d.amount) for d in market.dividends), day, day
+        ),
+        rate_curve=tuple((p.years, p.zero_rate) for p in market.rate_curve),
+    )
+    spec = to_spec(dated_note(deal, f, sched)[0], day)
+    note = price(spec, mkt, model=market.model, steps=market.steps, tree=market.tree)
+    warrant = 0.0
+    if deal.warrant is not None and f.exercise_price is not None and f.warrant_shares:
+        n, _ = _shares_outstanding(deal, market, day)
+        warrant = _warrant(deal, f, day, market, n, figures.warrant_shares)["value"]
+    return note, warrant
 
 
 def resolve_inputs(
