@@ -260,6 +260,7 @@ def _batch_kernel(
             call_trig[k, : n + 1],
             put_px[k, : n + 1],
             divadd[k, : n + 1],
+            np.zeros(3),
         )
 
 

@@ -353,8 +353,11 @@ def lattice_kernel(
     call_trig,
     put_px,
     divadd,
+    early,
 ):
     """Backward induction over a recombining binomial lattice; returns the value at the root.
+
+    ``early`` (length 3) receives the values at the three nodes of step 2, for tree Greeks.
 
     model 0 = ql, 1 = tf, 2 = hazard. ``rr[i]``: continuous risk-free rate over step i→i+1
     (``ql`` uses rr[0] as its flat rate); ``pdef``: default probability per step (hazard).
@@ -393,6 +396,7 @@ def lattice_kernel(
             call_trig,
             put_px,
             divadd,
+            early,
         )
     for i in range(n, -1, -1):
         if i < n:
@@ -478,6 +482,9 @@ def lattice_kernel(
                     cash_part = cpn[i] if (i < n or cpn_conv > 0.0) else 0.0
             v[j] = val
             u[j] = cash_part
+        if i == 2:
+            for j in range(3):
+                early[j] = v[j]
     return v[0]
 
 
@@ -501,6 +508,7 @@ def _ql_rollback(
     call_trig,
     put_px,
     divadd,
+    early,
 ):
     """QuantLib's ``TsiveriotisFernandesLattice`` rollback with
     ``DiscretizedConvertible::postAdjustValuesImpl`` (call, put, coupon, conversion) applied at
@@ -559,6 +567,9 @@ def _ql_rollback(
         if i == n:
             for j in range(m):
                 rate[j] = u[j] * r0 + (1.0 - u[j]) * rs
+        if i == 2:
+            for j in range(3):
+                early[j] = v[j]
     return v[0]
 
 
@@ -651,6 +662,7 @@ def setup(
         g.call_trig,
         g.put_px,
         g.divadd,
+        np.zeros(3),  # early: the step-2 node values, for tree Greeks
     )
     return LatticeSetup(args, model, tree, steps)
 
@@ -698,21 +710,40 @@ def greeks(
     model: str = "tf",
     steps: int = 500,
     tree: str | None = None,
+    spot_greeks: str = "tree",
 ) -> dict[str, float]:
-    """Value and bump-and-reprice Greeks (central differences; see ``BUMPS``).
+    """Value and Greeks.
 
-    delta, gamma: spot ±1%; vega: per 1.00 of vol (bump ±0.01); rho: per 1.00 of rate (±1bp);
-    credit_spread_sensitivity (CS01 as a derivative): per 1.00 of spread (±1bp; the hazard rate
-    moves with it when it is derived from the spread); theta: value one calendar day later minus
-    value now, per year (× 365).
+    delta, gamma: ``spot_greeks="tree"`` (default) reads them off the lattice's three nodes at
+    step 2 (one lattice, so no re-gridding noise; they are the Greeks at t = 2Δt); ``"bump"``
+    uses central differences of spot ±1% instead. The others are bump-and-reprice, central:
+    vega per 1.00 of vol (bump ±0.01); rho per 1.00 of rate (±1bp); credit_spread_sensitivity per
+    1.00 of spread (±1bp; the hazard rate moves with it when it is derived from the spread;
+    one-sided at a zero spread); theta: value one calendar day later minus value now, × 365.
     """
+    if spot_greeks not in ("tree", "bump"):
+        raise UserError(f"spot_greeks: use tree or bump, got {spot_greeks!r}")
 
     def v(sp=spec, m=mkt):
         return price(sp, m, model=model, steps=steps, tree=tree)
 
-    base = v()
-    h = BUMPS["spot_rel"] * mkt.spot
-    up, dn = v(m=replace(mkt, spot=mkt.spot + h)), v(m=replace(mkt, spot=mkt.spot - h))
+    s0 = setup(spec, mkt, model=model, steps=steps, tree=tree)
+    base = float(lattice_kernel(*s0.args))
+    if not math.isfinite(base):
+        raise UserError("valuation: the lattice overflowed (INF); check the inputs")
+    if spot_greeks == "tree" and s0.steps >= 2:
+        a = s0.args
+        x0, lnbase, lnratio, divadd, early = a[3], a[4], a[5], a[24], a[25]
+        sn = [x0 * math.exp(lnbase[2] + j * lnratio) + divadd[2] for j in range(3)]
+        d_lo = (early[1] - early[0]) / (sn[1] - sn[0])
+        d_hi = (early[2] - early[1]) / (sn[2] - sn[1])
+        delta = (early[2] - early[0]) / (sn[2] - sn[0])
+        gamma = (d_hi - d_lo) / (0.5 * (sn[2] - sn[0]))
+    else:
+        h = BUMPS["spot_rel"] * mkt.spot
+        up, dn = v(m=replace(mkt, spot=mkt.spot + h)), v(m=replace(mkt, spot=mkt.spot - h))
+        delta = (up - dn) / (2 * h)
+        gamma = (up - 2 * base + dn) / (h * h)
     dv = BUMPS["vol"]
     dr = BUMPS["rate"]
     ds = BUMPS["spread"]
@@ -724,8 +755,8 @@ def greeks(
     )
     return {
         "value": base,
-        "delta": (up - dn) / (2 * h),
-        "gamma": (up - 2 * base + dn) / (h * h),
+        "delta": delta,
+        "gamma": gamma,
         "vega": (v(m=replace(mkt, vol=mkt.vol + dv)) - v(m=replace(mkt, vol=mkt.vol - dv)))
         / (2 * dv),
         "theta": theta,
