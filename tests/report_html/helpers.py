@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -22,11 +23,26 @@ def render(deal_dir: Path, **extra) -> tuple[str, dict]:
     return render_html(data, ctx), data
 
 
+@functools.lru_cache(maxsize=1)
+def innovo_book() -> tuple[str, dict]:
+    """The example's full book (valuation included), rendered once per test process."""
+    return render(EXAMPLE)
+
+
+def no_market_deal(tmp_path: Path) -> Path:
+    """The example without market.toml: no valuation, so no engine fair values either."""
+    dest = tmp_path / "no-market"
+    shutil.copytree(EXAMPLE, dest)
+    (dest / "market.toml").unlink(missing_ok=True)
+    return dest
+
+
 def no_closes_deal(tmp_path: Path) -> Path:
     """The example without its price file: conversion price fixed in the terms instead."""
     dest = tmp_path / "no-closes"
     shutil.copytree(EXAMPLE, dest)
     (dest / "closes.csv").unlink()
+    (dest / "market.toml").unlink(missing_ok=True)
     text = (dest / "deal.toml").read_text(encoding="utf-8")
     start = text.index("[note.conversion.price]")
     end = text.index("[note.prepayment]")
@@ -172,6 +188,7 @@ def ledger_deal(tmp_path: Path) -> Path:
 
     dest = tmp_path / "with-ledger"
     shutil.copytree(EXAMPLE, dest)
+    (dest / "market.toml").unlink(missing_ok=True)  # keep it quick: no valuation
     ledger = init_ledger(dest, by="test")
     try:
         ledger.record(ev.interest_paid("Purchaser 1", dt.date(2004, 7, 1), Decimal("3287.67"),

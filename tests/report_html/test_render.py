@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 
 import pytest
 from typer.testing import CliRunner
@@ -14,14 +13,22 @@ from pipedeal.cli import app
 from pipedeal.report.book import book_data, build_context
 from pipedeal.report.html import SECTION_IDS, render_html
 
-from .helpers import EXAMPLE, bare_deal, ledger_deal, no_closes_deal, outline, render
+from .helpers import (
+    bare_deal,
+    innovo_book,
+    ledger_deal,
+    no_closes_deal,
+    no_market_deal,
+    outline,
+    render,
+)
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def innovo():
-    html, data = render(EXAMPLE)
+    html, data = innovo_book()
     return html, data, outline(html)
 
 
@@ -74,16 +81,38 @@ def test_self_contained_no_network_references(innovo):
     assert "<script src" not in html and "<link" not in html
 
 
-def test_missing_sections_say_why(innovo):
-    _, data, o = innovo
-    assert data.get("ledger") is None and data.get("valuation") is None
+def test_without_market_data_valuation_and_accounting_say_why(tmp_path):
+    html, data = render(no_market_deal(tmp_path))
+    o = outline(html)
+    assert data["valuation"] is None and data["accounting"] is None and data["ledger"] is None
     assert o.sections["ledger"]["missing"] and o.sections["valuation"]["missing"]
+    assert o.sections["accounting"]["missing"]
     text = " ".join(o.not_available)
     assert "no ledger" in text
-    assert "market.toml" in text
+    assert "no market.toml" in text and "no fair values" in text
+    assert list(o.sections) == list(SECTION_IDS)
 
 
-def test_text_is_escaped(deal_copy):
+def test_valuation_section_draws_value_against_the_share_price(innovo):
+    html, data, o = innovo
+    val = data["valuation"]
+    assert val is not None and not o.sections["valuation"]["missing"]
+    live = [p for p in val["purchasers"] if p["status"] == "outstanding"]
+    ids = set(o.charts)
+    assert {f"valuation-note-{i + 1}" for i in range(len(live))} <= ids
+    assert "valuation-warrants" in ids
+    caps = [c for c in o.caption_text if "bond floor" in c]
+    assert len(caps) == len(live)
+    for c in caps:
+        assert "market.toml" in c and "conversion value" in c
+    for p in live:
+        assert f"{p['note']['value_per_100']:,.4f}" in html
+        assert f"{p['note']['greeks']['delta']:,.4f}" in html
+        assert f"{p['warrant']['value_per_warrant']:,.4f}" in html
+
+
+def test_text_is_escaped(tmp_path):
+    deal_copy = no_market_deal(tmp_path)
     toml = deal_copy / "deal.toml"
     toml.write_text(toml.read_text().replace(
         'name = "Innovo Group 2004 convertible notes and warrants"',
@@ -93,23 +122,30 @@ def test_text_is_escaped(deal_copy):
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html
 
 
-def test_accounting_section_from_the_accounting_engine(example_dir):
-    ctx = build_context(example_dir)
-    data = book_data(ctx)
-    data["accounting"] = accounting_data(
-        ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules,
-        note_fair_value="95%", warrant_fair_value="0.48/share")
-    html = render_html(data, ctx)
-    o = outline(html)
-    assert not o.sections["accounting"]["missing"]
+def test_accounting_section_from_the_accounting_engine(innovo):
+    html, data, o = innovo
+    acc = data["accounting"]
+    assert acc is not None and not o.sections["accounting"]["missing"]
     assert {"accounting-carrying", "accounting-amortization"} <= set(o.charts)
-    for n in data["accounting"]["notes"]:
+    for n in acc["notes"]:
         disc = n["allocation"]["discount"]
         assert f"${float(disc):,.2f}" in html
         for e in n["entries"]:
             for line in e["lines"]:
                 assert line["account"] in html
-    assert "balanced" in html
+    assert ("balanced" if acc["journal"]["balanced"] else "NOT BALANCED") in html
+
+
+def test_accounting_with_user_fair_values_and_no_market_file(tmp_path):
+    ctx = build_context(no_market_deal(tmp_path))
+    data = book_data(ctx)
+    assert data["accounting"] is None
+    data["accounting"] = accounting_data(
+        ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules,
+        note_fair_value="95%", warrant_fair_value="0.48/share")
+    html = render_html(data, ctx)
+    assert not outline(html).sections["accounting"]["missing"]
+    assert "user (--note-fair-value 95%)" in html
 
 
 def test_no_closes_still_renders_and_says_so(tmp_path):
@@ -164,20 +200,20 @@ def test_read_only_folder_is_a_user_error(example_dir, tmp_path):
         ro.chmod(0o700)
 
 
-def test_pdf_without_chromium_is_a_user_error(example_dir, tmp_path, monkeypatch):
+def test_pdf_without_chromium_is_a_user_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PIPEDEAL_CHROMIUM", str(tmp_path / "no-chromium"))
     out = tmp_path / "book.pdf"
-    result = runner.invoke(app, ["book", str(example_dir), "--pdf", str(out)])
+    result = runner.invoke(app, ["book", str(no_market_deal(tmp_path)), "--pdf", str(out)])
     assert result.exit_code == 2
     assert "Chromium" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not out.exists()
 
 
-def test_example_folder_untouched(example_dir, tmp_path):
-    before = sorted(p.name for p in example_dir.iterdir())
-    copy = tmp_path / "c"
-    shutil.copytree(example_dir, copy)
-    runner.invoke(app, ["book", str(copy), "--html", str(tmp_path / "b.html")])
+def test_deal_folder_untouched(tmp_path):
+    copy = no_market_deal(tmp_path)
+    before = sorted(p.name for p in copy.iterdir())
+    result = runner.invoke(app, ["book", str(copy), "--html", str(tmp_path / "b.html")])
+    assert result.exit_code == 0
     assert sorted(p.name for p in copy.iterdir()) == before
 
 

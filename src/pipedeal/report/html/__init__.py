@@ -23,6 +23,7 @@ from pipedeal.errors import UserError
 from pipedeal.report.html import extras, sections
 from pipedeal.report.html.chromium import print_pdf
 from pipedeal.report.html.svg import nice_step
+from pipedeal.report.html.valuation import valuation_curves
 
 # The dilution grid drawn when the book's cap table carries none: this many stock prices from
 # DILUTION_GRID_LOW to DILUTION_GRID_HIGH times the deal's lowest / highest conversion price, on a
@@ -100,12 +101,13 @@ def build_sections(data: dict[str, Any], ctx: Any = None) -> list[sections.Secti
     prices = getattr(ctx, "prices", None)
     grid, grid_note = dilution_grid(ctx, data)
     history, history_note = ledger_history(ctx, data)
+    curves, curves_note = valuation_curves(ctx, data)
     return [
         sections.summary_section(data),
         sections.pricing_section(data, prices),
         sections.cashflow_section(data),
         extras.ledger_section(data, history, history_note),
-        extras.valuation_section(data),
+        extras.valuation_section(data, curves, curves_note),
         extras.captable_section(data, grid, grid_note),
         extras.accounting_section(data),
         sections.disclosure_section(data),
