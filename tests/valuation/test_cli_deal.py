@@ -24,7 +24,7 @@ def test_value_json_per_purchaser_with_model_inputs_and_greeks(example_dir):
     result = runner.invoke(app, ["value", str(example_dir), "--format", "json", "--steps", "200"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["model"] == "tf" and data["steps"] == 200 and data["as_of"] == "2004-07-28"
+    assert data["model"] == "hazard" and data["steps"] == 200 and data["as_of"] == "2004-07-28"
     assert data["inputs"]["illustrative"] is True
     assert data["inputs"]["shares_outstanding"] == 29_090_390
     assert [p["name"] for p in data["purchasers"]] == ["Purchaser 1", "Purchaser 2", "Purchaser 3"]
@@ -104,7 +104,7 @@ def test_bad_market_toml_names_file_line_and_field(tmp_path, example_dir):
 
 def test_book_has_valuation_section_only_with_market_toml(tmp_path, example_dir):
     data = book_data(build_context(example_dir))
-    assert data["valuation"]["model"] == "tf"
+    assert data["valuation"]["model"] == "hazard"
     assert len(data["valuation"]["purchasers"]) == 3
     deal = tmp_path / "deal"
     shutil.copytree(example_dir, deal)

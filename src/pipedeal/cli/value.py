@@ -138,7 +138,7 @@ class BatchFormat(StrEnum):
 @app.command("value-batch")
 def value_batch(
     input_csv: Path = typer.Argument(..., help="one note per row (columns: docs/valuation.md)"),
-    model: str = typer.Option("tf", "--model", help="tf | hazard | hull | ql"),
+    model: str = typer.Option("hazard", "--model", help="hazard | tf | hull | ql"),
     steps: int = typer.Option(500, "--steps", help="lattice steps"),
     tree: str | None = typer.Option(None, "--tree", help="crr | jr | lr (default per model)"),
     out: Path | None = typer.Option(None, "--out", "-o", help="write a CSV of values here"),

@@ -65,7 +65,7 @@ class MarketFile(_Frozen):
     recovery: float = Field(0.0, ge=0, lt=1)
     hazard: float | None = Field(None, ge=0, le=5, description="default credit_spread/(1-R)")
     eta: float = Field(1.0, ge=0, le=1, description="fraction the stock loses on default")
-    model: Literal["tf", "hazard", "hull", "ql"] = "tf"
+    model: Literal["tf", "hazard", "hull", "ql"] = "hazard"
     tree: Literal["crr", "jr", "lr", "hull"] | None = None
     steps: int = Field(1000, ge=10, le=20000)
     warrant_method: Literal["black-scholes", "binomial"] = "black-scholes"
