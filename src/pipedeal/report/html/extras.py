@@ -645,8 +645,8 @@ def filing_check_block(fc: Mapping[str, Any]) -> Block:
                                                  else "MISMATCH"),
               cell(ln.get("sentence"))] for ln in lines],
             caption="Extracted terms",
-            row_classes=["ok" if ln.get("matches") else "bad" if ln.get("matches") is False
-                         else "" for ln in lines],
+            row_classes=["row-ok" if ln.get("matches") else "row-bad"
+                         if ln.get("matches") is False else "" for ln in lines],
         ))
     rest = {k: v for k, v in fc.items()
             if k not in ("lines", "source", "form_type", "report_date", "items", "all_match")}

@@ -514,7 +514,7 @@ def disclosure_section(data: dict[str, Any]) -> Section:
             [[ln["figure"], cell(ln.get("stated")), cell(ln.get("computed")),
               "match" if ln.get("matches") else "MISMATCH"] for ln in lines],
             caption="Stated vs computed",
-            row_classes=["ok" if ln.get("matches") else "bad" for ln in lines],
+            row_classes=["row-ok" if ln.get("matches") else "row-bad" for ln in lines],
         ))
     sec.blocks.append(block)
     fc = data.get("filing_check")
