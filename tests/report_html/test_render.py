@@ -249,3 +249,16 @@ def test_terms_only_deal_renders_every_section_saying_what_is_missing(tmp_path):
     for why in ("no price file", "no ledger", "market.toml", "shares-outstanding",
                 "no filing"):
         assert why in text, why
+
+
+def test_a_disclosure_mismatch_is_flagged(tmp_path):
+    deal = no_market_deal(tmp_path)
+    toml = deal / "deal.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(text.replace("warrant_shares = 312500", "warrant_shares = 312000"),
+                    encoding="utf-8")
+    html, data = render(deal)
+    assert data["disclosure_check"]["all_match"] is False
+    bad = [ln for ln in data["disclosure_check"]["lines"] if not ln["matches"]]
+    assert html.count('class="row-bad"') >= len(bad) >= 1
+    assert "(MISMATCH)" in html  # in the table of contents
