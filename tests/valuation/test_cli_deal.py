@@ -165,3 +165,25 @@ def test_value_batch_bad_csv_is_one_line_exit_2_naming_line_and_column(tmp_path,
     assert message in r.output
     assert len(r.output.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_fast_batch_setup_equals_the_general_path():
+    """``prepare_fast`` (compiled grid for CSV notes) builds exactly the kernel arguments of the
+    general ``DatedNote → ConvertibleSpec → setup`` path, for every model and tree."""
+    import numpy as np
+
+    from pipedeal.valuation.batch import prepare_fast
+
+    notes = read_batch_csv(DATA / "notes.csv")
+    for model, tree in [
+        ("ql", None),
+        ("ql", "lr"),
+        ("tf", None),
+        ("tf", "lr"),
+        ("hazard", "jr"),
+        ("hull", None),
+    ]:
+        for n in notes:
+            a, b = prepare(n, model, 120, tree), prepare_fast(n, model, 120, tree)
+            for x, y in list(zip(a, b, strict=True))[:25]:
+                assert np.array_equal(np.asarray(x), np.asarray(y)), (model, tree, n.id)

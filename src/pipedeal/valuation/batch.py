@@ -287,6 +287,102 @@ def price_setups(setups: Sequence[tuple]) -> np.ndarray:
     return out
 
 
+@njit(cache=True)
+def _closest(times, t):
+    # convertible.closest_index, compiled: nearest grid time, ties to the earlier one
+    n = times.shape[0]
+    k = np.searchsorted(times, t)
+    if k == 0:
+        return 0
+    if k == n:
+        return n - 1
+    return k if (times[k] - t) < (t - times[k - 1]) else k - 1
+
+
+@njit(cache=True)
+def _grid_fast(n, T, ql, pay, amt, a0, a1, call_start, call_end, call_price, ct, cpx):
+    """``convertible.grid_inputs`` for a CSV note (coupons, one call window or daily QuantLib
+    callabilities, conversion from issue; no puts, no dividends), compiled."""
+    times = np.arange(n + 1) * (T / n)
+    cpn = np.zeros(n + 1)
+    accrued = np.zeros(n + 1)
+    conv_ok = np.zeros(n + 1)
+    call_px = np.full(n + 1, np.inf)
+    for k in range(pay.shape[0]):
+        p = _closest(times, pay[k])
+        if pay[k] <= T + 1e-12:
+            cpn[p] += amt[k]
+        if a1[k] > a0[k]:
+            s = _closest(times, max(a0[k], 0.0))
+            span = a1[k] - a0[k]
+            for i in range(s, p):
+                accrued[i] = amt[k] * min(max((times[i] - a0[k]) / span, 0.0), 1.0)
+    c0 = times[0]
+    c1 = times[_closest(times, T)]
+    for i in range(n + 1):
+        if times[i] >= c0 and times[i] <= c1:
+            conv_ok[i] = 1.0
+    if ql:
+        conv_ok[n] = 1.0 if (c0 <= T and c1 >= T) else 0.0
+        for k in range(ct.shape[0]):
+            if ct[k] >= -1e-12:
+                i = _closest(times, ct[k])
+                if cpx[k] < call_px[i]:
+                    call_px[i] = cpx[k]
+    elif call_end >= -1e-12:
+        i0 = _closest(times, max(call_start, 0.0))
+        i1 = _closest(times, call_end)
+        for i in range(i0, i1 + 1):
+            if call_price < call_px[i]:
+                call_px[i] = call_price
+    return cpn, accrued, conv_ok, call_px
+
+
+def prepare_fast(note: BatchNote, model: str, steps: int, tree: str | None = None) -> tuple:
+    """``prepare`` without building the general contract objects: same arguments (tested equal),
+    several times faster; used by ``price_notes``."""
+    from pipedeal.valuation.convertible import ConvertibleSpec, GridInputs
+    from pipedeal.valuation.dated import _accrued_act365
+
+    origin = note.valuation_date.toordinal()
+    ql = model == "ql"
+    d = note.dated_note()
+    cs = [c for c in d.coupons if c.pay_date.toordinal() > origin]
+    pay = np.array([c.pay_date.toordinal() - origin for c in cs], dtype=np.float64) / 365.0
+    amt = np.array([c.amount for c in cs], dtype=np.float64)
+    a0 = np.array([c.accrual_start.toordinal() - origin for c in cs], dtype=np.float64) / 365.0
+    a1 = np.array([c.accrual_end.toordinal() - origin for c in cs], dtype=np.float64) / 365.0
+    T = (note.maturity_date.toordinal() - origin) / 365.0
+    cstart = cend = -1.0
+    ct = cpx = np.empty(0)
+    if note.call_start is not None:
+        cstart = (note.call_start.toordinal() - origin) / 365.0
+        cend = T
+        if ql:
+            days = np.arange(note.call_start.toordinal(), note.maturity_date.toordinal() + 1)
+            days = days[(days + 6) % 7 < 5]
+            ct = (days - origin) / 365.0
+            cpx = note.face + _accrued_act365(d, days)
+    spec = ConvertibleSpec(
+        maturity=T,
+        conversion_ratio=d.conversion_ratio,
+        face=d.face,
+        accrued_convertible=d.accrued_convertible,
+        notice_years=d.notice_days / 365.0,
+    )
+
+    def grid_fn(n: int, is_ql: bool) -> GridInputs:
+        cpn, acc, conv, cpx_n = _grid_fast(
+            n, T, is_ql, pay, amt, a0, a1, cstart, cend, note.face, ct, cpx
+        )
+        zeros = np.zeros(n + 1)
+        return GridInputs(
+            cpn, acc, conv, cpx_n, np.full(n + 1, -1.0), zeros, zeros.copy(), note.spot
+        )
+
+    return setup(spec, note.market(), model=model, steps=steps, tree=tree, grid_fn=grid_fn).args
+
+
 def prepare(note: BatchNote, model: str, steps: int, tree: str | None = None) -> tuple:
     origin = note.valuation_date
     spec = to_spec(
@@ -312,7 +408,7 @@ def price_notes(
     out = np.empty(len(notes))
     for start in range(0, len(notes), chunk):
         part = notes[start : start + chunk]
-        args = [prepare(n, model, steps, tree) for n in part]
+        args = [prepare_fast(n, model, steps, tree) for n in part]
         out[start : start + len(part)] = price_setups(args)
         if on_progress is not None:
             on_progress(start + len(part))

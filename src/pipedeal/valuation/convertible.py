@@ -594,7 +594,10 @@ def setup(
     steps: int = 500,
     tree: str | None = None,
     tf_call: str = "afv",
+    grid_fn=None,
 ) -> LatticeSetup:
+    """Kernel arguments for one note. ``grid_fn(steps, ql) -> GridInputs`` may replace
+    ``grid_inputs`` (the batch pricer builds the per-step arrays of CSV notes in numba)."""
     if model not in MODELS:
         raise UserError(f"model: unknown model {model!r} (use {', '.join(MODELS)})")
     if tf_call not in TF_CALL_RULES:
@@ -606,7 +609,7 @@ def setup(
     ql = model == "ql"
     if tree == "lr" and not ql and steps % 2 == 0:
         steps += 1  # Leisen–Reimer needs an odd step count (``ql`` copies QuantLib instead)
-    g = grid_inputs(spec, mkt, steps, ql)
+    g = grid_inputs(spec, mkt, steps, ql) if grid_fn is None else grid_fn(steps, ql)
     T = spec.maturity
     dt = T / steps
     lam = mkt.intensity if model in ("hazard", "hull") else 0.0
