@@ -262,3 +262,26 @@ def test_a_disclosure_mismatch_is_flagged(tmp_path):
     bad = [ln for ln in data["disclosure_check"]["lines"] if not ln["matches"]]
     assert html.count('class="row-bad"') >= len(bad) >= 1
     assert "(MISMATCH)" in html  # in the table of contents
+
+
+@pytest.mark.parametrize("key, value", [
+    ("ledger", {"as_of": "2004-10-01", "something_new": [{"a": 1, "b": "x"}]}),
+    ("ledger", {"events": [{"date": "2004-07-01", "kind": "memo", "instrument": "deal"}]}),
+    ("valuation", {"as_of": "2004-07-28", "purchasers": [{"name": "P", "status": "matured"}]}),
+    ("valuation", ["not", "a", "mapping"]),
+    ("captable", {"holders": [{"name": "P"}], "dilution": [{"price": "1.00"}]}),
+    ("accounting", {"notes": [{"purchaser": "P", "amortization": {"rows": [{}]}}]}),
+    ("filing_check", {"lines": [{"term": "t"}], "extra": {"k": "v"}}),
+])
+def test_unknown_or_partial_shapes_render_without_failing(tmp_path, key, value):
+    """Other packages' sections evolve: a shape this renderer does not expect is shown as
+    facts and tables, never an exception."""
+    deal = no_market_deal(tmp_path)
+    ctx = build_context(deal)
+    data = book_data(ctx)
+    data[key] = value
+    html = render_html(data, None)  # no context: nothing recomputed from the deal folder
+    o = outline(html)
+    assert list(o.sections) == list(SECTION_IDS)
+    section = {"captable": "dilution", "filing_check": "disclosure"}.get(key, key)
+    assert not o.sections[section]["missing"]
