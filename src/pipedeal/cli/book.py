@@ -60,11 +60,14 @@ def _book_files(deal_dir: Path, html: Path | None, pdf: Path | None) -> None:
     from pipedeal.report.html import check_targets, render_html, write_html, write_pdf
 
     check_targets(html, pdf)
-    ctx = build_context(deal_dir)
-    data = book_data(ctx)
-    page = render_html(data, ctx, generated=dt.date.today().isoformat())
+    status = Console(stderr=True).status  # a spinner on a terminal; silent otherwise
+    with status("computing the deal book..."):
+        ctx = build_context(deal_dir)
+        data = book_data(ctx)
+    with status("drawing the charts..."):
+        page = render_html(data, ctx, generated=dt.date.today().isoformat())
     if pdf is not None:
-        with Console(stderr=True).status("printing the PDF with headless Chromium..."):
+        with status("printing the PDF with headless Chromium..."):
             pages = write_pdf(page, pdf)
         typer.echo(f"wrote {pdf} ({pages} pages)", err=True)
     if html is not None:
