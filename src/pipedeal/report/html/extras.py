@@ -111,7 +111,8 @@ def ledger_section(data: dict[str, Any], history: list[Mapping[str, Any]] | None
         index = {name: i for i, name in enumerate(lanes)}
         chart = Chart("ledger-timeline", "Ledger events by instrument", "event date",
                       "instrument", y_format=lambda v: _lane_label(lanes, v),
-                      height=max(220, 70 + 34 * len(lanes)), left=150)
+                      height=max(220, 70 + 34 * len(lanes)), left=150,
+                      y_ticks=[float(i) for i in range(len(lanes))])
         kinds = list(dict.fromkeys(str(e.get("kind")) for e in events))
         for k in kinds:
             pts = [Point(day_number(parse_date(e["date"])), float(index[_lane(e)]),

@@ -135,6 +135,7 @@ class Chart:
     bands: list[Band] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     bar_width_days: float | None = None
+    y_ticks: list[float] | None = None  # explicit y ticks (e.g. one per timeline row)
 
     # layout
     left: int = 78
@@ -218,7 +219,7 @@ class Chart:
                 f'text-anchor="middle">{e(b.label)}</text></g>'
             )
         # y grid + labels
-        for t in number_ticks(y_lo, y_hi):
+        for t in self.y_ticks if self.y_ticks is not None else number_ticks(y_lo, y_hi):
             y = sy(t)
             out.append(
                 f'<line class="grid" x1="{self.left}" x2="{self.left + pw}" '
