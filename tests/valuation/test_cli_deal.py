@@ -187,3 +187,19 @@ def test_fast_batch_setup_equals_the_general_path():
             a, b = prepare(n, model, 120, tree), prepare_fast(n, model, 120, tree)
             for x, y in list(zip(a, b, strict=True))[:25]:
                 assert np.array_equal(np.asarray(x), np.asarray(y)), (model, tree, n.id)
+
+
+def test_warrants_are_valued_after_the_notes_mature_until_they_expire(example_dir):
+    r = runner.invoke(
+        app,
+        ["value", str(example_dir), "--format", "json", "--steps", "50", "--as-of", "2006-01-02"],
+    )
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert all(p["status"] == "matured" and "note" not in p for p in data["purchasers"])
+    assert all(p["warrant"]["value"] > 0 for p in data["purchasers"])
+    assert data["totals"]["note_value"] == 0.0
+    r = runner.invoke(app, ["value", str(example_dir), "--format", "json", "--as-of", "2009-07-01"])
+    data = json.loads(r.stdout)
+    assert [p["warrant_status"] for p in data["purchasers"]] == ["expired"] * 3
+    assert runner.invoke(app, ["value", str(example_dir), "--as-of", "2006-01-02"]).exit_code == 0

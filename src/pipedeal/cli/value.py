@@ -87,11 +87,15 @@ def render_valuation(data: dict, console: Console) -> None:
     ):
         t.add_column(col, justify="right" if col != "purchaser" else "left")
     for p in data["purchasers"]:
+        w = p.get("warrant")
+        wcells = (
+            f"${w['value']:,.2f}" if w else p.get("warrant_status", "—"),
+            f"{w['value_per_warrant']:.4f}" if w else "—",
+        )
         if "note" not in p:
-            t.add_row(p["name"], p.get("status", ""), *[""] * 9)
+            t.add_row(p["name"], p.get("status", ""), *[""] * 7, *wcells)
             continue
         n, g = p["note"], p["note"]["greeks"]
-        w = p.get("warrant")
         t.add_row(
             p["name"],
             f"${n['value']:,.2f}",
@@ -102,8 +106,7 @@ def render_valuation(data: dict, console: Console) -> None:
             f"{g['theta']:,.0f}",
             f"{g['rho']:,.0f}",
             f"{g['credit_spread_sensitivity'] * 1e-4:,.2f}",
-            f"${w['value']:,.2f}" if w else "—",
-            f"{w['value_per_warrant']:.4f}" if w else "—",
+            *wcells,
         )
     tot = data["totals"]
     t.add_row(

@@ -188,29 +188,32 @@ def value_deal(
             rows.append(row)
             continue
         note, assumptions = dated_note(deal, f, sched)
+        principal = float(p.principal)
         if note.maturity <= day:
             row["status"] = "matured"
-            rows.append(row)
-            continue
-        spec = to_spec(note, day)
-        g = greeks(spec, mkt, model=model, steps=steps, tree=market.tree)
-        principal = float(p.principal)
-        row["status"] = "outstanding"
-        row["note"] = {
-            "value": g["value"],
-            "value_per_100": g["value"] / principal * 100.0,
-            "conversion_price": format(f.conversion_price, "f"),
-            "conversion_shares": principal / float(f.conversion_price),
-            "maturity": note.maturity.isoformat(),
-            "accrued_interest": note.accrued_on(day),
-            "greeks": {k: v for k, v in g.items() if k != "value"},
-            **assumptions,
-        }
-        totals["note_value"] += g["value"]
-        totals["principal"] += principal
+        else:
+            spec = to_spec(note, day)
+            g = greeks(spec, mkt, model=model, steps=steps, tree=market.tree)
+            row["status"] = "outstanding"
+            row["note"] = {
+                "value": g["value"],
+                "value_per_100": g["value"] / principal * 100.0,
+                "conversion_price": format(f.conversion_price, "f"),
+                "conversion_shares": principal / float(f.conversion_price),
+                "maturity": note.maturity.isoformat(),
+                "accrued_interest": note.accrued_on(day),
+                "greeks": {k: v for k, v in g.items() if k != "value"},
+                **assumptions,
+            }
+            totals["note_value"] += g["value"]
+            totals["principal"] += principal
         if deal.warrant is not None and f.exercise_price is not None and f.warrant_shares:
-            row["warrant"] = _warrant(deal, f, day, market, n_shares, m_warrants)
-            totals["warrant_value"] += row["warrant"]["value"]
+            expiry = add_months(p.closing_date, 12 * deal.warrant.term_years)
+            if expiry > day:
+                row["warrant"] = _warrant(deal, f, day, market, n_shares, m_warrants)
+                totals["warrant_value"] += row["warrant"]["value"]
+            else:
+                row["warrant_status"] = "expired"
         rows.append(row)
     return {
         "schema_version": SCHEMA_VERSION,
