@@ -136,7 +136,7 @@ def test_value_batch_csv_out_and_json(tmp_path):
     assert lines[0] == "id,model,steps,face,value,value_per_100" and len(lines) == 4
     notes = read_batch_csv(DATA / "notes.csv")
     single = [lattice_kernel(*prepare(n, "hazard", 200)) for n in notes]
-    assert [n["value"] for n in data["notes"]] == pytest.approx(single, abs=1e-9)
+    assert [n["value"] for n in data["notes"]] == pytest.approx(single, rel=1e-12)
 
 
 def test_batch_equals_single_note_pricing_in_every_model():
@@ -144,7 +144,7 @@ def test_batch_equals_single_note_pricing_in_every_model():
     for model in ("tf", "hazard", "hull", "ql"):
         values = price_notes(notes, model=model, steps=150, chunk=4)
         single = [lattice_kernel(*prepare(n, model, 150)) for n in notes]
-        assert list(values) == pytest.approx(single, abs=1e-9)
+        assert list(values) == pytest.approx(single, rel=1e-12)
 
 
 @pytest.mark.parametrize(

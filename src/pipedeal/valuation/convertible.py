@@ -366,6 +366,8 @@ def lattice_kernel(
     u = np.zeros(n + 1)  # tf: cash-only part; ql: conversion probability
     rate = np.zeros(n + 1)  # ql: blended discount rate per node
     cum = np.zeros(n + 1)  # cumulative coupons, for the election window
+    pay_v = np.zeros(n + 1)  # election window: discounted payoff at its end, per node
+    pay_u = np.zeros(n + 1)  # ... and its cash part (tf)
     acc_c = 0.0
     for i in range(n + 1):
         acc_c += cpn[i]
@@ -435,6 +437,22 @@ def lattice_kernel(
             cash_e = call_px[i] + accrued[e] + (cum[e] - cum[i])
             if e == n:
                 cash_e = max(cash_e, redemption + cpn[n])
+            # payoff at the window's end, per node of step e, discounted to step i
+            conv_at_end = conv_ok[e] > 0.0
+            se_j = x0 * math.exp(lnbase[e])
+            for jj in range(e + 1):
+                se = se_j + divadd[e]
+                se_j *= ratio
+                conv = kappa * se + accrued_conv * accrued[e] + (cum[e] - cum[i])
+                if conv_at_end and conv > cash_e:
+                    pay_v[jj] = conv * (d_r if model == 1 else d_r * surv)
+                    pay_u[jj] = 0.0
+                elif model == 1:
+                    pay_v[jj] = cash_e * d_c
+                    pay_u[jj] = cash_e * d_c
+                else:
+                    pay_v[jj] = cash_e * d_r * surv
+                    pay_u[jj] = 0.0
         s_j = x0 * math.exp(lnbase[i])
         for j in range(i + 1):
             s = s_j + divadd[i]
@@ -452,18 +470,9 @@ def lattice_kernel(
                 else:
                     ev = 0.0
                     eu = 0.0
-                    conv_at_end = conv_ok[e] > 0.0
                     for k in range(w + 1):
-                        se = x0 * math.exp(lnbase[e] + (j + k) * lnratio) + divadd[e]
-                        conv = kappa * se + accrued_conv * accrued[e] + (cum[e] - cum[i])
-                        if conv_at_end and conv > cash_e:
-                            ev += wts[k] * conv * (d_r if model == 1 else d_r * surv)
-                        else:
-                            if model == 1:
-                                ev += wts[k] * cash_e * d_c
-                                eu += wts[k] * cash_e * d_c
-                            else:
-                                ev += wts[k] * cash_e * d_r * surv
+                        ev += wts[k] * pay_v[j + k]
+                        eu += wts[k] * pay_u[j + k]
                     if model == 2:
                         dflt = max(kappa * s * (1.0 - eta), recovery_value)
                         ev += (1.0 - surv) * d_r * dflt
