@@ -400,6 +400,11 @@ def lattice_kernel(
             divadd,
             early,
         )
+    pw = np.empty(n + 1)  # ratio**j: node j's price relative to the lowest node of its step
+    acc_pw = 1.0
+    for j in range(n + 1):
+        pw[j] = acc_pw
+        acc_pw *= ratio
     for i in range(n, -1, -1):
         if i < n:
             p = pu[i]
@@ -413,10 +418,9 @@ def lattice_kernel(
                     u[j] = nu
             else:
                 dr = math.exp(-rr[i] * dt)
-                s_j = x0 * math.exp(lnbase[i])
+                s_lo = x0 * math.exp(lnbase[i])
                 for j in range(i + 1):
-                    s = s_j + divadd[i]
-                    s_j *= ratio
+                    s = s_lo * pw[j] + divadd[i]
                     dflt = max(kappa * s * (1.0 - eta), recovery_value)
                     v[j] = dr * ((1.0 - pdef) * (q * v[j] + p * v[j + 1]) + pdef * dflt)
         # events at step i
@@ -453,10 +457,9 @@ def lattice_kernel(
                 else:
                     pay_v[jj] = cash_e * d_r * surv
                     pay_u[jj] = 0.0
-        s_j = x0 * math.exp(lnbase[i])
+        s_lo = x0 * math.exp(lnbase[i])
         for j in range(i + 1):
-            s = s_j + divadd[i]
-            s_j *= ratio
+            s = s_lo * pw[j] + divadd[i]
             val = v[j] + cpn[i]
             cash_part = u[j] + cpn[i]
             if has_call and (call_trig[i] < 0.0 or s >= call_trig[i]):
