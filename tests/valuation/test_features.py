@@ -141,3 +141,44 @@ def test_convergence_2000_to_4000_steps_on_afv_note(model):
     v2 = price(AFV_NOTE, AFV_MARKET, model=model, steps=2000, parity_average=avg)
     v4 = price(AFV_NOTE, AFV_MARKET, model=model, steps=4000, parity_average=avg)
     assert abs(v4 - v2) < 0.01
+
+
+def test_flat_rate_curve_equals_flat_rate_and_a_steeper_curve_lowers_the_bond_floor():
+    from pipedeal.valuation.convertible import Dividend  # noqa: F401
+
+    straight = ConvertibleSpec(
+        maturity=2.0,
+        conversion_ratio=0.0,
+        coupons=(Coupon(1.0, 5.0, 0.0, 1.0), Coupon(2.0, 5.0, 1.0, 2.0)),
+    )
+    flat = MarketInputs(spot=100.0, vol=0.3, rate=0.04)
+    curve = replace(flat, rate_curve=((0.5, 0.04), (3.0, 0.04)))
+    v_flat = price(straight, flat, model="tf", steps=400)
+    assert price(straight, curve, model="tf", steps=400) == pytest.approx(v_flat, abs=1e-10)
+    expected = 5 * math.exp(-0.04) + 105 * math.exp(-0.08)
+    assert v_flat == pytest.approx(expected, abs=1e-9)
+    steep = replace(flat, rate_curve=((0.5, 0.02), (2.0, 0.06)))
+    z1, z2 = 0.02 + (0.06 - 0.02) * 0.5 / 1.5, 0.06
+    assert price(straight, steep, model="tf", steps=400) == pytest.approx(
+        5 * math.exp(-z1) + 105 * math.exp(-2 * z2), abs=1e-9
+    )
+
+
+def test_cash_dividends_lower_a_convertible_and_escrow_matches_black_scholes():
+    """Conversion at maturity only, one dividend D at t: value = bond + κ·C(S − D e^{-rt})."""
+    from pipedeal.valuation.convertible import Dividend
+
+    spec = ConvertibleSpec(maturity=1.0, conversion_ratio=1.0, conversion_start=1.0)
+    with_div = replace(MKT, dividends=(Dividend(0.5, 3.0),))
+    got = price(spec, with_div, model="tf", steps=1001, tree="lr")
+    s_adj = 100.0 - 3.0 * math.exp(-0.04 * 0.5)
+    expected = 100 * math.exp(-0.04) + bs_price(True, s_adj, 100.0, 1.0, 0.04, 0.0, 0.30)
+    assert got == pytest.approx(expected, abs=5e-3)
+    assert got < price(spec, MKT, model="tf", steps=1001, tree="lr")
+
+
+def test_american_binomial_warrant_equals_black_scholes_without_dividends():
+    from pipedeal.valuation.trees import binomial_option
+
+    am = binomial_option(True, 1.32, 1.53, 4.88, 0.015, 0.80, steps=1001, tree="lr")
+    assert am == pytest.approx(bs_price(True, 1.32, 1.53, 4.88, 0.015, 0.0, 0.80), abs=1e-3)
