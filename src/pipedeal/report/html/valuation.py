@@ -78,9 +78,12 @@ def valuation_curves(ctx: Any, data: dict[str, Any]) -> tuple[dict[str, Any] | N
         status = {p.get("name"): p.get("status") for p in val.get("purchasers") or []}
         live = [(f, s) for f, s in zip(ctx.figures.purchasers, ctx.schedules, strict=True)
                 if status.get(f.purchaser.name) == "outstanding"]
-        if not live:
-            return None, "no note is outstanding on the valuation date"
-        spots = spot_grid(market.spot, [float(f.conversion_price) for f, _ in live])
+        w_rows = {p.get("name"): p.get("warrant") for p in val.get("purchasers") or []}
+        with_warrant = [f for f in ctx.figures.purchasers if w_rows.get(f.purchaser.name)]
+        if not live and not with_warrant:
+            return None, "no note or warrant is outstanding on the valuation date"
+        spots = spot_grid(market.spot, [float(f.conversion_price) for f, _ in live]
+                          + [float(f.exercise_price) for f in with_warrant])
         steps = min(CURVE_STEPS, market.steps)
         models = [m for m in CURVE_MODELS if m in MODELS]
         notes = []
@@ -107,12 +110,9 @@ def valuation_curves(ctx: Any, data: dict[str, Any]) -> tuple[dict[str, Any] | N
                 "bond_floor": [floor for _ in spots],
             })
         warrants = []
-        w_rows = {p.get("name"): p.get("warrant") for p in val.get("purchasers") or []}
         inputs = val.get("inputs") or {}
-        for f, _ in live:
-            w = w_rows.get(f.purchaser.name)
-            if not w:
-                continue
+        for f in with_warrant:
+            w = w_rows[f.purchaser.name]
             years = float(w["years_to_expiry"])
             warrants.append({
                 "name": f.purchaser.name,
