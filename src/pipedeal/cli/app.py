@@ -33,11 +33,6 @@ app = typer.Typer(
 
 def _register() -> None:
     # Each module adds its commands to ``app`` on import; one line per command group.
-    from pipedeal.cli import book  # noqa: F401
-    from pipedeal.cli import captable  # noqa: F401
-    from pipedeal.cli import filings  # noqa: F401
-    from pipedeal.cli import ledger  # noqa: F401, I001
-    from pipedeal.cli import value  # noqa: F401, I001
-
+    from pipedeal.cli import book, captable, filings, ledger, value  # noqa: F401
 
 _register()
