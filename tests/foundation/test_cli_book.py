@@ -148,3 +148,29 @@ def test_book_flags_a_stated_first_payment_date_the_schedule_does_not_give(deal_
     assert data["disclosure_check"]["all_match"] is False
     bad = [line for line in data["disclosure_check"]["lines"] if not line["matches"]]
     assert [line["computed"] for line in bad] == ["2004-07-01"] * 3
+
+
+def test_book_text_shows_the_filing_check_and_every_section(example_dir):
+    result = runner.invoke(app, ["book", str(example_dir)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    for title in ("Filing check", "Cap table as of", "allocation", "Valuation as of"):
+        assert title in out, title
+    assert "conversion_price_usd" in out and "warrant_term_years" in out
+
+
+def test_book_as_of_dates_the_cap_table_but_not_the_valuation(example_dir):
+    result = runner.invoke(
+        app, ["book", str(example_dir), "--as-of", "2005-01-31", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["captable"]["as_of"] == "2005-01-31"
+    # the valuation stays on market.toml's date: its spot was observed that day
+    assert data["valuation"]["as_of"] == "2004-07-28"
+
+
+def test_book_rejects_a_bad_as_of_with_status_2(example_dir):
+    result = runner.invoke(app, ["book", str(example_dir), "--as-of", "2005-13-01"])
+    assert result.exit_code == 2
+    assert "--as-of" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from enum import StrEnum
@@ -41,28 +42,42 @@ def book(
     pdf: Path | None = typer.Option(
         None, "--pdf", help="write the book to this PDF instead (printed by headless Chromium)"
     ),
+    as_of: dt.datetime | None = typer.Option(
+        None,
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="date of the ledger state and cap table (default: today for the ledger, the first "
+        "share count after the last closing for the cap table)",
+    ),
 ) -> None:
-    """The deal book: summary, pricing with its trace, schedules and the disclosure check."""
+    """The deal book: terms, pricing with its trace, schedules, checks, ledger, cap table,
+    accounting and valuation (each section where its data exists)."""
+    day = as_of.date() if as_of else None
     if html is not None or pdf is not None:
-        _book_files(deal_dir, html, pdf)
+        _book_files(deal_dir, html, pdf, day)
         return
-    data = book_data(build_context(deal_dir))
+    data = book_data(build_context(deal_dir, as_of=day))
     if format is Format.json:
         emit_json(data)
         return
-    render_book(data, Console())
+    console = Console()
+    if not console.is_terminal:
+        # Redirected to a file or pipe: rich would fall back to 80 columns and cut the wide
+        # valuation and cap-table tables; a file has room.
+        console = Console(width=160)
+    render_book(data, console)
 
 
-def _book_files(deal_dir: Path, html: Path | None, pdf: Path | None) -> None:
+def _book_files(
+    deal_dir: Path, html: Path | None, pdf: Path | None, as_of: dt.date | None
+) -> None:
     """``--html`` / ``--pdf``: write the report files and say where they are."""
-    import datetime as dt
-
     from pipedeal.report.html import check_targets, render_html, write_html, write_pdf
 
     check_targets(html, pdf)
     status = Console(stderr=True).status  # a spinner on a terminal; silent otherwise
     with status("computing the deal book..."):
-        ctx = build_context(deal_dir)
+        ctx = build_context(deal_dir, as_of=as_of)
         data = book_data(ctx)
     with status("drawing the charts..."):
         page = render_html(data, ctx, generated=dt.date.today().isoformat())

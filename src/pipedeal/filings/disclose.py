@@ -464,3 +464,32 @@ def disclosure_section(ctx: Any) -> dict[str, Any] | None:
         "all_match": all(line["matches"] for line in lines) if lines else None,
         "lines": lines,
     }
+
+
+def render_filing_check(data: dict[str, Any], console: Any) -> None:
+    """Print the book's ``filing_check`` section: one row per term the filing states."""
+    from rich.table import Table
+
+    items = ", ".join(data["items"]) or "none found"
+    table = Table(
+        title=f"Filing check — {data['source']} (Form {data['form_type']} dated "
+        f"{data['report_date']}, items {items}), extracted terms against the deal"
+    )
+    for col in ("term", "filing says", "deal gives", "result"):
+        table.add_column(col)
+
+    def show(value: Any) -> str:
+        if isinstance(value, list):
+            return ", ".join(show(v) for v in value)
+        return "—" if value is None else str(value)
+
+    for line in data["lines"]:
+        table.add_row(
+            line["term"],
+            show(line["filing"]),
+            show(line["deal"]),
+            "match" if line["matches"] else "[bold red]MISMATCH[/]",
+        )
+    console.print(table)
+    if not data["lines"]:
+        console.print("The filing states none of the terms the extractor reads.")

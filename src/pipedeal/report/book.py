@@ -44,15 +44,20 @@ SectionBuilder = Callable[[BookContext], Any]
 
 def extra_sections() -> dict[str, SectionBuilder]:
     """Book sections beyond terms, prices and schedules; one line per package that adds one."""
-    sections: dict[str, SectionBuilder] = {}
+    # Imported here, not at the top: these packages import this module's BookContext.
     from pipedeal.accounting.report import book_section as accounting_section
     from pipedeal.captable.report import book_section as captable_section
+    from pipedeal.filings.disclose import disclosure_section
+    from pipedeal.ledger.views import ledger_section
+    from pipedeal.valuation.deal import valuation_section
 
-    sections["captable"] = captable_section
-    sections["accounting"] = accounting_section
-    from pipedeal.filings.disclose import disclosure_section; sections["filing_check"] = disclosure_section  # noqa: E501, E702, I001
-    from pipedeal.ledger.views import ledger_section; sections["ledger"] = ledger_section  # noqa: E702, I001
-    from pipedeal.valuation.deal import valuation_section; sections["valuation"] = valuation_section  # noqa: E501, E702, I001
+    sections: dict[str, SectionBuilder] = {
+        "captable": captable_section,
+        "accounting": accounting_section,
+        "filing_check": disclosure_section,
+        "ledger": ledger_section,
+        "valuation": valuation_section,
+    }
     return sections
 
 

@@ -36,14 +36,19 @@ def render_book(data: dict[str, Any], console: Console) -> None:
 
 def text_sections() -> dict[str, Any]:
     """Renderers for sections added by later packages (same keys as ``extra_sections``)."""
-    renderers: dict[str, Any] = {}
     from pipedeal.accounting.render import render_accounting
     from pipedeal.captable.render import render_captable
+    from pipedeal.cli.value import render_valuation
+    from pipedeal.filings.disclose import render_filing_check
+    from pipedeal.ledger.views import render_ledger_section
 
-    renderers["captable"] = render_captable
-    renderers["accounting"] = lambda data, console: render_accounting(data, console, full=False)
-    from pipedeal.ledger.views import render_ledger_section; renderers["ledger"] = render_ledger_section  # noqa: E501, E702, I001
-    from pipedeal.cli.value import render_valuation; renderers["valuation"] = render_valuation  # noqa: E501, E702, I001
+    renderers: dict[str, Any] = {
+        "captable": render_captable,
+        "accounting": lambda data, console: render_accounting(data, console, full=False),
+        "filing_check": render_filing_check,
+        "ledger": render_ledger_section,
+        "valuation": render_valuation,
+    }
     return renderers
 
 

@@ -318,7 +318,11 @@ def _warrant(deal, f: PurchaserFigures, day, market: MarketFile, n, m) -> dict[s
 
 
 def valuation_section(ctx) -> dict[str, Any] | None:  # ctx: pipedeal.report.book.BookContext
-    """Book section builder: the deal valued with its ``market.toml`` (None without one)."""
+    """Book section builder: the deal valued with its ``market.toml`` (None without one).
+
+    The valuation date is the market file's ``as_of``, not the book's ``--as-of``: the spot and
+    curves are observed on that day, and moving the date alone would value stale data.
+    """
     market = load_market(ctx.deal_dir)
     if market is None:
         return None
@@ -327,7 +331,6 @@ def valuation_section(ctx) -> dict[str, Any] | None:  # ctx: pipedeal.report.boo
         ctx.figures,
         ctx.schedules,
         market,
-        as_of=ctx.as_of,
         source=str(market_file(ctx.deal_dir)),
     )
 
