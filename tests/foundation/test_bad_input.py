@@ -75,6 +75,25 @@ CASES = {
         "[note.prepayment]\nearlist = 3\n",
         r"deal\.toml:\d+: field note\.prepayment\.earlist: unknown field",
     ),
+    "draft placeholder left": (
+        "deal.toml",
+        'statistic = "average_close"',
+        'fixed = "FILL"',
+        r'deal\.toml:84: field note\.conversion\.price\.fixed: still "FILL", a placeholder',
+    ),
+    "empty price rule": (
+        "deal.toml",
+        'statistic = "average_close"\nwindow_sessions = 5\nwindow = "before"\nmultiplier = "1.10"\n'
+        'decimals = 2\nrounding = "half_up"                    # open: to the cent, half-up\n',
+        "",
+        r"deal\.toml:83: field note\.conversion\.price: .*empty price rule",
+    ),
+    "misspelt exercise price": (
+        "deal.toml",
+        'exercise_price = "conversion_price"',
+        'exercise_price = "conversion price"',
+        r"deal\.toml:106: field warrant\.exercise_price: Input should be 'conversion_price'",
+    ),
     "bad time zone": (
         "deal.toml",
         '"America/Los_Angeles"',

@@ -102,7 +102,7 @@ def test_window_outside_the_data_is_a_clear_error():
     with pytest.raises(UserError, match=r"2004-06-04..2004-06-10; test lacks 2004-06-04$"):
         evaluate(PriceRule(window_sessions=5), dt.date(2004, 6, 14), SERIES, "XNAS")
     with pytest.raises(UserError, match="no price file"):
-        evaluate(PriceRule(), dt.date(2004, 6, 14), None, "XNAS")
+        evaluate(PriceRule(statistic="average_close"), dt.date(2004, 6, 14), None, "XNAS")
     with pytest.raises(UserError, match="not a XNAS session"):
         evaluate(PriceRule(window="ending_on"), dt.date(2004, 6, 11), SERIES, "XNAS")
 

@@ -65,7 +65,9 @@ def describe_validation_error(exc: ValidationError, path: Path) -> str:
     loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
     field = _dotted(loc) or "(top level)"
     msg = err["msg"]
-    if err["type"] == "missing":
+    if err.get("input") == "FILL":
+        msg = 'still "FILL", a placeholder from a drafted deal file: put the agreement\'s term here'
+    elif err["type"] == "missing":
         msg = "required field is missing"
     elif err["type"] == "extra_forbidden":
         msg = "unknown field (check the spelling against docs/deal-file.md)"

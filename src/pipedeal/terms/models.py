@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 
 class Frozen(BaseModel):
@@ -93,10 +93,44 @@ class PriceRule(Frozen):
     floor: PositiveMoney | None = Field(None, description="the price is never below this")
 
 
+    @model_validator(mode="before")
+    @classmethod
+    def _not_empty(cls, data: object) -> object:
+        # An empty table would silently mean "average close, 5 sessions, ×1": say it instead.
+        if isinstance(data, dict) and not data:
+            raise ValueError(
+                "empty price rule: give a formula (statistic, window_sessions, multiplier...) "
+                "or a stated price (fixed = \"1.53\")"
+            )
+        return data
+
+
 class FixedPrice(Frozen):
     """A price stated outright in the contract."""
 
     fixed: PositiveMoney
+
+
+def _price_kind(value: object) -> str:
+    # Choose the branch from the keys, so an error names the real field (``fixed = "FILL"`` is a
+    # bad price, not an "unknown field" of the formula branch).
+    if isinstance(value, str):
+        return "Same"
+    if isinstance(value, FixedPrice) or (isinstance(value, dict) and "fixed" in value):
+        return "FixedPrice"
+    return "PriceRule"
+
+
+PriceTerm = Annotated[
+    Annotated[PriceRule, Tag("PriceRule")] | Annotated[FixedPrice, Tag("FixedPrice")],
+    Discriminator(_price_kind),
+]
+ExercisePriceTerm = Annotated[
+    Annotated[PriceRule, Tag("PriceRule")]
+    | Annotated[FixedPrice, Tag("FixedPrice")]
+    | Annotated[Literal["conversion_price"], Tag("Same")],
+    Discriminator(_price_kind),
+]
 
 
 # --- note --------------------------------------------------------------------------------------
@@ -162,7 +196,7 @@ class MaturityTerms(Frozen):
 
 
 class ConversionTerms(Frozen):
-    price: PriceRule | FixedPrice
+    price: PriceTerm
     any_time_from_issue: bool = True
     unpaid_interest_convertible: bool = Field(
         True, description="accrued unpaid interest converts together with principal"
@@ -212,7 +246,7 @@ class WarrantTerms(Frozen):
         gt=0, le=100, description="warrant shares per dollar of note principal (12.5% → 0.125)"
     )
     share_rounding: RoundingMode = RoundingMode.DOWN
-    exercise_price: PriceRule | FixedPrice | Literal["conversion_price"] = "conversion_price"
+    exercise_price: ExercisePriceTerm = "conversion_price"
     term_years: int = Field(5, ge=1, le=30)
     expiry_time: dt.time = dt.time(17, 0)
     expiry_timezone: str = "America/Los_Angeles"
