@@ -229,7 +229,8 @@ def test_same_life_through_the_cli(sqlite_backend, tmp_path):
     cli("ledger", "init", d)
     cli("ledger", "record", "registration-filed", d, "-d", "2004-07-29", "--file-number",
         "333-117756", "--shares", "5170685")  # fmt: skip
-    cli("ledger", "record", "registration-effective", d, "-d", "2004-08-06")
+    # the documented order, DEAL_DIR before the event kind (both orders are accepted)
+    cli("ledger", "record", d, "registration-effective", "-d", "2004-08-06")
     schedule = pay_dates()
 
     done: set[tuple[str, dt.date]] = set()

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from pipedeal.cli.app import app
-from pipedeal.cli.output import emit_json
+from pipedeal.cli.output import emit_json, stdout_console
 from pipedeal.report.book import book_data, build_context
 from pipedeal.report.text import render_book
 from pipedeal.schedule.export import schedule_rows, write_schedule_csv
@@ -50,8 +50,7 @@ def book(
         "share count after the last closing for the cap table)",
     ),
 ) -> None:
-    """The deal book: terms, pricing with its trace, schedules, checks, ledger, cap table,
-    accounting and valuation (each section where its data exists)."""
+    """The deal book: terms, prices, schedules, checks, ledger, cap table, accounting, value."""
     day = as_of.date() if as_of else None
     if html is not None or pdf is not None:
         _book_files(deal_dir, html, pdf, day)
@@ -60,12 +59,7 @@ def book(
     if format is Format.json:
         emit_json(data)
         return
-    console = Console()
-    if not console.is_terminal:
-        # Redirected to a file or pipe: rich would fall back to 80 columns and cut the wide
-        # valuation and cap-table tables; a file has room.
-        console = Console(width=160)
-    render_book(data, console)
+    render_book(data, stdout_console())
 
 
 def _book_files(
@@ -125,7 +119,7 @@ def schedule(
             table.add_column(col)
         for row in schedule_rows(schedules):
             table.add_row(*(str(v) for v in row.values()))
-        Console().print(table)
+        stdout_console().print(table)
         return
     import io
 

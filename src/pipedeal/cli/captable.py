@@ -8,10 +8,9 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from pipedeal.cli.app import app
-from pipedeal.cli.output import emit_json
+from pipedeal.cli.output import emit_json, stdout_console
 from pipedeal.errors import UserError
 
 
@@ -134,7 +133,7 @@ def captable(
     if format is Format.json:
         emit_json(data)
         return
-    render_captable(data, Console())
+    render_captable(data, stdout_console())
 
 
 @app.command()
@@ -176,4 +175,4 @@ def accounting(
     if format is Format.json:
         emit_json(data)
         return
-    render_accounting(data, Console())
+    render_accounting(data, stdout_console())

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipedeal.cli.app import app
-from pipedeal.cli.output import emit_json
+from pipedeal.cli.output import emit_json, stdout_console
 from pipedeal.errors import UserError
 
 
@@ -67,7 +67,7 @@ def extract(
     if format is Format.json:
         emit_json(data)
         return
-    _render(data, Console())
+    _render(data, stdout_console())
 
 
 def _render(data: dict, console: Console) -> None:

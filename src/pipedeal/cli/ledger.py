@@ -11,11 +11,12 @@ from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import click
 import typer
-from rich.console import Console
+from typer.core import TyperGroup
 
 from pipedeal.cli.app import app
-from pipedeal.cli.output import emit_json
+from pipedeal.cli.output import emit_json, stdout_console
 from pipedeal.errors import UserError
 from pipedeal.ledger import events as ev
 from pipedeal.ledger import views
@@ -34,8 +35,23 @@ ledger_app = typer.Typer(
     help="The lifecycle ledger: record events, replay state, what is due, verify the chain.",
     no_args_is_help=True,
 )
+class _DealDirFirst(TyperGroup):
+    """``record DEAL_DIR <kind> ...`` (as documented) and ``record <kind> DEAL_DIR ...`` both work.
+
+    Click wants the subcommand name first; a deal folder in front of it is moved behind it, where
+    each event command takes it as its argument.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if len(args) >= 2 and args[0] not in self.commands and args[1] in self.commands:
+            args = [args[1], args[0], *args[2:]]
+        return super().parse_args(ctx, args)
+
+
 record_app = typer.Typer(
-    help="Record one event (one subcommand per event kind). Rejected events are not stored.",
+    cls=_DealDirFirst,
+    help="Record one event: pipedeal ledger record DEAL_DIR <kind> [options]. "
+    "Rejected events are not stored.",
     no_args_is_help=True,
 )
 ledger_app.add_typer(record_app, name="record")
@@ -211,7 +227,7 @@ def state(
     if format is Format.json:
         emit_json(data)
     else:
-        views.render_state(data, Console())
+        views.render_state(data, stdout_console())
 
 
 @ledger_app.command("history")
@@ -234,7 +250,7 @@ def history(
     if format is Format.json:
         emit_json(data)
     else:
-        views.render_history(data, Console())
+        views.render_history(data, stdout_console())
 
 
 @ledger_app.command("due")
@@ -255,7 +271,7 @@ def due(
     if format is Format.json:
         emit_json(data)
     else:
-        views.render_due(data, Console())
+        views.render_due(data, stdout_console())
 
 
 @ledger_app.command("verify")

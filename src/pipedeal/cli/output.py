@@ -7,6 +7,8 @@ import sys
 from decimal import Decimal
 from typing import Any
 
+from rich.console import Console
+
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
@@ -19,3 +21,17 @@ def _default(value: Any) -> Any:
 def emit_json(data: Any) -> None:
     """Print ``data`` as indented JSON (Decimals as strings, dates ISO)."""
     sys.stdout.write(json.dumps(data, indent=2, default=_default) + "\n")
+
+
+def stdout_console() -> Console:
+    """A rich console on stdout; 160 columns wide when stdout is a file or a pipe.
+
+    Redirected output would otherwise fall back to 80 columns and cut the wide tables (valuation,
+    cap table) into ellipses; a file has room. ``COLUMNS`` still wins when set.
+    """
+    import os
+
+    console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(width=160)
+    return console

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipedeal.cli.app import app
-from pipedeal.cli.output import emit_json
+from pipedeal.cli.output import emit_json, stdout_console
 from pipedeal.errors import UserError
 
 
@@ -61,7 +61,7 @@ def value(
     if format is Format.json:
         emit_json(data)
         return
-    render_valuation(data, Console())
+    render_valuation(data, stdout_console())
 
 
 def render_valuation(data: dict, console: Console) -> None:
