@@ -1,6 +1,6 @@
 """Valuation engine vs QuantLib on the same PIPE-shaped convertible notes, in one run.
 
-    python3 benchmarks/bench_valuation.py [--n 1000] [--steps 500 1000] [--seed 2004]
+    python3 benchmarks/valuation.py [--n 1000] [--steps 500 1000] [--seed 2004]
 
 For each step count: QuantLib 1.x ``BinomialConvertibleEngine`` (CRR), one note at a time as a
 user would (build the bond, set the engine, NPV), against ``pipedeal.valuation.batch.price_notes``
