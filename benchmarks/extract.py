@@ -1,6 +1,6 @@
 """Throughput of ``pipedeal extract`` in batch over a generated corpus of 8-K filings.
 
-    python3 benchmarks/bench_extract.py [--n 1000] [--keep DIR]
+    python3 benchmarks/extract.py [--n 1000] [--keep DIR]
 
 The corpus is synthetic: random deals (issuer, principal, rate, term, fixed price, warrants,
 registration deadlines, one to five purchasers) rendered by ``pipedeal.filings.disclose`` in both

@@ -2,8 +2,8 @@
 
 Run on purpose (not a test):
 
-    python3 benchmarks/bench_ledger.py                       # SQLite, and PostgreSQL if reachable
-    python3 benchmarks/bench_ledger.py --events 100000 --durable 2000 --backends sqlite
+    python3 benchmarks/ledger.py                       # SQLite, and PostgreSQL if reachable
+    python3 benchmarks/ledger.py --events 100000 --durable 2000 --backends sqlite
 
 For each backend, on a scratch copy of the Innovo example:
 
