@@ -69,6 +69,21 @@ def test_ownership_cap_check(ctx):
         cap_table(ctx.deal, _positions(ctx), ownership_cap=D("4.99"))
 
 
+def test_the_deal_files_cap_is_the_default(ctx):
+    conversion = ctx.deal.note.conversion.model_copy(
+        update={"beneficial_ownership_cap": D("0.0275")}
+    )
+    deal = ctx.deal.model_copy(
+        update={"note": ctx.deal.note.model_copy(update={"conversion": conversion})}
+    )
+    t = cap_table(deal, _positions(ctx))
+    assert t.ownership_cap == D("0.0275")
+    assert [r.cap_exceeded for r in t.holders] == [False, True, False]
+    # an explicit cap (the CLI's --ownership-cap) wins over the deal's
+    t = cap_table(deal, _positions(ctx), ownership_cap=D("0.02"))
+    assert [r.cap_exceeded for r in t.holders] == [True, True, False]
+
+
 def test_between_closings_only_closed_notes_count(ctx):
     t = cap_table(ctx.deal, _positions(ctx, dt.date(2004, 6, 16)))
     assert [r.name for r in t.holders] == ["Purchaser 1"]

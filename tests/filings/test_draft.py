@@ -104,6 +104,8 @@ def test_bluewater_draft_loads_as_is(tmp_path):
         "Ridgefield Opportunity Fund, L.P.", "Carver Street Partners, LLC"]
     assert str(deal.note.conversion.price.fixed) == "1.25"
     assert deal.warrant.term_years == 5
+    # the filing's 9.99% blocker becomes the deal's cap, which the cap table applies by default
+    assert str(deal.note.conversion.beneficial_ownership_cap) == "0.0999"
 
 
 def test_tidy_name():

@@ -222,6 +222,13 @@ def _note(t: _Toml, v: dict[str, Any]) -> None:
         t.kv("months_after_issue", 12, fill="the filing states no maturity")
     t.blank()
 
+    cap = v.get("beneficial_ownership_cap_pct")
+    if cap is not None:
+        t.header("note.conversion")
+        t.kv("beneficial_ownership_cap", _dec(Decimal(str(cap)) / 100),
+             note=f"{cap}% beneficial ownership limitation")
+        t.blank()
+
     t.header("note.conversion.price")
     formula = v.get("conversion_price_formula")
     prices = v.get("conversion_price_usd")

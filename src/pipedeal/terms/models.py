@@ -205,6 +205,13 @@ class ConversionTerms(Frozen):
     adjustment: Literal["proportional"] = Field(
         "proportional", description="splits and stock dividends scale price and shares"
     )
+    beneficial_ownership_cap: Decimal | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="a holder may not convert or exercise beyond this fraction of the "
+        "outstanding common stock (4.99% → 0.0499); none in the Innovo notes",
+    )
 
 
 class PrepaymentTerms(Frozen):
