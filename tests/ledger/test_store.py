@@ -130,10 +130,11 @@ def test_migrations_ship_with_the_package_and_run_programmatically(backend):
     root = resources.files("pipedeal.ledger") / "migrations"
     assert (root / "env.py").is_file() and (root / "script.py.mako").is_file()
     assert (root / "versions" / "0001_initial.py").is_file()
+    assert (root / "versions" / "0002_terms_hash.py").is_file()
     ledger = init_ledger(backend.deal_dir, backend.db, **backend.open_args())
     with ledger, ledger.engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == head_revision() == "0001"
+        assert version == head_revision() == "0002"
         names = set(sa.inspect(conn).get_table_names())
         assert {"ledger_deals", "ledger_events", "alembic_version"} <= names
     # init again: idempotent, nothing recorded twice

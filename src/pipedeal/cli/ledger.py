@@ -193,10 +193,18 @@ def init(
         True, "--issue/--no-issue", help="record each purchaser's note issue at its closing"
     ),
     by: str | None = ByOpt,
+    accept_terms: bool = typer.Option(
+        False,
+        "--accept-terms",
+        help="deal.toml's contract terms were amended: record the amendment (a memo with the "
+        "old and new terms fingerprints) and replay under the new terms",
+    ),
     format: Format = FormatOpt,
 ) -> None:
     """Create the ledger database (or migrate it) and record the closings; safe to re-run."""
-    with init_ledger(deal_dir, db, deal_key=deal_key, issue=issue, by=by) as ledger:
+    with init_ledger(
+        deal_dir, db, deal_key=deal_key, issue=issue, by=by, accept_terms=accept_terms
+    ) as ledger:
         n = len(ledger.events())
         if format is Format.json:
             emit_json(

@@ -8,6 +8,8 @@ contract, the events so far and the new event.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -69,6 +71,35 @@ class Contract:
         deal = load_deal(deal_dir)
         prices = load_deal_closes(deal_dir, deal.market.closes, deal.market.trading_calendar)
         return cls.from_figures(deal, deal_figures(deal, prices))
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the terms the rules read: note, warrant and registration terms, calendars,
+        each purchaser's closing, principal and funding, and the prices fixed at issue.
+
+        The ledger stores it when it is created: events recorded under one set of terms must not
+        be replayed silently under another. Issuer facts (share counts, addresses), the deal's
+        name and notes, and the disclosure figures are left out: they change without amending
+        the contract.
+        """
+        deal = self.deal
+        terms = {
+            "note": deal.note.model_dump(mode="json"),
+            "warrant": None if deal.warrant is None else deal.warrant.model_dump(mode="json"),
+            "registration_rights": None
+            if deal.registration_rights is None
+            else deal.registration_rights.model_dump(mode="json"),
+            "calendars": [deal.market.trading_calendar, deal.market.business_day_calendar],
+            "purchasers": [
+                [p.name, p.closing_date.isoformat(), str(p.principal), str(p.funded)]
+                for p in deal.purchasers
+            ],
+            "conversion_prices": {k: str(v) for k, v in self.conversion_prices.items()},
+            "exercise_prices": {k: None if v is None else str(v)
+                                for k, v in self.exercise_prices.items()},
+            "warrant_shares": dict(self.warrant_shares),
+        }
+        text = json.dumps(terms, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
 
     # --- lookups -------------------------------------------------------------------------------
 

@@ -18,6 +18,8 @@ deals = sa.Table(
     # each append (a deleted tail is detected, and appends serialise on this row)
     sa.Column("head_seq", sa.Integer, nullable=False),
     sa.Column("head_hash", sa.String(64), nullable=False),
+    # Contract.fingerprint() of the terms the events were recorded under (revision 0002)
+    sa.Column("terms_hash", sa.String(64), nullable=True),
     sa.UniqueConstraint("deal_key", name="uq_ledger_deals_key"),
 )
 

@@ -291,10 +291,16 @@ class Ledger:
         self._book, self._records, self._seq = book, records, seq
 
     def _head(self, conn: Connection, lock: bool):
-        q = sa.select(deals.c.head_seq, deals.c.head_hash).where(deals.c.id == self.deal_id)
+        q = sa.select(deals.c.head_seq, deals.c.head_hash, deals.c.terms_hash).where(
+            deals.c.id == self.deal_id
+        )
         if lock:
             q = q.with_for_update()
         return conn.execute(q).one()
+
+    def _check_terms(self, stored: str | None) -> None:
+        if stored is not None and stored != self.contract.fingerprint():
+            raise UserError(terms_changed_message(self.location))
 
     def refresh(self) -> None:
         with self._tx(write=False) as conn:
@@ -327,9 +333,13 @@ class Ledger:
                 delay = min(delay * 2, 0.25)
         raise AssertionError("unreachable")
 
-    def _append_once(self, event: Event, key: str, by: str, body: str) -> RecordedEvent:
+    def _append_once(
+        self, event: Event, key: str, by: str, body: str, *, adopt_terms: bool = False
+    ) -> RecordedEvent:
         with self._tx(write=True) as conn:
             head = self._head(conn, lock=True)
+            if not adopt_terms:
+                self._check_terms(head.terms_hash)
             existing = conn.execute(
                 sa.select(events).where(
                     events.c.deal_id == self.deal_id, events.c.idempotency_key == key
@@ -367,6 +377,12 @@ class Ledger:
                 .where(deals.c.id == self.deal_id, deals.c.head_seq == head.head_seq)
                 .values(head_seq=seq, head_hash=digest)
             )
+            if adopt_terms:  # the amendment memo and the new terms commit together
+                conn.execute(
+                    deals.update()
+                    .where(deals.c.id == self.deal_id)
+                    .values(terms_hash=self.contract.fingerprint())
+                )
             if moved.rowcount != 1:
                 raise _Conflict()
             rec = RecordedEvent(seq, event, key, by, at, head.head_hash, digest)
@@ -456,6 +472,20 @@ class Ledger:
 
         return due_items(self.contract, self.state(as_of), days)
 
+    def amend_terms(self, previous: str, *, by: str | None = None) -> RecordedEvent:
+        """Adopt the contract's current terms: a memo naming both fingerprints, in the same
+        transaction as the deal row's update (replay then runs under the new terms)."""
+        from pipedeal.ledger import events as ev
+
+        new = self.contract.fingerprint()
+        day = max((r.event.date for r in self.events()), default=dt.date.today())
+        memo = ev.memo(day, f"contract terms amended in deal.toml: terms {previous[:12]} "
+                            f"replaced by {new[:12]} (ledger init --accept-terms)")
+        return self._append_once(
+            memo, f"terms:{previous[:16]}:{new[:16]}", by or default_user(), memo.canonical(),
+            adopt_terms=True,
+        )
+
     def verify(self) -> VerifyReport:
         """Walk the whole chain from the database; report the first altered or missing event."""
         with self._tx(write=False) as conn:
@@ -463,7 +493,15 @@ class Ledger:
             rows = conn.execute(
                 sa.select(events).where(events.c.deal_id == self.deal_id).order_by(events.c.seq)
             )
-            return _verify_rows(self.contract, self.deal_key, head, rows)
+            report = _verify_rows(self.contract, self.deal_key, head, rows)
+        if report.ok and head.terms_hash not in (None, self.contract.fingerprint()):
+            return VerifyReport(
+                False, report.events, report.head_seq, report.head_hash, None,
+                "the chain is intact, but deal.toml's contract terms differ from those the "
+                "events were recorded under (restore deal.toml, or record the amendment with "
+                "pipedeal ledger init --accept-terms)",
+            )
+        return report
 
 
 def _verify_rows(contract: Contract, deal_key: str, head, rows) -> VerifyReport:
@@ -520,6 +558,15 @@ def _verify_rows(contract: Contract, deal_key: str, head, rows) -> VerifyReport:
     return VerifyReport(True, last, head.head_seq, head.head_hash)
 
 
+def terms_changed_message(location: str) -> str:
+    return (
+        f"ledger {location}: deal.toml's contract terms (note, warrant, registration terms, "
+        "purchasers or prices) differ from those its events were recorded under; restore "
+        "deal.toml, or, if the contract was amended, run pipedeal ledger init DEAL_DIR "
+        "--accept-terms to record the amendment"
+    )
+
+
 def _transient(exc: Exception) -> bool:
     if isinstance(exc, _Conflict | IntegrityError):
         return True
@@ -552,11 +599,16 @@ def init_ledger(
     issue: bool = True,
     by: str | None = None,
     contract: Contract | None = None,
+    accept_terms: bool = False,
 ) -> Ledger:
     """Create (or migrate) the ledger database and the deal's row; idempotent.
 
     With ``issue`` (the default) the closing of every purchaser's note (and warrant) is recorded
     as a ``note_issued`` event, at the deal file's principal and cash funded.
+
+    The deal row keeps ``contract.fingerprint()``. When deal.toml's terms have changed since,
+    init refuses unless ``accept_terms``: then it records a memo event naming both fingerprints
+    (the amendment is in the audit trail) and keeps the new one.
     """
     contract = contract or Contract.from_deal_dir(deal_dir)
     url = resolve_url(deal_dir, db)
@@ -565,6 +617,8 @@ def init_ledger(
         raise UserError(f"--db {path}: folder {path.parent} does not exist")
     engine = make_engine(url)
     key = deal_key or contract.deal.name
+    fingerprint = contract.fingerprint()
+    previous: str | None = None
     try:
         migrate(engine)
         for _ in range(20):
@@ -572,7 +626,8 @@ def init_ledger(
                 with engine.connect() as conn:
                     conn = conn.execution_options(pipedeal_write=True)
                     with conn.begin():
-                        if _deal_row(conn, key) is None:
+                        row = _deal_row(conn, key)
+                        if row is None:
                             conn.execute(
                                 deals.insert().values(
                                     deal_key=key,
@@ -581,8 +636,17 @@ def init_ledger(
                                     created_by=by or default_user(),
                                     head_seq=0,
                                     head_hash=genesis_hash(key),
+                                    terms_hash=fingerprint,
                                 )
                             )
+                        elif row.terms_hash is None:  # made before revision 0002: adopt
+                            conn.execute(
+                                deals.update()
+                                .where(deals.c.id == row.id)
+                                .values(terms_hash=fingerprint)
+                            )
+                        else:
+                            previous = row.terms_hash
                 break
             except IntegrityError:  # another process created it at the same moment
                 continue
@@ -590,6 +654,11 @@ def init_ledger(
         engine.dispose()
         raise _connect_error(url, exc) from exc
     ledger = _open(contract, engine, url, key)
+    if previous is not None and previous != fingerprint:
+        if not accept_terms:
+            ledger.close()
+            raise UserError(terms_changed_message(ledger.location))
+        ledger.amend_terms(previous, by=by)
     if issue:
         from pipedeal.ledger import events as ev
 
