@@ -73,6 +73,10 @@ class Contract:
         return cls.from_figures(deal, deal_figures(deal, prices))
 
     def fingerprint(self) -> str:
+        return self._fingerprint
+
+    @cached_property
+    def _fingerprint(self) -> str:
         """SHA-256 of the terms the rules read: note, warrant and registration terms, calendars,
         each purchaser's closing, principal and funding, and the prices fixed at issue.
 
