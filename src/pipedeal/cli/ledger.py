@@ -11,7 +11,6 @@ from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -42,7 +41,7 @@ class _DealDirFirst(TyperGroup):
     each event command takes it as its argument.
     """
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx, args: list[str]) -> list[str]:  # noqa: ANN001 - click.Context
         if len(args) >= 2 and args[0] not in self.commands and args[1] in self.commands:
             args = [args[1], args[0], *args[2:]]
         return super().parse_args(ctx, args)
