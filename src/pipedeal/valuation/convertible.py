@@ -362,9 +362,29 @@ def lattice_kernel(
     model 0 = ql, 1 = tf, 2 = hazard. ``rr[i]``: continuous risk-free rate over step i→i+1
     (``ql`` uses rr[0] as its flat rate); ``pdef``: default probability per step (hazard).
     """
+    if model == 0:
+        return _ql_rollback(
+            n,
+            dt,
+            x0,
+            lnbase,
+            math.exp(lnratio),
+            pu,
+            rr[0],
+            spread,
+            kappa,
+            redemption,
+            cpn,
+            conv_ok,
+            call_px,
+            call_trig,
+            put_px,
+            divadd,
+            early,
+            np.empty((QL_WORK_ROWS, work_width(n))),
+        )
     v = np.empty(n + 1)
-    u = np.zeros(n + 1)  # tf: cash-only part; ql: conversion probability
-    rate = np.zeros(n + 1)  # ql: blended discount rate per node
+    u = np.zeros(n + 1)  # tf: cash-only part
     cum = np.zeros(n + 1)  # cumulative coupons, for the election window
     pay_v = np.zeros(n + 1)  # election window: discounted payoff at its end, per node
     pay_u = np.zeros(n + 1)  # ... and its cash part (tf)
@@ -376,30 +396,7 @@ def lattice_kernel(
         v[j] = redemption
         if model == 1:
             u[j] = redemption
-    r0 = rr[0]
     ratio = math.exp(lnratio)
-    if model == 0:
-        return _ql_rollback(
-            n,
-            dt,
-            x0,
-            lnbase,
-            ratio,
-            pu,
-            r0,
-            spread,
-            kappa,
-            v,
-            u,
-            rate,
-            cpn,
-            conv_ok,
-            call_px,
-            call_trig,
-            put_px,
-            divadd,
-            early,
-        )
     pw = np.empty(n + 1)  # ratio**j: node j's price relative to the lowest node of its step
     acc_pw = 1.0
     for j in range(n + 1):
@@ -501,6 +498,45 @@ def lattice_kernel(
 
 
 @njit(cache=True)
+def _ql_events(m, v, u, s_lo, pw, dv, kappa, cp, trig, convertible, pp, c):
+    """QuantLib's ``DiscretizedConvertible::postAdjustValuesImpl`` at one step (call, put,
+    coupon, conversion), node by node; the general form (soft-call triggers, the last steps)."""
+    if cp < np.inf:
+        for j in range(m):
+            s = s_lo * pw[j] + dv
+            val = v[j]
+            if trig >= 0.0:
+                called = min(max(cp, kappa * s), val)
+                val = called if s >= trig else val
+            elif convertible:
+                val = min(max(cp, kappa * s), val)
+            else:
+                val = min(cp, val)
+            v[j] = val
+    if pp > 0.0 or c != 0.0:
+        for j in range(m):
+            v[j] = max(v[j], pp) + c
+    if convertible:
+        for j in range(m):
+            ks = kappa * (s_lo * pw[j] + dv)
+            conv = v[j] <= ks
+            v[j] = ks if conv else v[j]
+            u[j] = 1.0 if conv else u[j]
+
+
+QL_WORK_ROWS = 7  # scratch rows _ql_rollback needs, each at least steps + 2 long
+TINY = 1e-30  # conversion probabilities below this are zero (no subnormal arithmetic)
+
+
+@njit(cache=True)
+def work_width(n):
+    """Row length of ``_ql_rollback``'s scratch for n steps: at least n + 2, and 832 bytes past
+    a multiple of 4 KiB, so that the rows a pass reads and the rows it writes never sit at
+    the same offset within a page (4K aliasing stalls loads behind unrelated stores)."""
+    return 512 * max(0, -(-(n + 2 - 104) // 512)) + 104
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _ql_rollback(
     n,
     dt,
@@ -511,9 +547,7 @@ def _ql_rollback(
     r0,
     spread,
     kappa,
-    v,
-    u,
-    rate,
+    redemption,
     cpn,
     conv_ok,
     call_px,
@@ -521,67 +555,121 @@ def _ql_rollback(
     put_px,
     divadd,
     early,
+    work,
 ):
     """QuantLib's ``TsiveriotisFernandesLattice`` rollback with
     ``DiscretizedConvertible::postAdjustValuesImpl`` (call, put, coupon, conversion) applied at
-    each step; branch-free loops over separate buffers so that LLVM vectorizes them."""
+    each step. ``work``: at least ``QL_WORK_ROWS`` × (n + 2) scratch (reused across notes).
+
+    Each step is one fused pass over the nodes: expectation of the discounted values ``d`` and
+    conversion probabilities ``u`` of the next step, the step's events, then the node's own
+    discounting 1/(1 + rate·Δt) with its blended rate, written for the step before. The pass
+    has no branches (the events of a step pick the loop), so LLVM vectorizes it; the division
+    stays a division, as in QuantLib, and is what bounds the pass (one ``vdivpd`` per four
+    nodes). Differences from QuantLib's arithmetic are rounding only: the denominator as
+    (1 + rs·Δt) − c·spread·Δt, fused multiply-adds (``contract``), conversion probabilities
+    under 1e-30 set to zero (they cannot move a denominator near 1 by an ulp; subnormal
+    arithmetic is ~100× slower). ``error_model="numpy"``: no zero-division test per node.
+    """
     rs = r0 + spread
-    pw = np.empty(n + 1)  # ratio**j, node j's price relative to the lowest node
+    pw = work[0]  # ratio**j, node j's price relative to the lowest node
+    d = work[1]  # discounted values of the next step's nodes
+    u = work[2]  # conversion probability of the next step's nodes
+    d2 = work[3]
+    u2 = work[4]
+    v = work[5]  # values at the step (general path only)
+    rate = work[6]  # blended rate per node (general path only)
+    den_a = 1.0 + rs * dt
+    den_b = spread * dt
     acc = 1.0
     for j in range(n + 1):
         pw[j] = acc
         acc *= ratio
-    d = np.empty(n + 1)
-    v2 = np.empty(n + 1)
-    u2 = np.empty(n + 1)
-    for i in range(n, -1, -1):
+    # maturity: redemption, then the events of step n
+    for j in range(n + 1):
+        v[j] = redemption
+        u[j] = 0.0
+    s_lo = x0 * math.exp(lnbase[n])
+    _ql_events(
+        n + 1,
+        v,
+        u,
+        s_lo,
+        pw,
+        divadd[n],
+        kappa,
+        call_px[n],
+        call_trig[n],
+        conv_ok[n] > 0.0,
+        put_px[n],
+        cpn[n],
+    )
+    for j in range(n + 1):
+        rate[j] = u[j] * r0 + (1.0 - u[j]) * rs
+        d[j] = v[j] / (1.0 + rate[j] * dt)
+    if n == 2:
+        for j in range(3):
+            early[j] = v[j]
+    for i in range(n - 1, -1, -1):
         m = i + 1
-        if i < n:
-            p = pu[i]
-            q = 1.0 - p
-            for j in range(m + 1):
-                d[j] = v[j] / (1.0 + rate[j] * dt)
-            for j in range(m):
-                c = q * u[j] + p * u[j + 1]
-                u2[j] = c
-                v2[j] = q * d[j] + p * d[j + 1]
-                rate[j] = c * r0 + (1.0 - c) * rs
-            v, v2 = v2, v
-            u, u2 = u2, u
+        p = pu[i]
+        q = 1.0 - p
         s_lo = x0 * math.exp(lnbase[i])
         dv = divadd[i]
-        convertible = conv_ok[i] > 0.0
         cp = call_px[i]
-        if cp < np.inf:
-            trig = call_trig[i]
-            for j in range(m):
-                s = s_lo * pw[j] + dv
-                val = v[j]
-                if trig >= 0.0:
-                    called = min(max(cp, kappa * s), val)
-                    val = called if s >= trig else val
-                elif convertible:
-                    val = min(max(cp, kappa * s), val)
-                else:
-                    val = min(cp, val)
-                v[j] = val
+        trig = call_trig[i]
+        convertible = conv_ok[i] > 0.0
         pp = put_px[i]
         c = cpn[i]
-        if pp > 0.0 or c != 0.0:
+        if i > 2 and not (cp < np.inf and trig >= 0.0):
+            # the fast pass; cp = +inf (no call) leaves the value as it is. Maxima and minima
+            # written as ``a if a > b else b`` (x86 maxpd/minpd); equal operands give the same
+            # value either way. The denominator A − c·B is 1 + (c·r0 + (1 − c)·rs)·Δt.
+            if pp > 0.0 or c != 0.0:
+                for j in range(m):
+                    cj = q * u[j] + p * u[j + 1]
+                    cj = cj if cj > TINY else 0.0
+                    val = q * d[j] + p * d[j + 1]
+                    ks = kappa * (s_lo * pw[j] + dv) if convertible else -np.inf
+                    hi = cp if cp > ks else ks
+                    val = hi if hi < val else val
+                    val = (val if val > pp else pp) + c
+                    u2[j] = 1.0 if val <= ks else cj
+                    val = val if val > ks else ks
+                    d2[j] = val / (den_a - cj * den_b)
+            elif convertible:
+                for j in range(m):
+                    cj = q * u[j] + p * u[j + 1]
+                    cj = cj if cj > TINY else 0.0
+                    val = q * d[j] + p * d[j + 1]
+                    ks = kappa * (s_lo * pw[j] + dv)
+                    hi = cp if cp > ks else ks
+                    val = hi if hi < val else val
+                    u2[j] = 1.0 if val <= ks else cj
+                    val = val if val > ks else ks
+                    d2[j] = val / (den_a - cj * den_b)
+            else:
+                for j in range(m):
+                    cj = q * u[j] + p * u[j + 1]
+                    cj = cj if cj > TINY else 0.0
+                    val = q * d[j] + p * d[j + 1]
+                    val = cp if cp < val else val
+                    u2[j] = cj
+                    d2[j] = val / (den_a - cj * den_b)
+        else:
             for j in range(m):
-                v[j] = max(v[j], pp) + c
-        if convertible:
+                cj = q * u[j] + p * u[j + 1]
+                u2[j] = cj
+                v[j] = q * d[j] + p * d[j + 1]
+                rate[j] = cj * r0 + (1.0 - cj) * rs
+            _ql_events(m, v, u2, s_lo, pw, dv, kappa, cp, trig, convertible, pp, c)
             for j in range(m):
-                ks = kappa * (s_lo * pw[j] + dv)
-                conv = v[j] <= ks
-                v[j] = ks if conv else v[j]
-                u[j] = 1.0 if conv else u[j]
-        if i == n:
-            for j in range(m):
-                rate[j] = u[j] * r0 + (1.0 - u[j]) * rs
-        if i == 2:
-            for j in range(3):
-                early[j] = v[j]
+                d2[j] = v[j] / (1.0 + rate[j] * dt)
+            if i == 2:
+                for j in range(3):
+                    early[j] = v[j]
+        d, d2 = d2, d
+        u, u2 = u2, u
     return v[0]
 
 
