@@ -1,13 +1,17 @@
 """Valuation engine vs QuantLib on the same PIPE-shaped convertible notes, in one run.
 
-    python3 benchmarks/valuation.py [--n 1000] [--steps 500 1000] [--seed 2004]
+    python3 benchmarks/valuation.py [--n 1000] [--steps 500 1000] [--seed 2004] [--repeat 3]
 
 For each step count: QuantLib 1.x ``BinomialConvertibleEngine`` (CRR), one note at a time as a
 user would (build the bond, set the engine, NPV), against ``pipedeal.valuation.batch.price_notes``
-in ``ql`` mode (the same tree, same steps, numba-parallel over the notes; the time includes
-turning each CSV-row note into lattice inputs). Prints notes per second for both, the ratio, the
-largest price difference, and lattice node-updates per second. Then the single-note latency of
-both, and our ``tf`` and ``hazard`` models' batch throughput (no QuantLib peer).
+in ``ql`` mode (the same tree, same steps; the time includes turning each note into lattice
+inputs, in numba, and the thread pool). Both best of ``--repeat`` runs. Before timing, ours is
+warmed up: a first call at every step count loads the numba cache (or compiles) and allocates
+the threads' scratch, so compile time is not in the figures. Prints notes per second for both,
+the ratio, the largest price difference, node-updates per second and ns per node update per
+core; the throughput of a loop of nothing but the rollback's per-node division (the floor);
+the load average before and after; then single-note latency and our ``tf`` and ``hazard``
+models' batch throughput (no QuantLib peer).
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ import datetime as dt
 import os
 import platform
 import random
+import subprocess
 import time
 
+import numba
 import numpy as np
 import QuantLib as ql
+from numba import njit
 
 from pipedeal.schedule.interest import add_months
 from pipedeal.valuation.batch import BatchNote, prepare, price_notes
@@ -86,6 +93,40 @@ def quantlib_npv(note: BatchNote, steps: int) -> float:
     return bond.NPV()
 
 
+@njit(cache=True, error_model="numpy")
+def _divide(reps, a, b, out):
+    for _ in range(reps):
+        for j in range(a.shape[0]):
+            out[j] = a[j] / b[j]
+
+
+def division_floor_ns() -> float:
+    """ns per float64 division, one core, vectorized as in the rollback (best of 20)."""
+    a = np.random.default_rng(0).random(1000) + 1.0
+    b, out = a[::-1].copy(), np.empty(1000)
+    _divide(1, a, b, out)
+    best = float("inf")
+    for _ in range(20):
+        t0 = time.perf_counter()
+        _divide(2000, a, b, out)
+        best = min(best, time.perf_counter() - t0)
+    return best / 2000 / 1000 * 1e9
+
+
+def cpu_model() -> str:
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1000)
@@ -94,12 +135,20 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="best of this many runs")
     args = ap.parse_args()
     notes = make_notes(args.n, args.seed)
-    print(f"QuantLib {ql.__version__}; Python {platform.python_version()}; "
-          f"{os.cpu_count()} cores; {args.n} PIPE-shaped notes (monthly coupons, callable daily "
-          "after 3 months, vols 20-120%, spreads 2-20%)")
-    price_notes(notes[:4], model="ql", steps=50)  # compile (or load the numba cache)
+    cores = numba.get_num_threads()
+    print(f"QuantLib {ql.__version__}; numba {numba.__version__}; Python "
+          f"{platform.python_version()}; {cpu_model()}; nproc {os.cpu_count()}, {cores} numba "
+          f"threads; {args.n} PIPE-shaped notes (monthly coupons, callable daily after 3 months, "
+          "vols 20-120%, spreads 2-20%)")
+    print(f"load average before: {load()}")
+    t0 = time.perf_counter()
+    for steps in args.steps:  # warm-up: numba cache load (or compile), thread scratch
+        price_notes(notes[: 4 * cores * 8], model="ql", steps=steps)
+    print(f"warm-up (numba cache load or compile, thread scratch): {time.perf_counter() - t0:.2f} s"
+          " - not in the figures below")
+    floor = division_floor_ns()
     print(f"{'steps':>6} {'QL notes/s':>11} {'ours notes/s':>13} {'ratio':>7} "
-          f"{'max |diff|':>11} {'ours node-upd/s':>16} {'QL node-upd/s':>14}")
+          f"{'max |diff|':>11} {'ours node-upd/s':>16} {'ns/node/core':>13} {'QL node-upd/s':>14}")
     for steps in args.steps:
         t_ql = t_us = float("inf")
         for _ in range(args.repeat):  # best of N for both: the two cores are shared
@@ -111,10 +160,16 @@ def main() -> None:
             t_us = min(t_us, time.perf_counter() - t0)
         nodes = args.n * (steps + 1) * (steps + 2) / 2
         print(f"{steps:>6} {args.n / t_ql:>11.1f} {args.n / t_us:>13.1f} {t_ql / t_us:>7.1f} "
-              f"{np.max(np.abs(ours - ref)):>11.2e} {nodes / t_us:>16.3e} {nodes / t_ql:>14.3e}")
+              f"{np.max(np.abs(ours - ref)):>11.2e} {nodes / t_us:>16.3e} "
+              f"{t_us * cores / nodes * 1e9:>13.3f} {nodes / t_ql:>14.3e}")
+    print(f"floor: one vectorized float64 division (the rollback's 1/(1 + rate*dt) per node) takes "
+          f"{floor:.3f} ns per core here")
+    print(f"load average after: {load()}")
     one = notes[0]
     for steps in args.steps:
         reps = 20
+        quantlib_npv(one, steps)
+        lattice_kernel(*prepare(one, "ql", steps))  # warm-up
         t0 = time.perf_counter()
         for _ in range(reps):
             quantlib_npv(one, steps)
@@ -126,8 +181,8 @@ def main() -> None:
         print(f"single note, {steps} steps: QuantLib {t_ql * 1e3:.2f} ms, ours {t_us * 1e3:.2f} ms"
               f" (ratio {t_ql / t_us:.1f})")
     for model in ("tf", "hazard"):
-        price_notes(notes[:4], model=model, steps=50)
         for steps in args.steps:
+            price_notes(notes[:32], model=model, steps=steps)  # warm-up
             t_us = float("inf")
             for _ in range(args.repeat):
                 t0 = time.perf_counter()

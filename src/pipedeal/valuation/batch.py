@@ -731,7 +731,12 @@ def price_notes(
     chunk: int = 256,
     on_progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """Values (in the notes' face units) of every note; ``on_progress(done)`` after each chunk."""
+    """Values (in the notes' face units) of every note; ``on_progress(done)`` each time at
+    least ``chunk`` more notes are done, and at the end.
+
+    CRR, JR and Hull trees: each note's inputs are built in numba and priced there, blocks of
+    notes on ``numba.get_num_threads()`` threads; Leisen–Reimer: inputs per note in Python,
+    priced by a numba-parallel loop."""
     if model not in MODELS:
         raise UserError(f"--model: unknown model {model!r} (use {', '.join(MODELS)})")
     if steps < 1 or steps > 20000:
@@ -753,7 +758,7 @@ def price_notes(
     return out
 
 
-_pool: ThreadPoolExecutor | None = None
+_pool: tuple[int, ThreadPoolExecutor] | None = None  # (workers, pool)
 _pool_lock = threading.Lock()
 _local = threading.local()
 
@@ -767,9 +772,12 @@ def _workers() -> int:
 def _executor() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
-        if _pool is None or _pool._max_workers != _workers():
-            _pool = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="pipedeal-batch")
-        return _pool
+        if _pool is None or _pool[0] != _workers():
+            if _pool is not None:
+                _pool[1].shutdown(wait=False)
+            workers = _workers()
+            _pool = (workers, ThreadPoolExecutor(workers, thread_name_prefix="pipedeal-batch"))
+        return _pool[1]
 
 
 def _scratch(n: int, coupons: int) -> tuple[np.ndarray, np.ndarray]:
