@@ -136,31 +136,24 @@ def _value_at_issue(
 ) -> tuple[float, float]:
     """Note and warrant value on ``market.as_of`` exactly as ``value_deal`` computes them (its
     ``note.value`` and ``warrant.value``), without the Greeks it also computes."""
-    from pipedeal.valuation.convertible import MarketInputs, price
-    from pipedeal.valuation.dated import DatedDividend, dividends_for, to_spec
-    from pipedeal.valuation.deal import _shares_outstanding, _warrant, dated_note
+    from pipedeal.valuation.convertible import price
+    from pipedeal.valuation.dated import to_spec
+    from pipedeal.valuation.deal import (
+        dated_note,
+        market_inputs,
+        shares_outstanding,
+        warrant_valuation,
+    )
 
     day = market.as_of
-    mkt = MarketInputs(
-        spot=market.spot,
-        vol=market.volatility,
-        rate=market.rate,
-        dividend_yield=market.dividend_yield,
-        credit_spread=market.credit_spread,
-        recovery=market.recovery,
-        hazard=market.hazard,
-        eta=market.eta,
-        dividends=dividends_for(
-            tuple(DatedDividend(d.date, d.amount) for d in market.dividends), day, day
-        ),
-        rate_curve=tuple((p.years, p.zero_rate) for p in market.rate_curve),
-    )
     spec = to_spec(dated_note(deal, f, sched)[0], day)
-    note = price(spec, mkt, model=market.model, steps=market.steps, tree=market.tree)
+    note = price(
+        spec, market_inputs(market, day), model=market.model, steps=market.steps, tree=market.tree
+    )
     warrant = 0.0
     if deal.warrant is not None and f.exercise_price is not None and f.warrant_shares:
-        n, _ = _shares_outstanding(deal, market, day)
-        warrant = _warrant(deal, f, day, market, n, figures.warrant_shares)["value"]
+        n, _ = shares_outstanding(deal, market, day)
+        warrant = warrant_valuation(deal, f, day, market, n, figures.warrant_shares)["value"]
     return note, warrant
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -159,20 +158,8 @@ def value_deal(
         raise UserError(f"--steps: must be between 10 and 20000, got {steps}")
     if market.tree is not None and market.tree not in TREES:
         raise UserError(f"market.toml: tree {market.tree!r} unknown")
-    divs_dated = tuple(DatedDividend(d.date, d.amount) for d in market.dividends)
-    mkt = MarketInputs(
-        spot=market.spot,
-        vol=market.volatility,
-        rate=market.rate,
-        dividend_yield=market.dividend_yield,
-        credit_spread=market.credit_spread,
-        recovery=market.recovery,
-        hazard=market.hazard,
-        eta=market.eta,
-        dividends=dividends_for(divs_dated, day, day),
-        rate_curve=tuple((p.years, p.zero_rate) for p in market.rate_curve),
-    )
-    n_shares, n_source = _shares_outstanding(deal, market, day)
+    mkt = market_inputs(market, day)
+    n_shares, n_source = shares_outstanding(deal, market, day)
     m_warrants = figures.warrant_shares
     rows = []
     totals = {"note_value": 0.0, "warrant_value": 0.0, "principal": 0.0}
@@ -210,7 +197,7 @@ def value_deal(
         if deal.warrant is not None and f.exercise_price is not None and f.warrant_shares:
             expiry = add_months(p.closing_date, 12 * deal.warrant.term_years)
             if expiry > day:
-                row["warrant"] = _warrant(deal, f, day, market, n_shares, m_warrants)
+                row["warrant"] = warrant_valuation(deal, f, day, market, n_shares, m_warrants)
                 totals["warrant_value"] += row["warrant"]["value"]
             else:
                 row["warrant_status"] = "expired"
@@ -255,7 +242,26 @@ def value_deal(
     }
 
 
-def _shares_outstanding(deal: Deal, market: MarketFile, day: dt.date) -> tuple[int | None, str]:
+def market_inputs(market: MarketFile, day: dt.date) -> MarketInputs:
+    """The lattice's market inputs from ``market.toml`` on ``day`` (dividends after ``day``)."""
+    divs_dated = tuple(DatedDividend(d.date, d.amount) for d in market.dividends)
+    return MarketInputs(
+        spot=market.spot,
+        vol=market.volatility,
+        rate=market.rate,
+        dividend_yield=market.dividend_yield,
+        credit_spread=market.credit_spread,
+        recovery=market.recovery,
+        hazard=market.hazard,
+        eta=market.eta,
+        dividends=dividends_for(divs_dated, day, day),
+        rate_curve=tuple((p.years, p.zero_rate) for p in market.rate_curve),
+    )
+
+
+def shares_outstanding(deal: Deal, market: MarketFile, day: dt.date) -> tuple[int | None, str]:
+    """Shares outstanding for dilution: market.toml's figure, else the issuer's count on or
+    before ``day``; with where it came from."""
     if market.shares_outstanding is not None:
         return market.shares_outstanding, "market.toml"
     rec = deal.issuer.shares_outstanding_on(day)
@@ -264,7 +270,11 @@ def _shares_outstanding(deal: Deal, market: MarketFile, day: dt.date) -> tuple[i
     return None, "none"
 
 
-def _warrant(deal, f: PurchaserFigures, day, market: MarketFile, n, m) -> dict[str, Any]:
+def warrant_valuation(
+    deal: Deal, f: PurchaserFigures, day: dt.date, market: MarketFile, n: int | None, m: int
+) -> dict[str, Any]:
+    """One purchaser's warrant on ``day``: value, per-warrant value and Greeks (JSON-ready);
+    ``n`` shares outstanding and ``m`` warrant shares of the whole deal for dilution."""
     w = deal.warrant
     expiry = add_months(f.purchaser.closing_date, 12 * w.term_years)
     years = (expiry - day).days / 365.0
@@ -350,4 +360,13 @@ def is_finite_tree(data: dict[str, Any]) -> bool:
     return walk(data)
 
 
-__all__ = ["MarketFile", "load_market", "value_deal", "valuation_section", "Decimal"]
+__all__ = [
+    "MarketFile",
+    "dated_note",
+    "load_market",
+    "market_inputs",
+    "shares_outstanding",
+    "valuation_section",
+    "value_deal",
+    "warrant_valuation",
+]
