@@ -7,6 +7,11 @@ year: 12, 4, 2, 1; 0 = no coupon), ``conversion_price``, ``call_start`` (first c
 not callable), ``window_days`` (holder's election window after a call, calendar days),
 ``spot``, ``volatility``, ``rate``, ``credit_spread``, ``recovery``, ``face``; optional ``id``,
 ``accrued_convertible`` (true/false, default true), ``dividend_yield`` (default 0).
+
+Caching: the ``cache=True`` functions here inline kernels from ``convertible.py``, and numba keys
+a cache entry on its own file only. After editing a kernel in ``convertible.py`` during
+development, delete ``src/pipedeal/valuation/__pycache__/*.nb[ic]`` or this module keeps the old
+kernel. (An install writes every file anew, so users are not affected.)
 """
 
 from __future__ import annotations
