@@ -1,5 +1,5 @@
-"""Many notes in one call: a CSV of PIPE-shaped notes → values, priced by a numba-parallel loop
-over the same lattice kernel as single notes (``convertible.lattice_kernel``).
+"""Many notes in one call: a CSV of PIPE-shaped notes → values; inputs built in numba, blocks of
+notes priced on a thread pool with the same lattice kernels as single notes (``convertible``).
 
 Columns (one note per row; ``docs/valuation.md`` documents them): ``valuation_date``,
 ``issue_date``, ``maturity_date``, ``coupon`` (annual rate, 0.075), ``frequency`` (payments a
