@@ -147,3 +147,38 @@ def test_unknown_purchaser_for_schedule(deal_copy):
     result = CliRunner().invoke(app, ["schedule", str(deal_copy), "--purchaser", "Nobody"])
     assert result.exit_code == 2
     assert "--purchaser: no purchaser named 'Nobody'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["schedule", "{deal}", "--out", "{tmp}/missing/s.csv"], "--out .*does not exist"),
+        (["schedule", "{deal}", "--out", "{tmp}/s.txt"], "--out .*give --format csv or json"),
+        (["schedule", "{deal}", "--format", "csv", "--out", "{tmp}"], "--out .*is a directory"),
+        (["disclose", "{deal}", "--out", "{tmp}/missing/8-K.txt"], "--out .*does not exist"),
+        (
+            ["value-batch", "{examples}/notes-batch.csv", "--out", "{tmp}/missing/v.csv"],
+            "--out .*does not exist",
+        ),
+        (["book", "{deal}", "--html", "{tmp}/missing/b.html"], "--html .*does not exist"),
+    ],
+)
+def test_an_unwritable_output_is_one_line_exit_2(args, message, deal_copy, tmp_path):
+    from tests.conftest import ROOT
+
+    fill = {"deal": str(deal_copy), "tmp": str(tmp_path), "examples": str(ROOT / "examples")}
+    before = _snapshot(tmp_path)
+    result = CliRunner().invoke(app, [a.format(**fill) for a in args])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and __import__("re").search(message, lines[0]), result.stderr
+    assert _snapshot(tmp_path) == before
+
+
+def test_schedule_out_takes_its_format_from_the_file_name(deal_copy, tmp_path):
+    for name in ("s.csv", "s.json"):
+        args = ["schedule", str(deal_copy), "--out", str(tmp_path / name)]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "s.csv").read_text().startswith("purchaser,pay_date,")
+    assert (tmp_path / "s.json").read_text().lstrip().startswith("{")

@@ -95,7 +95,19 @@ def schedule(
 ) -> None:
     """Interest and maturity payments of every note, as a table, JSON or CSV."""
     from pipedeal.errors import UserError
+    from pipedeal.outfiles import check_target, write_atomic
 
+    if out is not None:
+        check_target(out, "--out")
+        if format is ScheduleFormat.text:
+            # `--out schedule.csv` alone: the file name says the format
+            by_suffix = {".csv": ScheduleFormat.csv, ".json": ScheduleFormat.json}
+            if out.suffix.lower() not in by_suffix:
+                raise UserError(
+                    f"--out {out}: give --format csv or json (or a .csv / .json file name); "
+                    "the text table is for the terminal"
+                )
+            format = by_suffix[out.suffix.lower()]
     ctx = build_context(deal_dir)
     schedules = ctx.schedules
     if purchaser is not None:
@@ -133,4 +145,4 @@ def schedule(
     if out is None:
         sys.stdout.write(buffer.getvalue())
     else:
-        out.write_text(buffer.getvalue(), encoding="utf-8")
+        write_atomic(out, buffer.getvalue(), "--out")

@@ -13,6 +13,7 @@ from rich.table import Table
 from pipedeal.cli.app import app
 from pipedeal.cli.output import emit_json, stdout_console
 from pipedeal.errors import UserError
+from pipedeal.outfiles import check_target, write_atomic
 
 
 class Format(StrEnum):
@@ -107,9 +108,11 @@ def disclose(
     """Write the Form 8-K narrative for the financing from the deal's terms."""
     from pipedeal.filings.disclose import disclosure_text
 
+    if out is not None:
+        check_target(out, "--out")
     text = disclosure_text(deal_dir, style=style.value)
     if out is not None:
-        out.write_text(text, encoding="utf-8")
+        write_atomic(out, text, "--out")
     if format is Format.json:
         emit_json({"schema_version": 1, "style": style.value, "out": str(out) if out else None,
                    "text": text})

@@ -16,6 +16,7 @@ from rich.table import Table
 from pipedeal.cli.app import app
 from pipedeal.cli.output import emit_json, stdout_console
 from pipedeal.errors import UserError
+from pipedeal.outfiles import check_target, write_atomic
 
 
 class Format(StrEnum):
@@ -150,6 +151,8 @@ def value_batch(
     """Value every note of a CSV in one call (numba, all cores); a progress bar on a terminal."""
     from pipedeal.valuation.batch import price_notes, read_batch_csv
 
+    if out is not None:
+        check_target(out, "--out")  # before minutes of pricing, not after
     notes = read_batch_csv(input_csv)
     err = Console(stderr=True)
     if err.is_terminal:
@@ -182,7 +185,7 @@ def value_batch(
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-        out.write_text(buffer.getvalue(), encoding="utf-8")
+        write_atomic(out, buffer.getvalue(), "--out")
     if format is BatchFormat.json:
         emit_json(
             {

@@ -10,7 +10,6 @@ enforces it in the browser). ``write_html`` / ``write_pdf`` write files and turn
 from __future__ import annotations
 
 import datetime as dt
-import os
 import tempfile
 from decimal import ROUND_FLOOR, Decimal
 from importlib import resources
@@ -20,6 +19,7 @@ from typing import Any
 import jinja2
 
 from pipedeal.errors import UserError
+from pipedeal.outfiles import check_target, write_atomic
 from pipedeal.report.html import extras, sections
 from pipedeal.report.html.chromium import print_pdf
 from pipedeal.report.html.svg import nice_step
@@ -130,58 +130,30 @@ def render_html(data: dict[str, Any], ctx: Any = None, *,
     )
 
 
-def _check_target(path: Path, option: str) -> Path:
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise UserError(f"{option} {path}: is a directory; give a file name")
-    if not parent.is_dir():
-        raise UserError(f"{option} {path}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UserError(f"{option} {path}: folder {parent} is not writable")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise UserError(f"{option} {path}: file is not writable")
-    return path
-
-
-def _atomic_write(path: Path, content: bytes, option: str) -> None:
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise UserError(f"{option} {path}: cannot write: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise UserError(f"{option} {path}: cannot write: {exc.strerror}") from None
-
 
 def check_targets(html: Path | None, pdf: Path | None) -> None:
     """Fail early (before any work is done) when an output path cannot be written."""
     if html is not None:
-        _check_target(html, "--html")
+        check_target(html, "--html")
     if pdf is not None:
-        _check_target(pdf, "--pdf")
+        check_target(pdf, "--pdf")
 
 
 def write_html(html: str, path: Path) -> None:
-    path = _check_target(path, "--html")
-    _atomic_write(path, html.encode("utf-8"), "--html")
+    path = check_target(path, "--html")
+    write_atomic(path, html, "--html")
 
 
 def write_pdf(html: str, path: Path, *, chromium: str | None = None) -> int:
     """Print ``html`` to ``path`` through headless Chromium; returns the PDF's page count."""
-    path = _check_target(path, "--pdf")
+    path = check_target(path, "--pdf")
     with tempfile.TemporaryDirectory(prefix="pipedeal-pdf-") as tmp:
         src = Path(tmp) / "book.html"
         src.write_text(html, encoding="utf-8")
         out = Path(tmp) / "book.pdf"
         print_pdf(src, out, chromium=chromium)
         content = out.read_bytes()
-    _atomic_write(path, content, "--pdf")
+    write_atomic(path, content, "--pdf")
     return pdf_page_count(content)
 
 
