@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from pipedeal.accounting.events import CachedView
+from pipedeal.ledger.reading import CachedView
 
 Z = Decimal("0.00")
 

@@ -31,8 +31,7 @@ lies outside the deal's books).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -63,28 +62,6 @@ class LedgerView(Protocol):
     def state(self, as_of: dt.date) -> Any: ...
 
     def event_dates(self) -> list[dt.date]: ...
-
-
-@dataclass
-class CachedView:
-    """A ``LedgerView`` over ``state_fn`` (e.g. ``Ledger.state``) that replays each date once."""
-
-    state_fn: Callable[[dt.date], Any]
-    dates: list[dt.date]
-    _cache: dict[dt.date, Any] = field(default_factory=dict)
-
-    def state(self, as_of: dt.date) -> Any:
-        if as_of not in self._cache:
-            self._cache[as_of] = self.state_fn(as_of)
-        return self._cache[as_of]
-
-    def event_dates(self) -> list[dt.date]:
-        return sorted(set(self.dates))
-
-
-def view_of(ledger: Any) -> CachedView:
-    """A ``LedgerView`` of a ``pipedeal.ledger`` ledger (``open_ledger(...)``)."""
-    return CachedView(ledger.state, [e.event.date for e in ledger.events()])
 
 
 @dataclass(frozen=True)

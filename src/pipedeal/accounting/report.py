@@ -357,7 +357,7 @@ def accounting_data(
     With a ledger in the deal folder (or ``view``), entries follow the recorded events up to
     ``as_of`` (default: the later of the last event and the last maturity payment date).
     """
-    from pipedeal.captable.ledger import ledger_view
+    from pipedeal.ledger.reading import ledger_view
 
     notes = deal_accounting(
         deal_dir, deal, prices, figures, schedules, regime=regime, purchaser=purchaser,

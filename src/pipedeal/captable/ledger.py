@@ -10,42 +10,15 @@ reported count are added to (and applied to) that count.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pipedeal.accounting.events import CachedView
 from pipedeal.captable.positions import Position, Positions, check_as_of
-from pipedeal.errors import UserError
+from pipedeal.ledger.reading import ledger_view
 from pipedeal.pricing.figures import DealFigures
 from pipedeal.terms.models import Deal
-
-LEDGER_FILE = "ledger.sqlite"
-
-
-def ledger_view(deal_dir: Path | str) -> CachedView | None:
-    """A replaying view of the deal folder's ledger, or None when there is none."""
-    deal_dir = Path(deal_dir)
-    if not (deal_dir / LEDGER_FILE).exists() and not os.environ.get("PIPEDEAL_DB"):
-        return None
-    try:
-        from pipedeal.ledger import Contract, open_ledger, replay
-    except ImportError:
-        return None
-    try:
-        ledger = open_ledger(deal_dir)
-    except UserError:
-        return None
-    try:
-        events = tuple(e.event for e in ledger.events())
-    finally:
-        ledger.close()
-    if not events:
-        return None
-    contract = Contract.from_deal_dir(deal_dir)
-    return CachedView(lambda day: replay(contract, events, day), [e.date for e in events])
 
 
 def _delivered(prev: Any, cur: Any) -> int:
@@ -87,7 +60,7 @@ def issued_shares_walk(
 def positions_from_ledger(
     deal_dir: Path, deal: Deal, figures: DealFigures, as_of: dt.date, view: Any = None
 ) -> Positions | None:
-    """None while the deal folder has no ledger (or the ledger package is not installed)."""
+    """None while the deal has no ledger (or its ledger holds no events)."""
     view = view if view is not None else ledger_view(deal_dir)
     if view is None:
         return None

@@ -30,7 +30,8 @@ def deal_positions(
 ) -> Positions:
     """Positions from the deal folder's ledger (or ``view``) when there is one, else from the
     terms alone."""
-    from pipedeal.captable.ledger import ledger_view, positions_from_ledger
+    from pipedeal.captable.ledger import positions_from_ledger
+    from pipedeal.ledger.reading import ledger_view
 
     view = view if view is not None else ledger_view(deal_dir)
     if view is not None:
@@ -122,7 +123,7 @@ def captable_data(
 ) -> dict[str, Any]:
     """``pipedeal captable --format json``: see docs/captable.md. ``view``: a ledger view
     (``pipedeal.accounting.events.LedgerView``) instead of the deal folder's ledger."""
-    from pipedeal.captable.ledger import ledger_view
+    from pipedeal.ledger.reading import ledger_view
 
     as_of = as_of or default_as_of(deal)
     view = view if view is not None else ledger_view(deal_dir)

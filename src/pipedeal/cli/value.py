@@ -17,6 +17,7 @@ from pipedeal.cli.app import app
 from pipedeal.cli.output import emit_json, stdout_console
 from pipedeal.errors import UserError
 from pipedeal.outfiles import check_target, write_atomic
+from pipedeal.valuation.render import render_valuation
 
 
 class Format(StrEnum):
@@ -63,75 +64,6 @@ def value(
         emit_json(data)
         return
     render_valuation(data, stdout_console())
-
-
-def render_valuation(data: dict, console: Console) -> None:
-    """The valuation as rich tables (used by ``value`` and the deal book)."""
-    inp = data["inputs"]
-    title = (
-        f"Valuation as of {data['as_of']}: model {data['model']} ({data['tree']}, "
-        f"{data['steps']} steps)"
-    )
-    t = Table(title=title)
-    for col in (
-        "purchaser",
-        "note value",
-        "per 100",
-        "delta",
-        "gamma",
-        "vega",
-        "theta",
-        "rho",
-        "CS01 (per 1bp)",
-        "warrant value",
-        "per warrant",
-    ):
-        t.add_column(col, justify="right" if col != "purchaser" else "left")
-    for p in data["purchasers"]:
-        w = p.get("warrant")
-        wcells = (
-            f"${w['value']:,.2f}" if w else p.get("warrant_status", "—"),
-            f"{w['value_per_warrant']:.4f}" if w else "—",
-        )
-        if "note" not in p:
-            t.add_row(p["name"], p.get("status", ""), *[""] * 7, *wcells)
-            continue
-        n, g = p["note"], p["note"]["greeks"]
-        t.add_row(
-            p["name"],
-            f"${n['value']:,.2f}",
-            f"{n['value_per_100']:.4f}",
-            f"{g['delta']:,.0f}",
-            f"{g['gamma']:,.0f}",
-            f"{g['vega']:,.0f}",
-            f"{g['theta']:,.0f}",
-            f"{g['rho']:,.0f}",
-            f"{g['credit_spread_sensitivity'] * 1e-4:,.2f}",
-            *wcells,
-        )
-    tot = data["totals"]
-    t.add_row(
-        "total",
-        f"${tot['note_value']:,.2f}",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-        f"${tot['warrant_value']:,.2f}",
-        "",
-    )
-    console.print(t)
-    flag = "ILLUSTRATIVE inputs" if inp["illustrative"] else "market inputs"
-    console.print(
-        f"{flag}: spot {inp['spot']}, vol {inp['volatility']}, rate {inp['rate']}, "
-        f"credit spread {inp['credit_spread']}, recovery {inp['recovery']}, hazard "
-        f"{inp['hazard']:.4g}, eta {inp['eta']}; warrants {inp['warrant_method']}, dilution "
-        f"{inp['dilution']} (N = {inp['shares_outstanding']}, M = "
-        f"{inp['warrant_shares_in_deal']}); source {inp['source']}"
-    )
 
 
 class BatchFormat(StrEnum):

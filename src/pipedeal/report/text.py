@@ -38,9 +38,9 @@ def text_sections() -> dict[str, Any]:
     """Renderers for sections added by later packages (same keys as ``extra_sections``)."""
     from pipedeal.accounting.render import render_accounting
     from pipedeal.captable.render import render_captable
-    from pipedeal.cli.value import render_valuation
     from pipedeal.filings.disclose import render_filing_check
     from pipedeal.ledger.views import render_ledger_section
+    from pipedeal.valuation.render import render_valuation
 
     renderers: dict[str, Any] = {
         "captable": render_captable,

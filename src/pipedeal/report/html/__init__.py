@@ -140,7 +140,6 @@ def check_targets(html: Path | None, pdf: Path | None) -> None:
 
 
 def write_html(html: str, path: Path) -> None:
-    path = check_target(path, "--html")
     write_atomic(path, html, "--html")
 
 
