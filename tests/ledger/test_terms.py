@@ -98,6 +98,9 @@ def test_a_ledger_from_revision_0001_adopts_the_terms_at_init(sqlite_backend):
     engine.dispose()
     stale = _cli("ledger", "state", str(folder), "--as-of", "2004-07-01")
     assert stale.exit_code == 2 and "revision 0001" in stale.stderr
+    # the reports say so too, instead of quietly falling back to the terms
+    captable = _cli("captable", str(folder), "--as-of", "2004-07-13")
+    assert captable.exit_code == 2 and "run pipedeal ledger init" in captable.stderr
     with init_ledger(folder) as ledger:  # migrates to 0002 and stores the fingerprint
         assert len(ledger.events()) == n
         with ledger.engine.connect() as conn:
