@@ -731,7 +731,11 @@ def ledger_exists(
                 return False
             if deal_key is None and deal_name is None:
                 return True
-            return _deal_row(conn, deal_key or deal_name) is not None
+            # only columns every schema revision has: an old ledger still "exists"
+            key = deal_key or deal_name
+            return conn.execute(
+                sa.select(deals.c.id).where(deals.c.deal_key == key)
+            ).first() is not None
     except OperationalError:
         return False
     finally:
