@@ -289,3 +289,31 @@ def test_record_json_output_and_retry(sqlite_backend):
         "note_issued",
         "conversion",
     ]
+
+
+def test_book_captable_and_accounting_read_a_ledger_given_by_db(sqlite_backend, tmp_path):
+    """A ledger outside the deal folder (``--db``) feeds every report, not just ``ledger``."""
+    d = str(sqlite_backend.deal_dir)
+    elsewhere = str(tmp_path / "books.db")
+    runner = CliRunner()
+
+    def cli(*args: str) -> dict:
+        result = runner.invoke(app, [*args, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    cli("ledger", "init", d, "--db", elsewhere)
+    cli("ledger", "record", d, "conversion", "-p", P1, "-d", "2004-08-02", "--principal",
+        "153000", "--db", elsewhere)  # fmt: skip
+    cap = cli("captable", d, "--as-of", "2004-08-31", "--db", elsewhere)
+    assert cap["positions_source"] == "ledger"
+    held = {h["name"]: h["shares_held"] for h in cap["holders"]}
+    assert held[P1] == 100_000  # $153,000 at $1.53
+    assert cli("captable", d, "--as-of", "2004-08-31")["positions_source"] == "terms"
+    acc = cli("accounting", d, "--purchaser", P1, "--db", elsewhere)
+    assert acc["source"] == "ledger"
+    book = cli("book", d, "--as-of", "2004-08-31", "--db", elsewhere)
+    assert book["ledger"]["totals"]["shares_issued_on_conversion"] == 100_000
+    assert book["captable"]["positions_source"] == "ledger"
+    assert book["accounting"]["source"] == "ledger"
+    assert cli("book", d)["ledger"] is None

@@ -390,7 +390,10 @@ def book_section(ctx: Any) -> dict[str, Any] | None:
     ``ctx.options["regime"]`` says otherwise; fair values from ``ctx.options``
     (``note_fair_value``, ``warrant_fair_value``, ``commitment_price``, as on the command line)
     or the valuation engine. None when a fair value or the commitment price is missing."""
+    from pipedeal.ledger.reading import ledger_view
+
     opts = ctx.options
+    view = ledger_view(ctx.deal_dir, opts.get("db"))
     try:
         return accounting_data(
             ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules,
@@ -398,7 +401,8 @@ def book_section(ctx: Any) -> dict[str, Any] | None:
             note_fair_value=opts.get("note_fair_value"),
             warrant_fair_value=opts.get("warrant_fair_value"),
             commitment_price=opts.get("commitment_price"),
-            as_of=ctx.as_of if (Path(ctx.deal_dir) / "ledger.sqlite").exists() else None,
+            as_of=ctx.as_of if view is not None else None,
+            view=view,
         )
     except UserError:
         return None

@@ -155,6 +155,7 @@ def book_section(ctx: Any) -> dict[str, Any] | None:
     ``ctx.as_of`` (default: the first share count after the last closing), or None when the deal
     gives no shares-outstanding count on or before that date."""
     from pipedeal.errors import UserError
+    from pipedeal.ledger.reading import ledger_view
 
     if not ctx.deal.issuer.shares_outstanding:
         return None
@@ -162,6 +163,7 @@ def book_section(ctx: Any) -> dict[str, Any] | None:
         return captable_data(
             ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules, as_of=ctx.as_of,
             ownership_cap=ctx.options.get("ownership_cap"),
+            view=ledger_view(ctx.deal_dir, ctx.options.get("db")),
         )
     except UserError:  # no share count on or before the date, a date before closing...
         return None

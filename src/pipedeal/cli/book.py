@@ -49,13 +49,17 @@ def book(
         help="date of the ledger state and cap table (default: today for the ledger, the first "
         "share count after the last closing for the cap table)",
     ),
+    db: str | None = typer.Option(
+        None, "--db", help="the ledger's database URL or SQLite file (default $PIPEDEAL_DB, else "
+        "DEAL_DIR/ledger.sqlite)",
+    ),
 ) -> None:
     """The deal book: terms, prices, schedules, checks, ledger, cap table, accounting, value."""
     day = as_of.date() if as_of else None
     if html is not None or pdf is not None:
-        _book_files(deal_dir, html, pdf, day)
+        _book_files(deal_dir, html, pdf, day, db)
         return
-    data = book_data(build_context(deal_dir, as_of=day))
+    data = book_data(build_context(deal_dir, as_of=day, db=db))
     if format is Format.json:
         emit_json(data)
         return
@@ -63,7 +67,7 @@ def book(
 
 
 def _book_files(
-    deal_dir: Path, html: Path | None, pdf: Path | None, as_of: dt.date | None
+    deal_dir: Path, html: Path | None, pdf: Path | None, as_of: dt.date | None, db: str | None
 ) -> None:
     """``--html`` / ``--pdf``: write the report files and say where they are."""
     from pipedeal.report.html import check_targets, render_html, write_html, write_pdf
@@ -71,7 +75,7 @@ def _book_files(
     check_targets(html, pdf)
     status = Console(stderr=True).status  # a spinner on a terminal; silent otherwise
     with status("computing the deal book..."):
-        ctx = build_context(deal_dir, as_of=as_of)
+        ctx = build_context(deal_dir, as_of=as_of, db=db)
         data = book_data(ctx)
     with status("drawing the charts..."):
         page = render_html(data, ctx, generated=dt.date.today().isoformat())

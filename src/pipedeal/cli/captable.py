@@ -96,12 +96,17 @@ def captable(
     ),
     tax_rate: str = typer.Option("0", "--tax-rate", help="diluted EPS: tax rate, e.g. 0.35"),
     period_days: int = typer.Option(365, "--period-days", help="diluted EPS: days in the period"),
+    db: str | None = typer.Option(
+        None, "--db", help="the ledger's database URL or SQLite file (default $PIPEDEAL_DB, else "
+        "DEAL_DIR/ledger.sqlite)",
+    ),
     format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
 ) -> None:
     """Cap table as of a date: fully diluted shares, ownership, the 20% rule and dilution."""
     from pipedeal.captable.dilution import parse_price_range
     from pipedeal.captable.render import render_captable
     from pipedeal.captable.report import captable_data
+    from pipedeal.ledger.reading import ledger_view
     from pipedeal.report.book import build_context
 
     day = _date(as_of, "--as-of")
@@ -128,7 +133,7 @@ def captable(
     data = captable_data(
         ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules, as_of=day,
         grid_prices=grid, grid_dates=grid_dates, ownership_cap=cap,
-        market_basis=market_basis.value, eps=eps,
+        market_basis=market_basis.value, eps=eps, view=ledger_view(ctx.deal_dir, db),
     )
     if format is Format.json:
         emit_json(data)
@@ -158,11 +163,16 @@ def accounting(
     as_of: str | None = typer.Option(
         None, "--as-of", help="with a ledger: entries through this date (default: the end)"
     ),
+    db: str | None = typer.Option(
+        None, "--db", help="the ledger's database URL or SQLite file (default $PIPEDEAL_DB, else "
+        "DEAL_DIR/ledger.sqlite)",
+    ),
     format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
 ) -> None:
     """Allocation, BCF, amortization and journal entries of the notes and warrants."""
     from pipedeal.accounting.render import render_accounting
     from pipedeal.accounting.report import accounting_data
+    from pipedeal.ledger.reading import ledger_view
     from pipedeal.report.book import build_context
 
     ctx = build_context(deal_dir)
@@ -170,7 +180,7 @@ def accounting(
         ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules,
         regime=regime.value, purchaser=purchaser, note_fair_value=note_fair_value,
         warrant_fair_value=warrant_fair_value, commitment_price=commitment_price,
-        as_of=_date(as_of, "--as-of"),
+        as_of=_date(as_of, "--as-of"), view=ledger_view(ctx.deal_dir, db),
     )
     if format is Format.json:
         emit_json(data)

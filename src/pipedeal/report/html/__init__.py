@@ -65,11 +65,13 @@ def dilution_grid(ctx: Any, data: dict[str, Any]) -> tuple[list[dict[str, Any]] 
         start += step
     try:
         from pipedeal.captable.report import captable_data
+        from pipedeal.ledger.reading import ledger_view
 
         rows = captable_data(
             ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules,
             as_of=dt.date.fromisoformat(cap["as_of"]) if cap.get("as_of") else None,
             grid_prices=grid, ownership_cap=ctx.options.get("ownership_cap"),
+            view=ledger_view(ctx.deal_dir, ctx.options.get("db")),
         ).get("dilution")
     except (ImportError, UserError) as exc:
         return None, f"no price grid ({exc})"
