@@ -660,6 +660,8 @@ def rec_stock_split(
     text = ratio.lower().replace(" ", "").replace("for", ":").replace("-", "")
     try:
         new, old = (int(x) for x in text.split(":"))
+        if new <= 0 or old <= 0:
+            raise ValueError
         event = _mk(ev.stock_split, _date(date, "--date"), new, old)
     except (ValueError, TypeError) as exc:
         if isinstance(exc, UserError):
@@ -682,7 +684,10 @@ def rec_stock_dividend(
 ) -> None:
     """A stock dividend: prices and warrant shares adjust by (100 + percent)/100."""
     try:
-        event = _mk(ev.stock_dividend, _date(date, "--date"), Decimal(percent.rstrip("%")))
+        value = Decimal(percent.rstrip("%"))
+        if not value > 0:
+            raise ValueError
+        event = _mk(ev.stock_dividend, _date(date, "--date"), value)
     except (ValueError, InvalidOperation) as exc:
         if isinstance(exc, UserError):
             raise
