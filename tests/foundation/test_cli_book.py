@@ -174,3 +174,10 @@ def test_book_rejects_a_bad_as_of_with_status_2(example_dir):
     result = runner.invoke(app, ["book", str(example_dir), "--as-of", "2005-13-01"])
     assert result.exit_code == 2
     assert "--as-of" in result.output
+
+
+def test_version():
+    from pipedeal import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"pipedeal {__version__}"

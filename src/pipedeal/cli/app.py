@@ -31,6 +31,23 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from pipedeal import __version__
+
+        print(f"pipedeal {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="print the version"
+    ),
+) -> None:
+    """PIPE financings (convertible notes, warrants, registration rights) as code."""
+
+
 def _register() -> None:
     # Each module adds its commands to ``app`` on import; one line per command group.
     from pipedeal.cli import book, captable, filings, ledger, value  # noqa: F401
