@@ -34,8 +34,10 @@ from pipedeal.valuation.convertible import (
     DEFAULT_TREE,
     MODELS,
     QL_WORK_ROWS,
+    WORK_ROWS,
     MarketInputs,
     _ql_rollback,
+    _tfhz_rollback,
     lattice_kernel,
     setup,
     work_width,
@@ -626,7 +628,7 @@ def _build_note(ints, flts, model, tree, n, g, cpns):
 @njit(cache=True, nogil=True, error_model="numpy")
 def _price_block(ints, flts, lo, hi, model, tree, n, g, cpns, out, status):
     """Build the inputs of notes lo..hi-1 and price them, into ``out``; one thread, reusing
-    ``g`` (grid rows then the ``ql`` rollback's scratch) and ``cpns`` for every note."""
+    ``g`` (grid rows then the rollbacks' scratch) and ``cpns`` for every note."""
     early = np.zeros(3)
     for k in range(lo, hi):
         st, dt, x0, lnratio, lam, pdef, eta, window = _build_note(
@@ -660,13 +662,13 @@ def _price_block(ints, flts, lo, hi, model, tree, n, g, cpns, out, status):
                 g[_GRID_ROWS:],
             )
         else:
-            out[k] = lattice_kernel(
+            out[k] = _tfhz_rollback(
                 model,
                 n,
                 dt,
                 x0,
                 g[8, : n + 1],
-                lnratio,
+                math.exp(lnratio),
                 g[9, :n],
                 g[10, :n],
                 flts[k, 5],
@@ -687,6 +689,7 @@ def _price_block(ints, flts, lo, hi, model, tree, n, g, cpns, out, status):
                 g[6, : n + 1],
                 g[7, : n + 1],
                 early,
+                g[_GRID_ROWS:],
             )
 
 
@@ -791,7 +794,7 @@ def _scratch(n: int, coupons: int) -> tuple[np.ndarray, np.ndarray]:
     c = getattr(_local, "c", None)
     width = int(work_width(n))
     if g is None or g.shape[1] != width:
-        g = _local.g = np.empty((_GRID_ROWS + QL_WORK_ROWS, width))
+        g = _local.g = np.empty((_GRID_ROWS + max(QL_WORK_ROWS, WORK_ROWS), width))
     if c is None or c.shape[1] < coupons:
         c = _local.c = np.empty((4, coupons))
     return g, c

@@ -383,118 +383,428 @@ def lattice_kernel(
             early,
             np.empty((QL_WORK_ROWS, work_width(n))),
         )
-    v = np.empty(n + 1)
-    u = np.zeros(n + 1)  # tf: cash-only part
-    cum = np.zeros(n + 1)  # cumulative coupons, for the election window
-    pay_v = np.zeros(n + 1)  # election window: discounted payoff at its end, per node
-    pay_u = np.zeros(n + 1)  # ... and its cash part (tf)
+    return _tfhz_rollback(
+        model,
+        n,
+        dt,
+        x0,
+        lnbase,
+        math.exp(lnratio),
+        pu,
+        rr,
+        spread,
+        pdef,
+        eta,
+        recovery_value,
+        kappa,
+        redemption,
+        accrued_conv,
+        cpn_conv,
+        window,
+        call_cash,
+        cpn,
+        accrued,
+        conv_ok,
+        call_px,
+        call_trig,
+        put_px,
+        divadd,
+        early,
+        np.empty((WORK_ROWS, n + 2)),
+    )
+
+
+WORK_ROWS = 8  # scratch rows _tfhz_rollback needs (_ql_rollback: QL_WORK_ROWS), each n + 2 long
+
+
+@njit(cache=True, error_model="numpy")
+def _tfhz_rollback(
+    model,
+    n,
+    dt,
+    x0,
+    lnbase,
+    ratio,
+    pu,
+    rr,
+    spread,
+    pdef,
+    eta,
+    recovery_value,
+    kappa,
+    redemption,
+    accrued_conv,
+    cpn_conv,
+    window,
+    call_cash,
+    cpn,
+    accrued,
+    conv_ok,
+    call_px,
+    call_trig,
+    put_px,
+    divadd,
+    early,
+    work,
+):
+    """The ``tf`` (model 1) and ``hazard`` (model 2) rollbacks; ``work``: at least
+    ``WORK_ROWS`` × (n + 1) scratch (reused across notes by the batch pricer).
+
+    A step without an election window in progress (no call at the step, or ``window`` 0) is one
+    fused pass over the nodes: the expectation (and, for ``hazard``, default) of the next step,
+    then the step's call, put and conversion, written as selects with per-step constants
+    (an absent call is a cash price of +inf, an absent put or conversion a bound of −inf, a
+    call without a trigger a trigger of −inf), double-buffered, so LLVM vectorizes it. The
+    arithmetic is the general form's, operation for operation (no ``fastmath``), so values
+    are the same to the bit. Steps with a call and an election window, and maturity, take the
+    general node-by-node form (``_tfhz_general_step``)."""
+    pw = work[0]  # ratio**j: node j's price relative to the lowest node of its step
+    v = work[1]
+    u = work[2]  # tf: cash-only part
+    v2 = work[3]
+    u2 = work[4]
+    cum = work[5]  # cumulative coupons, for the election window
+    pay_v = work[6]  # election window: discounted payoff at its end, per node
+    pay_u = work[7]  # ... and its cash part (tf)
     acc_c = 0.0
     for i in range(n + 1):
         acc_c += cpn[i]
         cum[i] = acc_c
     for j in range(n + 1):
         v[j] = redemption
-        if model == 1:
-            u[j] = redemption
-    ratio = math.exp(lnratio)
-    pw = np.empty(n + 1)  # ratio**j: node j's price relative to the lowest node of its step
+        u[j] = redemption if model == 1 else 0.0
     acc_pw = 1.0
     for j in range(n + 1):
         pw[j] = acc_pw
         acc_pw *= ratio
+    opd = 1.0 - pdef
+    ome = 1.0 - eta
     for i in range(n, -1, -1):
-        if i < n:
+        w = min(i + window, n) - i
+        if i == n or (call_px[i] < np.inf and w > 0):
+            _tfhz_general_step(
+                i,
+                model,
+                n,
+                dt,
+                x0,
+                lnbase,
+                ratio,
+                pu,
+                rr,
+                spread,
+                pdef,
+                eta,
+                recovery_value,
+                kappa,
+                redemption,
+                accrued_conv,
+                cpn_conv,
+                window,
+                call_cash,
+                cpn,
+                accrued,
+                conv_ok,
+                call_px,
+                call_trig,
+                put_px,
+                divadd,
+                pw,
+                v,
+                u,
+                cum,
+                pay_v,
+                pay_u,
+            )
+        else:
             p = pu[i]
             q = 1.0 - p
+            c = cpn[i]
+            dv = divadd[i]
+            s_lo = x0 * math.exp(lnbase[i])
+            kc = c if (i < n or cpn_conv > 0.0) else 0.0  # coupon kept on conversion
+            ac = accrued_conv * accrued[i]
+            cash = call_px[i] + accrued[i] + c  # +inf: no call at this step
+            trig = call_trig[i] if call_trig[i] >= 0.0 else -np.inf
+            convertible = conv_ok[i] > 0.0
+            ppc = put_px[i] + c if put_px[i] > 0.0 else -np.inf
+            keep_u = call_cash > 0.0
+            dr = math.exp(-rr[i] * dt)
             if model == 1:
-                dr = math.exp(-rr[i] * dt)
                 dc = math.exp(-(rr[i] + spread) * dt)
-                for j in range(i + 1):
-                    nu = dc * (q * u[j] + p * u[j + 1])
-                    v[j] = dr * (q * (v[j] - u[j]) + p * (v[j + 1] - u[j + 1])) + nu
-                    u[j] = nu
+                _tf_pass(
+                    i,
+                    v,
+                    u,
+                    v2,
+                    u2,
+                    pw,
+                    s_lo,
+                    dv,
+                    p,
+                    q,
+                    dr,
+                    dc,
+                    c,
+                    kappa,
+                    ac,
+                    kc,
+                    convertible,
+                    cash,
+                    trig,
+                    ppc,
+                    keep_u,
+                )
+                u, u2 = u2, u
             else:
-                dr = math.exp(-rr[i] * dt)
-                s_lo = x0 * math.exp(lnbase[i])
-                for j in range(i + 1):
-                    s = s_lo * pw[j] + divadd[i]
-                    dflt = max(kappa * s * (1.0 - eta), recovery_value)
-                    v[j] = dr * ((1.0 - pdef) * (q * v[j] + p * v[j + 1]) + pdef * dflt)
-        # events at step i
-        has_call = call_px[i] < np.inf
-        convertible = conv_ok[i] > 0.0
-        kc = cpn[i] if (i < n or cpn_conv > 0.0) else 0.0  # coupon kept on conversion
-        e = min(i + window, n)
-        w = e - i
-        if has_call and w > 0:
-            wts = _binom_weights(w, pu[i])
-            tau = w * dt
-            r_w = 0.0
-            for k in range(i, e):
-                r_w += rr[k] * dt
-            d_r = math.exp(-r_w)
-            d_c = math.exp(-r_w - spread * tau)
-            surv = (1.0 - pdef) ** w
-            cash_e = call_px[i] + accrued[e] + (cum[e] - cum[i])
-            if e == n:
-                cash_e = max(cash_e, redemption + cpn[n])
-            # payoff at the window's end, per node of step e, discounted to step i
-            conv_at_end = conv_ok[e] > 0.0
-            se_j = x0 * math.exp(lnbase[e])
-            for jj in range(e + 1):
-                se = se_j + divadd[e]
-                se_j *= ratio
-                conv = kappa * se + accrued_conv * accrued[e] + (cum[e] - cum[i])
-                if conv_at_end and conv > cash_e:
-                    pay_v[jj] = conv * (d_r if model == 1 else d_r * surv)
-                    pay_u[jj] = 0.0
-                elif model == 1:
-                    pay_v[jj] = cash_e * d_c
-                    pay_u[jj] = cash_e * d_c
-                else:
-                    pay_v[jj] = cash_e * d_r * surv
-                    pay_u[jj] = 0.0
-        s_lo = x0 * math.exp(lnbase[i])
-        for j in range(i + 1):
-            s = s_lo * pw[j] + divadd[i]
-            val = v[j] + cpn[i]
-            cash_part = u[j] + cpn[i]
-            if has_call and (call_trig[i] < 0.0 or s >= call_trig[i]):
-                if w == 0:
-                    cash = call_px[i] + accrued[i] + cpn[i]
-                    conv = kappa * s + accrued_conv * accrued[i] + kc
-                    if convertible and conv > cash:
-                        called, called_u = conv, cpn[i]
-                    else:
-                        called, called_u = cash, cash
-                else:
-                    ev = 0.0
-                    eu = 0.0
-                    for k in range(w + 1):
-                        ev += wts[k] * pay_v[j + k]
-                        eu += wts[k] * pay_u[j + k]
-                    if model == 2:
-                        dflt = max(kappa * s * (1.0 - eta), recovery_value)
-                        ev += (1.0 - surv) * d_r * dflt
-                    called = ev + cpn[i]
-                    called_u = eu + cpn[i]
-                if called < val:
-                    val = called
-                    cash_part = called_u if (call_cash > 0.0 or w > 0) else 0.0
-            if put_px[i] > 0.0 and val < put_px[i] + cpn[i]:
-                val = put_px[i] + cpn[i]
-                cash_part = val
-            if convertible:
-                conv = kappa * s + accrued_conv * accrued[i] + kc
-                if val <= conv:
-                    val = conv
-                    cash_part = cpn[i] if (i < n or cpn_conv > 0.0) else 0.0
-            v[j] = val
-            u[j] = cash_part
+                _hazard_pass(
+                    i,
+                    v,
+                    v2,
+                    pw,
+                    s_lo,
+                    dv,
+                    p,
+                    q,
+                    dr,
+                    opd,
+                    pdef,
+                    ome,
+                    recovery_value,
+                    c,
+                    kappa,
+                    ac,
+                    kc,
+                    convertible,
+                    cash,
+                    trig,
+                    ppc,
+                )
+            v, v2 = v2, v
         if i == 2:
             for j in range(3):
                 early[j] = v[j]
     return v[0]
+
+
+@njit(cache=True, error_model="numpy")
+def _tf_pass(
+    i,
+    v,
+    u,
+    v2,
+    u2,
+    pw,
+    s_lo,
+    dv,
+    p,
+    q,
+    dr,
+    dc,
+    c,
+    kappa,
+    ac,
+    kc,
+    convertible,
+    cash,
+    trig,
+    ppc,
+    keep_u,
+):
+    """One ``tf`` step of ``_tfhz_rollback`` without an election window: nodes 0..i of step i
+    from v, u (step i + 1) into v2, u2; selects only, so it vectorizes."""
+    for j in range(i + 1):
+        uj = u[j]
+        uj1 = u[j + 1]
+        nu = dc * (q * uj + p * uj1)
+        vv = dr * (q * (v[j] - uj) + p * (v[j + 1] - uj1)) + nu
+        s = s_lo * pw[j] + dv
+        val = vv + c
+        cash_part = nu + c
+        conv = kappa * s + ac + kc
+        conv = conv if convertible else -np.inf
+        by_conv = conv > cash
+        called = conv if by_conv else cash
+        called_u = c if by_conv else cash
+        called = called if s >= trig else np.inf
+        hit = called < val
+        val = called if hit else val
+        cash_part = (called_u if keep_u else 0.0) if hit else cash_part
+        hit = val < ppc
+        val = ppc if hit else val
+        cash_part = ppc if hit else cash_part
+        hit = val <= conv
+        val = conv if hit else val
+        cash_part = kc if hit else cash_part
+        v2[j] = val
+        u2[j] = cash_part
+
+
+@njit(cache=True, error_model="numpy")
+def _hazard_pass(
+    i,
+    v,
+    v2,
+    pw,
+    s_lo,
+    dv,
+    p,
+    q,
+    dr,
+    opd,
+    pdef,
+    ome,
+    recovery_value,
+    c,
+    kappa,
+    ac,
+    kc,
+    convertible,
+    cash,
+    trig,
+    ppc,
+):
+    """One ``hazard`` step of ``_tfhz_rollback`` without an election window, as ``_tf_pass``."""
+    for j in range(i + 1):
+        s = s_lo * pw[j] + dv
+        dflt = kappa * s * ome
+        dflt = dflt if dflt > recovery_value else recovery_value
+        val = dr * (opd * (q * v[j] + p * v[j + 1]) + pdef * dflt) + c
+        conv = kappa * s + ac + kc
+        conv = conv if convertible else -np.inf
+        called = conv if conv > cash else cash
+        called = called if s >= trig else np.inf
+        val = called if called < val else val
+        val = ppc if val < ppc else val
+        val = conv if val <= conv else val
+        v2[j] = val
+
+
+@njit(cache=True)
+def _tfhz_general_step(
+    i,
+    model,
+    n,
+    dt,
+    x0,
+    lnbase,
+    ratio,
+    pu,
+    rr,
+    spread,
+    pdef,
+    eta,
+    recovery_value,
+    kappa,
+    redemption,
+    accrued_conv,
+    cpn_conv,
+    window,
+    call_cash,
+    cpn,
+    accrued,
+    conv_ok,
+    call_px,
+    call_trig,
+    put_px,
+    divadd,
+    pw,
+    v,
+    u,
+    cum,
+    pay_v,
+    pay_u,
+):
+    """Step i of ``_tfhz_rollback`` node by node, in place (rollback from step i + 1 unless
+    i = n, then the events, with the holder's election window after a call)."""
+    if i < n:
+        p = pu[i]
+        q = 1.0 - p
+        if model == 1:
+            dr = math.exp(-rr[i] * dt)
+            dc = math.exp(-(rr[i] + spread) * dt)
+            for j in range(i + 1):
+                nu = dc * (q * u[j] + p * u[j + 1])
+                v[j] = dr * (q * (v[j] - u[j]) + p * (v[j + 1] - u[j + 1])) + nu
+                u[j] = nu
+        else:
+            dr = math.exp(-rr[i] * dt)
+            s_lo = x0 * math.exp(lnbase[i])
+            for j in range(i + 1):
+                s = s_lo * pw[j] + divadd[i]
+                dflt = max(kappa * s * (1.0 - eta), recovery_value)
+                v[j] = dr * ((1.0 - pdef) * (q * v[j] + p * v[j + 1]) + pdef * dflt)
+    # events at step i
+    has_call = call_px[i] < np.inf
+    convertible = conv_ok[i] > 0.0
+    kc = cpn[i] if (i < n or cpn_conv > 0.0) else 0.0  # coupon kept on conversion
+    e = min(i + window, n)
+    w = e - i
+    if has_call and w > 0:
+        wts = _binom_weights(w, pu[i])
+        tau = w * dt
+        r_w = 0.0
+        for k in range(i, e):
+            r_w += rr[k] * dt
+        d_r = math.exp(-r_w)
+        d_c = math.exp(-r_w - spread * tau)
+        surv = (1.0 - pdef) ** w
+        cash_e = call_px[i] + accrued[e] + (cum[e] - cum[i])
+        if e == n:
+            cash_e = max(cash_e, redemption + cpn[n])
+        # payoff at the window's end, per node of step e, discounted to step i
+        conv_at_end = conv_ok[e] > 0.0
+        se_j = x0 * math.exp(lnbase[e])
+        for jj in range(e + 1):
+            se = se_j + divadd[e]
+            se_j *= ratio
+            conv = kappa * se + accrued_conv * accrued[e] + (cum[e] - cum[i])
+            if conv_at_end and conv > cash_e:
+                pay_v[jj] = conv * (d_r if model == 1 else d_r * surv)
+                pay_u[jj] = 0.0
+            elif model == 1:
+                pay_v[jj] = cash_e * d_c
+                pay_u[jj] = cash_e * d_c
+            else:
+                pay_v[jj] = cash_e * d_r * surv
+                pay_u[jj] = 0.0
+    s_lo = x0 * math.exp(lnbase[i])
+    for j in range(i + 1):
+        s = s_lo * pw[j] + divadd[i]
+        val = v[j] + cpn[i]
+        cash_part = u[j] + cpn[i]
+        if has_call and (call_trig[i] < 0.0 or s >= call_trig[i]):
+            if w == 0:
+                cash = call_px[i] + accrued[i] + cpn[i]
+                conv = kappa * s + accrued_conv * accrued[i] + kc
+                if convertible and conv > cash:
+                    called, called_u = conv, cpn[i]
+                else:
+                    called, called_u = cash, cash
+            else:
+                ev = 0.0
+                eu = 0.0
+                for k in range(w + 1):
+                    ev += wts[k] * pay_v[j + k]
+                    eu += wts[k] * pay_u[j + k]
+                if model == 2:
+                    dflt = max(kappa * s * (1.0 - eta), recovery_value)
+                    ev += (1.0 - surv) * d_r * dflt
+                called = ev + cpn[i]
+                called_u = eu + cpn[i]
+            if called < val:
+                val = called
+                cash_part = called_u if (call_cash > 0.0 or w > 0) else 0.0
+        if put_px[i] > 0.0 and val < put_px[i] + cpn[i]:
+            val = put_px[i] + cpn[i]
+            cash_part = val
+        if convertible:
+            conv = kappa * s + accrued_conv * accrued[i] + kc
+            if val <= conv:
+                val = conv
+                cash_part = cpn[i] if (i < n or cpn_conv > 0.0) else 0.0
+        v[j] = val
+        u[j] = cash_part
 
 
 @njit(cache=True)
