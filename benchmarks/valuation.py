@@ -1,6 +1,7 @@
 """Valuation engine vs QuantLib on the same PIPE-shaped convertible notes, in one run.
 
     python3 benchmarks/valuation.py [--n 1000] [--steps 500 1000] [--seed 2004] [--repeat 3]
+                                    [--models ql tf hazard]
 
 For each step count: QuantLib 1.x ``BinomialConvertibleEngine`` (CRR), one note at a time as a
 user would (build the bond, set the engine, NPV), against ``pipedeal.valuation.batch.price_notes``
@@ -11,7 +12,9 @@ the threads' scratch, so compile time is not in the figures. Prints notes per se
 the ratio, the largest price difference, node-updates per second and ns per node update per
 core; the throughput of a loop of nothing but the rollback's per-node division (the floor);
 the load average before and after; then single-note latency and our ``tf`` and ``hazard``
-models' batch throughput (no QuantLib peer).
+models' batch throughput (no QuantLib peer), with node-updates per second and ns per node
+update per core, and the load average after them. ``--models`` picks what runs: ``ql`` (the
+QuantLib comparison and the single-note latency), ``tf``, ``hazard`` (default: all three).
 """
 
 from __future__ import annotations
@@ -127,20 +130,8 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=1000)
-    ap.add_argument("--steps", type=int, nargs="+", default=[500, 1000])
-    ap.add_argument("--seed", type=int, default=2004)
-    ap.add_argument("--repeat", type=int, default=3, help="best of this many runs")
-    args = ap.parse_args()
-    notes = make_notes(args.n, args.seed)
-    cores = numba.get_num_threads()
-    print(f"QuantLib {ql.__version__}; numba {numba.__version__}; Python "
-          f"{platform.python_version()}; {cpu_model()}; nproc {os.cpu_count()}, {cores} numba "
-          f"threads; {args.n} PIPE-shaped notes (monthly coupons, callable daily after 3 months, "
-          "vols 20-120%, spreads 2-20%)")
-    print(f"load average before: {load()}")
+def compare_quantlib(notes: list[BatchNote], args: argparse.Namespace, cores: int) -> None:
+    """The ``ql`` batch against QuantLib, then single-note latency."""
     t0 = time.perf_counter()
     for steps in args.steps:  # warm-up: numba cache load (or compile), thread scratch
         price_notes(notes[: 4 * cores * 8], model="ql", steps=steps)
@@ -180,15 +171,42 @@ def main() -> None:
         t_us = (time.perf_counter() - t0) / reps
         print(f"single note, {steps} steps: QuantLib {t_ql * 1e3:.2f} ms, ours {t_us * 1e3:.2f} ms"
               f" (ratio {t_ql / t_us:.1f})")
-    for model in ("tf", "hazard"):
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--steps", type=int, nargs="+", default=[500, 1000])
+    ap.add_argument("--seed", type=int, default=2004)
+    ap.add_argument("--repeat", type=int, default=3, help="best of this many runs")
+    ap.add_argument(
+        "--models", nargs="+", choices=("ql", "tf", "hazard"), default=["ql", "tf", "hazard"]
+    )
+    args = ap.parse_args()
+    notes = make_notes(args.n, args.seed)
+    cores = numba.get_num_threads()
+    print(f"QuantLib {ql.__version__}; numba {numba.__version__}; Python "
+          f"{platform.python_version()}; {cpu_model()}; nproc {os.cpu_count()}, {cores} numba "
+          f"threads; {args.n} PIPE-shaped notes (monthly coupons, callable daily after 3 months, "
+          "vols 20-120%, spreads 2-20%)")
+    print(f"load average before: {load()}")
+    if "ql" in args.models:
+        compare_quantlib(notes, args, cores)
+    others = [m for m in args.models if m != "ql"]
+    for model in others:
         for steps in args.steps:
-            price_notes(notes[:32], model=model, steps=steps)  # warm-up
+            price_notes(notes[: 4 * cores * 8], model=model, steps=steps)  # warm-up
             t_us = float("inf")
             for _ in range(args.repeat):
                 t0 = time.perf_counter()
                 price_notes(notes, model=model, steps=steps)
                 t_us = min(t_us, time.perf_counter() - t0)
-            print(f"ours {model}, {steps} steps: {args.n / t_us:.1f} notes/s")
+            nodes = args.n * (steps + 1) * (steps + 2) / 2
+            print(f"ours {model}, {steps} steps: {args.n / t_us:.1f} notes/s, "
+                  f"{nodes / t_us:.3e} node-updates/s, "
+                  f"{t_us * cores / nodes * 1e9:.3f} ns/node/core")
+    if others:
+        print(f"load average after: {load()}")
 
 
 if __name__ == "__main__":
