@@ -113,7 +113,7 @@ def test_compiled_inputs_equal_prepare_fast(model, tree, steps):
             lam = flts[:, 5] / (1.0 - flts[:, 6]) if code == 2 else 0.0
             flts[:, 9] = np.exp((flts[:, 4] - flts[:, 8] + lam) * (T / steps))
         g = np.full((B._GRID_ROWS + QL_WORK_ROWS, work_width(steps)), -7.0)
-        c = np.empty((4, 200))
+        c = np.empty((8, 200))
         status, dt_, x0, lnratio, _, pdef, eta, window = B._build_note(
             ints[0], flts[0], code, B._FAST_TREES[tree], steps, g, c
         )

@@ -318,19 +318,24 @@ def _closest(times, t):
 
 
 @njit(cache=True)
-def _grid_fast(n, T, ql, pay, amt, a0, a1, call_start, call_end, call_price, ct, cpx):
-    """``convertible.grid_inputs`` for a CSV note (coupons, one call window or daily QuantLib
-    callabilities, conversion from issue; no puts, no dividends), compiled."""
-    times = np.arange(n + 1) * (T / n)
-    cpn = np.zeros(n + 1)
-    accrued = np.zeros(n + 1)
-    conv_ok = np.zeros(n + 1)
-    call_px = np.full(n + 1, np.inf)
+def _fill_grid(n, T, accrued_too, pay, amt, a0, a1, times, cpn, accrued, conv_ok, call_px):
+    """The grid part of ``convertible.grid_inputs`` for a CSV note, in place: ``times``
+    (length n + 1 exactly: the nearest-time searches use its end), coupons on their nearest
+    steps, accrued interest (when ``accrued_too``), conversion from issue, no calls yet
+    (``call_px`` +inf). ``pay``, ``amt``, ``a0``, ``a1``: the coupons paid after the valuation
+    date (years). Shared by ``_grid_fast`` and ``_build_note``."""
+    step = T / n
+    for i in range(n + 1):
+        times[i] = i * step
+        cpn[i] = 0.0
+        accrued[i] = 0.0
+        conv_ok[i] = 0.0
+        call_px[i] = np.inf
     for k in range(pay.shape[0]):
         p = _closest(times, pay[k])
         if pay[k] <= T + 1e-12:
             cpn[p] += amt[k]
-        if a1[k] > a0[k]:
+        if a1[k] > a0[k] and accrued_too:
             s = _closest(times, max(a0[k], 0.0))
             span = a1[k] - a0[k]
             for i in range(s, p):
@@ -340,6 +345,20 @@ def _grid_fast(n, T, ql, pay, amt, a0, a1, call_start, call_end, call_price, ct,
     for i in range(n + 1):
         if times[i] >= c0 and times[i] <= c1:
             conv_ok[i] = 1.0
+
+
+@njit(cache=True)
+def _grid_fast(n, T, ql, pay, amt, a0, a1, call_start, call_end, call_price, ct, cpx):
+    """``convertible.grid_inputs`` for a CSV note (coupons, one call window or daily QuantLib
+    callabilities, conversion from issue; no puts, no dividends), compiled."""
+    times = np.empty(n + 1)
+    cpn = np.empty(n + 1)
+    accrued = np.empty(n + 1)
+    conv_ok = np.empty(n + 1)
+    call_px = np.empty(n + 1)
+    _fill_grid(n, T, True, pay, amt, a0, a1, times, cpn, accrued, conv_ok, call_px)
+    c0 = times[0]
+    c1 = times[_closest(times, T)]
     if ql:
         conv_ok[n] = 1.0 if (c0 <= T and c1 >= T) else 0.0
         for k in range(ct.shape[0]):
@@ -520,37 +539,38 @@ def _build_note(ints, flts, model, tree, n, g, cpns):
             cpns[3, nc] = end
             nc += 1
             start, k = end, k + 1
-    # the grid (_grid_fast)
-    step = T / n
-    for i in range(n + 1):
-        times[i] = i * step
-        cpn[i] = 0.0
-        accrued[i] = 0.0
-        conv_ok[i] = 0.0
-        call_px[i] = np.inf
-        call_trig[i] = -1.0
-        put_px[i] = 0.0
-        divadd[i] = 0.0
+    # the grid (_fill_grid, as _grid_fast): coupons paid after the valuation date, in years,
+    # into rows 4-7 of the scratch
+    live = 0
     for c in range(nc):
         if cpns[0, c] <= origin:
             continue
-        pay = (cpns[0, c] - origin) / 365.0
-        amt = cpns[1, c]
-        a0 = (cpns[2, c] - origin) / 365.0
-        a1 = (cpns[3, c] - origin) / 365.0
-        p = _closest(times, pay)
-        if pay <= T + 1e-12:
-            cpn[p] += amt
-        if a1 > a0 and not ql:  # accrued interest: not an input of the ql rollback
-            s = _closest(times, max(a0, 0.0))
-            span = a1 - a0
-            for i in range(s, p):
-                accrued[i] = amt * min(max((times[i] - a0) / span, 0.0), 1.0)
+        cpns[4, live] = (cpns[0, c] - origin) / 365.0
+        cpns[5, live] = cpns[1, c]
+        cpns[6, live] = (cpns[2, c] - origin) / 365.0
+        cpns[7, live] = (cpns[3, c] - origin) / 365.0
+        live += 1
+    # accrued interest: not an input of the ql rollback
+    _fill_grid(
+        n,
+        T,
+        not ql,
+        cpns[4, :live],
+        cpns[5, :live],
+        cpns[6, :live],
+        cpns[7, :live],
+        times,
+        cpn,
+        accrued,
+        conv_ok,
+        call_px,
+    )
+    for i in range(n + 1):
+        call_trig[i] = -1.0
+        put_px[i] = 0.0
+        divadd[i] = 0.0
     c0 = times[0]
     c1 = times[_closest(times, T)]
-    for i in range(n + 1):
-        if times[i] >= c0 and times[i] <= c1:
-            conv_ok[i] = 1.0
     if ql:
         conv_ok[n] = 1.0 if (c0 <= T and c1 >= T) else 0.0
     if call_start > 0:
@@ -796,7 +816,7 @@ def _scratch(n: int, coupons: int) -> tuple[np.ndarray, np.ndarray]:
     if g is None or g.shape[1] != width:
         g = _local.g = np.empty((_GRID_ROWS + max(QL_WORK_ROWS, WORK_ROWS), width))
     if c is None or c.shape[1] < coupons:
-        c = _local.c = np.empty((4, coupons))
+        c = _local.c = np.empty((8, coupons))
     return g, c
 
 
