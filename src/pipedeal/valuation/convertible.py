@@ -479,6 +479,8 @@ def _tfhz_rollback(
         acc_pw *= ratio
     opd = 1.0 - pdef
     ome = 1.0 - eta
+    r_last = np.nan
+    dr = dc = 1.0
     for i in range(n, -1, -1):
         w = min(i + window, n) - i
         if i == n or (call_px[i] < np.inf and w > 0):
@@ -529,9 +531,11 @@ def _tfhz_rollback(
             convertible = conv_ok[i] > 0.0
             ppc = put_px[i] + c if put_px[i] > 0.0 else -np.inf
             keep_u = call_cash > 0.0
-            dr = math.exp(-rr[i] * dt)
+            if rr[i] != r_last:  # flat rates: the same factors as the step before, to the bit
+                r_last = rr[i]
+                dr = math.exp(-r_last * dt)
+                dc = math.exp(-(r_last + spread) * dt)
             if model == 1:
-                dc = math.exp(-(rr[i] + spread) * dt)
                 _tf_pass(
                     i,
                     v,
@@ -665,6 +669,22 @@ def _hazard_pass(
     ppc,
 ):
     """One ``hazard`` step of ``_tfhz_rollback`` without an election window, as ``_tf_pass``."""
+    if ome == 0.0 and recovery_value >= 0.0:
+        # η = 1: the default leg max(κS·0, R) is R at every node (the select below gives the
+        # same bits)
+        dflt = recovery_value
+        for j in range(i + 1):
+            s = s_lo * pw[j] + dv
+            val = dr * (opd * (q * v[j] + p * v[j + 1]) + pdef * dflt) + c
+            conv = kappa * s + ac + kc
+            conv = conv if convertible else -np.inf
+            called = conv if conv > cash else cash
+            called = called if s >= trig else np.inf
+            val = called if called < val else val
+            val = ppc if val < ppc else val
+            val = conv if val <= conv else val
+            v2[j] = val
+        return
     for j in range(i + 1):
         s = s_lo * pw[j] + dv
         dflt = kappa * s * ome
