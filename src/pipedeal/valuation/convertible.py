@@ -1,5 +1,7 @@
 """Convertible notes on binomial lattices: the contract as times and cash amounts, the named
-models, and one compiled backward-induction kernel.
+models, and the compiled backward induction (``lattice_kernel``, which runs ``_ql_rollback`` or,
+for ``tf``/``hazard``/``hull``, ``_tfhz_rollback``; both one vectorized pass over the nodes per
+step wherever the step allows).
 
 Models (``--model``):
 
