@@ -37,7 +37,7 @@ from pipedeal.valuation.batch import BatchNote, prepare, price_notes
 from pipedeal.valuation.convertible import lattice_kernel
 
 
-def make_notes(n: int, seed: int) -> list[BatchNote]:
+def make_notes(n: int, seed: int, window_days: int = 0) -> list[BatchNote]:
     rng = random.Random(seed)
     notes = []
     for k in range(n):
@@ -50,7 +50,7 @@ def make_notes(n: int, seed: int) -> list[BatchNote]:
             id=str(k), valuation_date=valuation, issue_date=issue,
             maturity_date=add_months(issue, months), coupon=rng.choice([0.06, 0.075, 0.08, 0.1]),
             frequency=12, conversion_price=rng.uniform(0.8, 2.0),
-            call_start=add_months(issue, 3), window_days=0, spot=rng.uniform(0.5, 2.5),
+            call_start=add_months(issue, 3), window_days=window_days, spot=rng.uniform(0.5, 2.5),
             volatility=rng.uniform(0.2, 1.2), rate=rng.uniform(0.005, 0.06),
             credit_spread=rng.uniform(0.02, 0.20), recovery=0.0, face=100.0,
             accrued_convertible=False,
@@ -182,13 +182,20 @@ def main() -> None:
     ap.add_argument(
         "--models", nargs="+", choices=("ql", "tf", "hazard"), default=["ql", "tf", "hazard"]
     )
+    ap.add_argument(
+        "--window-days", type=int, default=0,
+        help="holder's election window after a call (tf/hazard only: QuantLib has none; the "
+        "Innovo notes have 3 business days, about 5 calendar days)",
+    )
     args = ap.parse_args()
-    notes = make_notes(args.n, args.seed)
+    if args.window_days and "ql" in args.models:
+        ap.error("--window-days: QuantLib has no election window; use --models tf hazard")
+    notes = make_notes(args.n, args.seed, args.window_days)
     cores = numba.get_num_threads()
     print(f"QuantLib {ql.__version__}; numba {numba.__version__}; Python "
           f"{platform.python_version()}; {cpu_model()}; nproc {os.cpu_count()}, {cores} numba "
           f"threads; {args.n} PIPE-shaped notes (monthly coupons, callable daily after 3 months, "
-          "vols 20-120%, spreads 2-20%)")
+          f"election window {args.window_days} days, vols 20-120%, spreads 2-20%)")
     print(f"load average before: {load()}")
     if "ql" in args.models:
         compare_quantlib(notes, args, cores)
