@@ -416,7 +416,7 @@ def lattice_kernel(
     )
 
 
-WORK_ROWS = 8  # scratch rows _tfhz_rollback needs (_ql_rollback: QL_WORK_ROWS), each n + 2 long
+WORK_ROWS = 9  # scratch rows _tfhz_rollback needs (_ql_rollback: QL_WORK_ROWS), each n + 2 long
 
 
 @njit(cache=True, error_model="numpy")
@@ -458,8 +458,12 @@ def _tfhz_rollback(
     (an absent call is a cash price of +inf, an absent put or conversion a bound of −inf, a
     call without a trigger a trigger of −inf), double-buffered, so LLVM vectorizes it. The
     arithmetic is the general form's, operation for operation (no ``fastmath``), so values
-    are the same to the bit. Steps with a call and an election window, and maturity, take the
-    general node-by-node form (``_tfhz_general_step``)."""
+    are the same to the bit. A step with a call and the holder's election window is the same
+    in four passes: the window's binomial weights (into scratch), its end payoff per node
+    (``_window_payoff``), the called value per node as a dot product of the weights with that
+    row, k outside and nodes inside (``_window_dot``), then the step's pass with the called
+    value read from that row (``_tf_window_pass``, ``_hazard_window_pass``). Maturity takes
+    the general node-by-node form (``_tfhz_general_step``)."""
     pw = work[0]  # ratio**j: node j's price relative to the lowest node of its step
     v = work[1]
     u = work[2]  # tf: cash-only part
@@ -468,6 +472,7 @@ def _tfhz_rollback(
     cum = work[5]  # cumulative coupons, for the election window
     pay_v = work[6]  # election window: discounted payoff at its end, per node
     pay_u = work[7]  # ... and its cash part (tf)
+    wts = work[8]  # election window: binomial weights of its end nodes
     acc_c = 0.0
     for i in range(n + 1):
         acc_c += cpn[i]
@@ -485,7 +490,7 @@ def _tfhz_rollback(
     dr = dc = 1.0
     for i in range(n, -1, -1):
         w = min(i + window, n) - i
-        if i == n or (call_px[i] < np.inf and w > 0):
+        if i == n:
             _tfhz_general_step(
                 i,
                 model,
@@ -537,7 +542,92 @@ def _tfhz_rollback(
                 r_last = rr[i]
                 dr = math.exp(-r_last * dt)
                 dc = math.exp(-(r_last + spread) * dt)
-            if model == 1:
+            if call_px[i] < np.inf and w > 0:
+                # a call with the holder's election window: the called value at each node is the
+                # window's end payoff under the binomial weights (into v2, u2), then the step
+                e = i + w
+                _binom_weights_into(w, p, wts)
+                r_w = 0.0
+                for k in range(i, e):
+                    r_w += rr[k] * dt
+                d_r = math.exp(-r_w)
+                d_c = math.exp(-r_w - spread * (w * dt))
+                surv = (1.0 - pdef) ** w
+                cdiff = cum[e] - cum[i]
+                cash_e = call_px[i] + accrued[e] + cdiff
+                if e == n:
+                    cash_e = max(cash_e, redemption + cpn[n])
+                if model == 1:
+                    conv_mult = d_r
+                    cash_pay = cash_e * d_c
+                else:
+                    conv_mult = d_r * surv
+                    cash_pay = cash_e * d_r * surv
+                _window_payoff(
+                    e,
+                    x0 * math.exp(lnbase[e]),
+                    ratio,
+                    divadd[e],
+                    kappa,
+                    accrued_conv * accrued[e],
+                    cdiff,
+                    conv_ok[e] > 0.0,
+                    cash_e,
+                    conv_mult,
+                    cash_pay,
+                    pay_v,
+                    pay_u,
+                )
+                _window_dot(i + 1, w, wts, pay_v, v2)
+                if model == 1:
+                    _window_dot(i + 1, w, wts, pay_u, u2)
+                    _tf_window_pass(
+                        i,
+                        v,
+                        u,
+                        v2,
+                        u2,
+                        pw,
+                        s_lo,
+                        dv,
+                        p,
+                        q,
+                        dr,
+                        dc,
+                        c,
+                        kappa,
+                        ac,
+                        kc,
+                        convertible,
+                        trig,
+                        ppc,
+                    )
+                    u, u2 = u2, u
+                else:
+                    _hazard_window_pass(
+                        i,
+                        v,
+                        v2,
+                        pw,
+                        s_lo,
+                        dv,
+                        p,
+                        q,
+                        dr,
+                        opd,
+                        pdef,
+                        ome,
+                        recovery_value,
+                        c,
+                        kappa,
+                        ac,
+                        kc,
+                        convertible,
+                        trig,
+                        ppc,
+                        (1.0 - surv) * d_r,
+                    )
+            elif model == 1:
                 _tf_pass(
                     i,
                     v,
@@ -702,6 +792,121 @@ def _hazard_pass(
         v2[j] = val
 
 
+@njit(cache=True, error_model="numpy")
+def _tf_window_pass(
+    i, v, u, v2, u2, pw, s_lo, dv, p, q, dr, dc, c, kappa, ac, kc, convertible, trig, ppc
+):
+    """One ``tf`` step with a call and the holder's election window: as ``_tf_pass``, the called
+    value and its cash part being v2[j] + c and u2[j] + c (the window's expected payoff, from
+    ``_window_dot``), overwritten with the step's values. The arithmetic is
+    ``_tfhz_general_step``'s, operation for operation."""
+    for j in range(i + 1):
+        uj = u[j]
+        uj1 = u[j + 1]
+        nu = dc * (q * uj + p * uj1)
+        vv = dr * (q * (v[j] - uj) + p * (v[j + 1] - uj1)) + nu
+        s = s_lo * pw[j] + dv
+        val = vv + c
+        cash_part = nu + c
+        called = v2[j] + c
+        called_u = u2[j] + c
+        called = called if s >= trig else np.inf
+        hit = called < val
+        val = called if hit else val
+        cash_part = called_u if hit else cash_part
+        hit = val < ppc
+        val = ppc if hit else val
+        cash_part = ppc if hit else cash_part
+        conv = kappa * s + ac + kc
+        conv = conv if convertible else -np.inf
+        hit = val <= conv
+        val = conv if hit else val
+        cash_part = kc if hit else cash_part
+        v2[j] = val
+        u2[j] = cash_part
+
+
+@njit(cache=True, error_model="numpy")
+def _hazard_window_pass(
+    i,
+    v,
+    v2,
+    pw,
+    s_lo,
+    dv,
+    p,
+    q,
+    dr,
+    opd,
+    pdef,
+    ome,
+    recovery_value,
+    c,
+    kappa,
+    ac,
+    kc,
+    convertible,
+    trig,
+    ppc,
+    dflt_w,
+):
+    """One ``hazard`` step with a call and the holder's election window, as
+    ``_tf_window_pass``: the called value is v2[j] (``_window_dot``) plus the default leg over
+    the window, ``dflt_w`` = (1 − survival)·discount times the node's default value, plus c."""
+    for j in range(i + 1):
+        s = s_lo * pw[j] + dv
+        dflt = kappa * s * ome
+        dflt = dflt if dflt > recovery_value else recovery_value
+        val = dr * (opd * (q * v[j] + p * v[j + 1]) + pdef * dflt) + c
+        called = (v2[j] + dflt_w * dflt) + c
+        called = called if s >= trig else np.inf
+        val = called if called < val else val
+        val = ppc if val < ppc else val
+        conv = kappa * s + ac + kc
+        conv = conv if convertible else -np.inf
+        val = conv if val <= conv else val
+        v2[j] = val
+
+
+@njit(cache=True)
+def _binom_weights_into(w, p, out):
+    """``_binom_weights`` into ``out[:w + 1]`` (the same arithmetic, no allocation)."""
+    c = 1.0
+    for k in range(w + 1):
+        out[k] = c * p**k * (1.0 - p) ** (w - k)
+        c = c * (w - k) / (k + 1)
+
+
+@njit(cache=True, error_model="numpy")
+def _window_payoff(
+    e, se_lo, ratio, dv, kappa, ace, cdiff, conv_at_end, cash_e, conv_mult, cash_pay, pay_v, pay_u
+):
+    """The election window's end payoff per node of step e, discounted to the call's step:
+    conversion (times ``conv_mult``) where convertible and worth more than the cash ``cash_e``,
+    else ``cash_pay``; ``pay_u``: its cash part (``tf``; zero where converted). Node prices by
+    repeated multiplication, as ``_tfhz_general_step``."""
+    se_j = se_lo
+    for jj in range(e + 1):
+        se = se_j + dv
+        se_j *= ratio
+        conv = kappa * se + ace + cdiff
+        take = conv_at_end and conv > cash_e
+        pay_v[jj] = conv * conv_mult if take else cash_pay
+        pay_u[jj] = 0.0 if take else cash_pay
+
+
+@njit(cache=True, error_model="numpy")
+def _window_dot(m, w, wts, pay, acc):
+    """acc[j] = Σ_k wts[k]·pay[j + k] for j < m, summed in k order from 0.0 (the general
+    form's order, so the same bits); k outside so the inner loop vectorizes."""
+    for j in range(m):
+        acc[j] = 0.0
+    for k in range(w + 1):
+        wk = wts[k]
+        for j in range(m):
+            acc[j] += wk * pay[j + k]
+
+
 @njit(cache=True)
 def _tfhz_general_step(
     i,
@@ -738,7 +943,9 @@ def _tfhz_general_step(
     pay_u,
 ):
     """Step i of ``_tfhz_rollback`` node by node, in place (rollback from step i + 1 unless
-    i = n, then the events, with the holder's election window after a call)."""
+    i = n, then the events, with the holder's election window after a call). The rollback
+    calls it at maturity only; every other step takes the vectorized passes, whose arithmetic
+    is this form's (the windowed branch here is their reference, kept for reading)."""
     if i < n:
         p = pu[i]
         q = 1.0 - p
