@@ -563,7 +563,7 @@ def _tfhz_rollback(
                 else:
                     conv_mult = d_r * surv
                     cash_pay = cash_e * d_r * surv
-                _window_payoff(
+                lo, hi = _window_payoff(
                     e,
                     x0 * math.exp(lnbase[e]),
                     ratio,
@@ -578,9 +578,21 @@ def _tfhz_rollback(
                     pay_v,
                     pay_u,
                 )
-                _window_dot(i + 1, w, wts, pay_v, v2)
+                # nodes j < a see cash at every end node (the same sum for all of them), nodes
+                # j >= b conversion at every one (no cash part): the dot products run only where
+                # they differ, with the same terms in the same order, so the same bits
+                m = i + 1
+                a = min(max(lo - w, 0), m)
+                b = min(max(hi + 1, a), m)
+                cash_sum = 0.0
+                for k in range(w + 1):
+                    cash_sum += wts[k] * cash_pay
+                _window_fill(a, cash_sum, v2)
+                _window_dot(m - a, w, wts, pay_v[a:], v2[a:])
                 if model == 1:
-                    _window_dot(i + 1, w, wts, pay_u, u2)
+                    _window_fill(a, cash_sum, u2)
+                    _window_dot(b - a, w, wts, pay_u[a:], u2[a:])
+                    _window_fill(m - b, 0.0, u2[b:])
                     _tf_window_pass(
                         i,
                         v,
@@ -884,8 +896,11 @@ def _window_payoff(
     """The election window's end payoff per node of step e, discounted to the call's step:
     conversion (times ``conv_mult``) where convertible and worth more than the cash ``cash_e``,
     else ``cash_pay``; ``pay_u``: its cash part (``tf``; zero where converted). Node prices by
-    repeated multiplication, as ``_tfhz_general_step``."""
+    repeated multiplication, as ``_tfhz_general_step``. Returns the first node converted and
+    the last node not converted (e + 1 and −1 where none)."""
     se_j = se_lo
+    lo = e + 1
+    hi = -1
     for jj in range(e + 1):
         se = se_j + dv
         se_j *= ratio
@@ -893,12 +908,22 @@ def _window_payoff(
         take = conv_at_end and conv > cash_e
         pay_v[jj] = conv * conv_mult if take else cash_pay
         pay_u[jj] = 0.0 if take else cash_pay
+        lo = jj if (take and lo > e) else lo
+        hi = hi if take else jj
+    return lo, hi
+
+
+@njit(cache=True, error_model="numpy")
+def _window_fill(m, x, acc):
+    for j in range(m):
+        acc[j] = x
 
 
 @njit(cache=True, error_model="numpy")
 def _window_dot(m, w, wts, pay, acc):
     """acc[j] = Σ_k wts[k]·pay[j + k] for j < m, summed in k order from 0.0 (the general
-    form's order, so the same bits); k outside so the inner loop vectorizes."""
+    form's order, so the same bits); k outside so the inner loop vectorizes (indices from 0:
+    numba's negative-index wraparound is then provably dead, which vectorizing needs)."""
     for j in range(m):
         acc[j] = 0.0
     for k in range(w + 1):
