@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from tests.valuation.test_reference_cases import AFV_MARKET, AFV_NOTE
 
@@ -14,9 +15,13 @@ from pipedeal.valuation.convertible import (
     Call,
     ConvertibleSpec,
     Coupon,
+    Dividend,
     MarketInputs,
+    Put,
     greeks,
+    lattice_kernel,
     price,
+    setup,
 )
 
 MKT = MarketInputs(spot=100.0, vol=0.30, rate=0.04)
@@ -182,3 +187,55 @@ def test_american_binomial_warrant_equals_black_scholes_without_dividends():
 
     am = binomial_option(True, 1.32, 1.53, 4.88, 0.015, 0.80, steps=1001, tree="lr")
     assert am == pytest.approx(bs_price(True, 1.32, 1.53, 4.88, 0.015, 0.0, 0.80), abs=1e-3)
+
+
+def _general_form_value(args) -> float:
+    """The tf/hazard rollback with ``_tfhz_general_step`` at every step (the node-by-node form
+    the vectorized passes reproduce); ``args``: ``setup(...).args``."""
+    from pipedeal.valuation.convertible import _tfhz_general_step
+
+    model, n, lnratio, redemption, cpn = args[0], args[1], args[5], args[13], args[18]
+    ratio = math.exp(lnratio)
+    pw, cum = np.empty(n + 2), np.empty(n + 2)
+    acc_pw, acc_c = 1.0, 0.0
+    for j in range(n + 1):
+        pw[j] = acc_pw
+        acc_pw *= ratio
+        acc_c += cpn[j]
+        cum[j] = acc_c
+    v = np.full(n + 2, redemption)
+    u = np.full(n + 2, redemption if model == 1 else 0.0)
+    pay_v, pay_u = np.empty(n + 2), np.empty(n + 2)
+    for i in range(n, -1, -1):
+        _tfhz_general_step(i, *args[:5], ratio, *args[6:25], pw, v, u, cum, pay_v, pay_u)
+    return float(v[0])
+
+
+@pytest.mark.parametrize("model", ["tf", "hazard"])
+@pytest.mark.parametrize("window_days", [0, 3, 10, 45])
+@pytest.mark.parametrize("trigger", [None, 1.3])
+def test_vectorized_rollback_matches_the_node_by_node_form(model, window_days, trigger):
+    """Steps with a call inside the holder's election window run as vectorized passes (weights,
+    end payoff row, banded dot product, select-only step); they must give the general form's
+    values (same operations in the same order: equal to the bit)."""
+    cp = tuple(Coupon(k / 12, 8.0 / 12, (k - 1) / 12, k / 12) for k in range(1, 19))
+    spec = ConvertibleSpec(
+        maturity=1.5,
+        conversion_ratio=100 / 1.2,
+        coupons=cp,
+        calls=(Call(0.25, 1.5, 100.0, trigger=trigger),),
+        puts=(Put(1.0, 101.0),),
+        accrued_convertible=True,
+        notice_years=window_days / 365,
+    )
+    mkt = MarketInputs(
+        spot=1.0,
+        vol=0.7,
+        rate=0.03,
+        credit_spread=0.12,
+        recovery=0.2,
+        eta=0.6,
+        dividends=(Dividend(0.6, 0.02),),
+    )
+    s = setup(spec, mkt, model=model, steps=300)
+    assert lattice_kernel(*s.args) == _general_form_value(s.args)
