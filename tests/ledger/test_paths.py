@@ -3,7 +3,6 @@ exercise, stock dividend, cash in lieu, expiry by time, and what is due. No data
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
@@ -39,7 +38,8 @@ def with_terms(contract, **changes):
             _, section = part.split(".")
             sub = getattr(deal.note, section).model_copy(update={field: value})
             deal = deal.model_copy(update={"note": deal.note.model_copy(update={section: sub})})
-    return dataclasses.replace(contract, deal=deal)
+    # the instruments are built from the terms: rebuild them, do not patch the terms in place
+    return type(contract).from_figures(deal, contract.figures)
 
 
 def accrued(principal, days) -> Decimal:

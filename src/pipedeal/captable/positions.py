@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from pipedeal.errors import UserError
 from pipedeal.pricing.figures import DealFigures, conversion_shares
-from pipedeal.schedule.interest import CENT, NoteSchedule, add_months, exact_interest
+from pipedeal.schedule.interest import CENT, NoteSchedule, add_months, interest_between
 from pipedeal.terms.models import Deal
 
 
@@ -70,9 +70,10 @@ def accrued_unpaid(schedule: NoteSchedule, deal: Deal, as_of: dt.date) -> Decima
         if p.period_end <= as_of:
             exact += p.exact
         elif p.period_start <= as_of:
-            days = [p.period_start + dt.timedelta(days=i)
-                    for i in range((as_of - p.period_start).days + 1)]
-            exact += exact_interest(schedule.principal, terms.rate, days, terms.day_count)
+            exact += interest_between(
+                schedule.principal, terms.rate, p.period_start,
+                as_of + dt.timedelta(days=1), terms.day_count,
+            )
     accrued = exact.quantize(CENT, rounding=terms.rounding_mode.decimal_mode) - paid
     return max(accrued, Decimal(0))
 

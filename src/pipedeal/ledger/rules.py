@@ -20,7 +20,6 @@ Conventions (documented in ``docs/ledger.md``):
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
@@ -31,10 +30,10 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from pipedeal.errors import UserError
+from pipedeal.instruments.warrant import round_shares
 from pipedeal.ledger.contract import Contract
 from pipedeal.ledger.events import DEAL, Event, EventKind
 from pipedeal.schedule.interest import CENT
-from pipedeal.terms.models import DayCount, RoundingMode
 
 ZERO = Decimal(0)
 ONE_DAY = dt.timedelta(days=1)
@@ -155,53 +154,23 @@ class Book:
 # --- interest ----------------------------------------------------------------------------------
 
 
-def _segment_interest(
-    principal: Decimal, rate: Decimal, start: dt.date, end: dt.date, dc: DayCount
-) -> Decimal:
-    """Exact simple interest on ``principal`` for the days [start, end)."""
-    days = (end - start).days
-    if days <= 0 or principal == 0:
-        return ZERO
-    if dc is DayCount.ACT_365F:
-        return principal * rate * days / 365
-    if dc is DayCount.ACT_360:
-        return principal * rate * days / 360
-    total = ZERO
-    while start < end:
-        year_end = dt.date(start.year + 1, 1, 1)
-        stop = min(end, year_end)
-        basis = 366 if calendar.isleap(start.year) else 365
-        total += principal * rate * (stop - start).days / basis
-        start = stop
-    return total
-
-
 def accrued_exact(contract: Contract, name: str, note: _Note, upto: dt.date) -> Decimal:
     """Exact interest accrued on the days before ``upto`` (exclusive), from issue."""
     if not note.issued:
         return ZERO
-    d = contract.dates(name)
-    end = min(upto, d.last_accrual + ONE_DAY)
-    terms = contract.deal.note.interest
-    total = ZERO
-    for i, (start, principal) in enumerate(note.segments):
-        stop = note.segments[i + 1][0] if i + 1 < len(note.segments) else end
-        total += _segment_interest(
-            principal, terms.rate, max(start, d.first_accrual), min(stop, end), terms.day_count
-        )
-    return total
+    return contract.note(name).accrued_exact(note.segments, upto)
 
 
 def payable_interest(contract: Contract, name: str, note: _Note, upto: dt.date) -> Decimal:
     """Interest accrued on the days before ``upto`` and not yet paid or converted, in cents."""
-    mode = contract.deal.note.interest.rounding_mode.decimal_mode
-    rounded = accrued_exact(contract, name, note, upto).quantize(CENT, rounding=mode)
-    return max(rounded - note.settled_interest, ZERO)
+    if not note.issued:
+        return ZERO
+    return contract.note(name).payable_interest(note.segments, note.settled_interest, upto)
 
 
-def _with_principal(contract: Contract, note: _Note, day: dt.date, principal: Decimal) -> _Note:
-    start = day + dt.timedelta(days=contract.accrual_shift)
-    segments = tuple(s for s in note.segments if s[0] < start) + ((start, principal),)
+def _with_principal(contract: Contract, name: str, note: _Note, day: dt.date,
+                    principal: Decimal) -> _Note:
+    segments = contract.note(name).segments_after(note.segments, day, principal)
     return replace(note, principal=principal, segments=segments)
 
 
@@ -209,36 +178,19 @@ def _with_principal(contract: Contract, note: _Note, day: dt.date, principal: De
 
 
 def conversion_price(contract: Contract, name: str, factor: Fraction) -> Fraction:
-    return contract.exact_prices[name][0] / factor
+    return contract.note(name).conversion_price(factor)
 
 
 def exercise_price(contract: Contract, name: str, factor: Fraction) -> Fraction | None:
-    base = contract.exact_prices[name][1]
-    return None if base is None else base / factor
-
-
-def _round_shares(raw: Fraction, mode: RoundingMode) -> int:
-    if mode is RoundingMode.HALF_UP:
-        return math.floor(raw + Fraction(1, 2))
-    if mode is RoundingMode.HALF_EVEN:
-        return round(raw)
-    if mode in (RoundingMode.UP, RoundingMode.CEILING):
-        return math.ceil(raw)
-    return math.floor(raw)
+    warrant = contract.warrants.get(name)
+    return None if warrant is None else warrant.exercise_price(factor)
 
 
 def conversion_result(
     contract: Contract, name: str, factor: Fraction, amount: Decimal
 ) -> tuple[int, Decimal]:
     """(shares issued, cash in lieu of a fraction) for converting ``amount`` dollars."""
-    price = conversion_price(contract, name, factor)
-    raw = Fraction(amount) / price
-    rule = contract.deal.note.conversion.fractional_shares
-    if rule == "round_half_up":
-        return math.floor(raw + Fraction(1, 2)), ZERO
-    shares = math.floor(raw)
-    cash = _cents((raw - shares) * price) if rule == "cash_in_lieu" else ZERO
-    return shares, cash
+    return contract.note(name).conversion_result(amount, factor)
 
 
 # --- the rules ---------------------------------------------------------------------------------
@@ -317,13 +269,10 @@ def _note_issued(contract: Contract, book: Book, event: Event) -> Book:
         cash_received=pl.cash_received,
         status="outstanding",
     )
-    note = _with_principal(contract, note, event.date, pl.principal)
+    note = _with_principal(contract, name, note, event.date, pl.principal)
     book = _set_note(book, name, note, event.date)
     if contract.deal.warrant is not None:
-        shares = _round_shares(
-            Fraction(contract.warrant_shares[name]) * book.factor,
-            contract.deal.warrant.share_rounding,
-        )
+        shares = contract.warrants[name].shares_after(book.factor)
         warrants = dict(book.warrants)
         warrants[name] = replace(
             warrants[name],
@@ -415,7 +364,7 @@ def _convert(
         status="converted" if remaining == 0 else note.status,
     )
     if pl.principal:
-        note = _with_principal(contract, note, event.date, remaining)
+        note = _with_principal(contract, name, note, event.date, remaining)
     return note
 
 
@@ -478,7 +427,8 @@ def _prepayment_notice(contract: Contract, book: Book, event: Event) -> Book:
             "note.prepayment.partial_allowed",
             f"the note may be prepaid only in whole ({_money(note.principal)})",
         )
-    closes, settle_from = contract.election_window(event.date)
+    opened = contract.note(name).election_window(event.date)
+    closes, settle_from = opened.closes, opened.settle_from
     window = ElectionWindow(event.date, pl.principal, closes, settle_from)
     note = replace(note, notices=note.notices + 1, window=window)
     return _set_note(book, name, note, event.date)
@@ -570,7 +520,7 @@ def _prepayment_settled(contract: Contract, book: Book, event: Event) -> Book:
         window=replace(w, status="settled"),
         status="prepaid" if remaining == 0 else note.status,
     )
-    note = _with_principal(contract, note, event.date, remaining)
+    note = _with_principal(contract, name, note, event.date, remaining)
     return _set_note(book, name, note, event.date)
 
 
@@ -628,7 +578,7 @@ def _maturity_repayment(contract: Contract, book: Book, event: Event) -> Book:
         cash_paid=note.cash_paid + pl.principal + pl.interest,
         status="repaid" if pl.principal > 0 else note.status,
     )
-    note = _with_principal(contract, note, event.date, ZERO)
+    note = _with_principal(contract, name, note, event.date, ZERO)
     return _set_note(book, name, note, event.date)
 
 
@@ -782,7 +732,7 @@ def _adjustment(contract: Contract, book: Book, event: Event) -> Book:
         mode = contract.deal.warrant.share_rounding
         for name, w in warrants.items():
             if w.issued and w.outstanding:
-                warrants[name] = replace(w, outstanding=_round_shares(w.outstanding * ratio, mode))
+                warrants[name] = replace(w, outstanding=round_shares(w.outstanding * ratio, mode))
     return replace(
         book,
         warrants=warrants,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from pipedeal.market.closes import PriceSeries
 from pipedeal.pricing.rules import PriceTrace, evaluate
@@ -59,11 +61,32 @@ class DealFigures:
         raise KeyError(name)
 
 
-def conversion_shares(amount: Decimal, price: Decimal, terms: ConversionTerms) -> int:
+def conversion_result(
+    amount: Decimal, price: Decimal | Fraction, terms: ConversionTerms
+) -> tuple[int, Decimal]:
+    """(whole shares, cash in lieu of a fraction) for converting ``amount`` dollars at ``price``.
+
+    The one implementation of conversion shares: ``fractional_shares`` says whether a fraction
+    is rounded half-up, dropped, or paid in cash (to the cent, half-up). Exact (fractions).
+    """
+    exact_price = Fraction(price)
+    raw = Fraction(amount) / exact_price
+    rule = terms.fractional_shares
+    if rule == "round_half_up":
+        return math.floor(raw + Fraction(1, 2)), Decimal(0)
+    shares = math.floor(raw)
+    if rule != "cash_in_lieu":
+        return shares, Decimal(0)
+    cash = (raw - shares) * exact_price
+    cents = (Decimal(cash.numerator) / Decimal(cash.denominator)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+    return shares, cents
+
+
+def conversion_shares(amount: Decimal, price: Decimal | Fraction, terms: ConversionTerms) -> int:
     """Whole shares for converting ``amount`` dollars at ``price`` (fractions per the terms)."""
-    raw = amount / price
-    mode = ROUND_HALF_UP if terms.fractional_shares == "round_half_up" else ROUND_DOWN
-    return int(raw.to_integral_value(rounding=mode))
+    return conversion_result(amount, price, terms)[0]
 
 
 def warrant_share_count(principal: Decimal, terms: WarrantTerms) -> int:

@@ -63,14 +63,28 @@ def day_fraction(day: dt.date, day_count: DayCount) -> Decimal:
     return Decimal(1) / (366 if _calendar.isleap(day.year) else 365)
 
 
-def exact_interest(
-    principal: Decimal, rate: Decimal, days: list[dt.date], day_count: DayCount
+def interest_between(
+    principal: Decimal, rate: Decimal, start: dt.date, end: dt.date, day_count: DayCount
 ) -> Decimal:
-    """Unrounded simple interest for the given accrual days."""
-    if day_count in (DayCount.ACT_365F, DayCount.ACT_360):
-        basis = 365 if day_count is DayCount.ACT_365F else 360
-        return principal * rate * len(days) / basis
-    return sum((principal * rate * day_fraction(d, day_count) for d in days), Decimal(0))
+    """Exact (unrounded) simple interest on ``principal`` for the days [start, end).
+
+    The one day-count implementation: the schedule, the ledger's accrual and the valuation's
+    coupons all come from it. ACT/ACT splits the days at each January 1.
+    """
+    days = (end - start).days
+    if days <= 0 or principal == 0:
+        return Decimal(0)
+    if day_count is DayCount.ACT_365F:
+        return principal * rate * days / 365
+    if day_count is DayCount.ACT_360:
+        return principal * rate * days / 360
+    total = Decimal(0)
+    while start < end:
+        stop = min(end, dt.date(start.year + 1, 1, 1))
+        basis = 366 if _calendar.isleap(start.year) else 365
+        total += principal * rate * (stop - start).days / basis
+        start = stop
+    return total
 
 
 @dataclass(frozen=True)
@@ -154,8 +168,8 @@ def note_schedule(
     start = first
     while start <= last:
         end = min(month_end(start), last)
-        days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-        exact = exact_interest(principal, rate, days, day_count)
+        days = (end - start).days + 1
+        exact = interest_between(principal, rate, start, end + ONE_DAY, day_count)
         cumulative += exact
         if terms.interest.rounding is InterestRounding.CUMULATIVE:
             amount = cumulative.quantize(CENT, rounding=mode) - paid
@@ -168,7 +182,7 @@ def note_schedule(
         else:
             nxt = end + ONE_DAY
             pay = cal.first_business_day_of_month(nxt.year, nxt.month)
-        periods.append(InterestPeriod(start, end, len(days), pay, amount, exact, at_maturity))
+        periods.append(InterestPeriod(start, end, days, pay, amount, exact, at_maturity))
         start = end + ONE_DAY
     rule = f"{terms.interest.rounding.value}, {terms.interest.rounding_mode.value} to the cent"
     return NoteSchedule(purchaser, issue, principal, maturity, tuple(periods), rule)

@@ -1,0 +1,67 @@
+"""Valuation inputs: the deal folder's ``market.toml`` (spot, volatility, rates, credit, model).
+
+Documented in ``docs/valuation.md``. Read once with the deal (``pipedeal.instruments``); the
+valuation engines take it as data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipedeal.terms.loader import read_toml, validate
+
+MARKET_FILE = "market.toml"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DividendInput(_Frozen):
+    date: dt.date
+    amount: float = Field(gt=0, description="cash per share")
+
+
+class CurvePoint(_Frozen):
+    years: float = Field(gt=0)
+    zero_rate: float = Field(ge=-0.1, le=1)
+
+
+class MarketFile(_Frozen):
+    """The valuation inputs of ``market.toml``."""
+
+    as_of: dt.date
+    spot: float = Field(gt=0, description="share price on as_of")
+    volatility: float = Field(gt=0, le=5)
+    rate: float = Field(ge=-0.1, le=1, description="risk-free, continuous, flat")
+    dividend_yield: float = Field(0.0, ge=0, le=1)
+    credit_spread: float = Field(0.0, ge=0, le=5)
+    recovery: float = Field(0.0, ge=0, lt=1)
+    hazard: float | None = Field(None, ge=0, le=5, description="default credit_spread/(1-R)")
+    eta: float = Field(1.0, ge=0, le=1, description="fraction the stock loses on default")
+    model: Literal["tf", "hazard", "hull", "ql"] = "hazard"
+    tree: Literal["crr", "jr", "lr", "hull"] | None = None
+    steps: int = Field(1000, ge=10, le=20000)
+    warrant_method: Literal["black-scholes", "binomial"] = "black-scholes"
+    dilution: Literal["none", "hull", "galai-schneller"] = "hull"
+    shares_outstanding: int | None = Field(None, gt=0)
+    illustrative: bool = Field(True, description="say so when the inputs are not market data")
+    source: str | None = None
+    dividends: tuple[DividendInput, ...] = ()
+    rate_curve: tuple[CurvePoint, ...] = ()
+
+
+def market_file(deal_dir: Path | str) -> Path:
+    return Path(deal_dir) / MARKET_FILE
+
+
+def load_market(deal_dir: Path | str) -> MarketFile | None:
+    """The folder's ``market.toml``, or None when there is none."""
+    path = market_file(deal_dir)
+    if not path.is_file():
+        return None
+    return validate(MarketFile, read_toml(path), path)
