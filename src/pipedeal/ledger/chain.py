@@ -1,0 +1,195 @@
+"""The hash chain: what a stored event carries, how it is hashed, and how the chain is verified.
+
+Every event row carries ``hash = sha256(json([prev_hash, seq, key, recorded_by, recorded_at,
+body]))`` where ``body`` is the event's canonical JSON (``Event.canonical``); the first
+``prev_hash`` is ``sha256("pipedeal-ledger\\n" + deal_key)``. This module owns that encoding,
+the record of a stored event (``RecordedEvent``, and the row it is stored as), who and when an
+event is recorded by default, and ``verify_rows``: the walk that finds the first altered,
+missing or added event. It reads rows handed to it and never opens a database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import json
+import os
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Row
+
+from pipedeal.ledger.contract import Contract
+from pipedeal.ledger.events import Event
+from pipedeal.ledger.rules import Book, RuleViolation, apply
+
+USER_ENV = "PIPEDEAL_USER"
+
+
+def genesis_hash(deal_key: str) -> str:
+    """The ``prev_hash`` of a deal's first event."""
+    return hashlib.sha256(f"pipedeal-ledger\n{deal_key}".encode()).hexdigest()
+
+
+def chain_hash(prev: str, seq: int, key: str, by: str, at: str, body: str) -> str:
+    """The hash of one event row, linking it to the previous one."""
+    data = json.dumps([prev, seq, key, by, at, body], separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def default_user() -> str:
+    """Who records an event unless told: ``$PIPEDEAL_USER``, else ``login@host``."""
+    if os.environ.get(USER_ENV):
+        return os.environ[USER_ENV]
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def now() -> str:
+    """A ``recorded_at`` stamp: ISO 8601, UTC, microseconds."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+# --- records -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    seq: int
+    event: Event
+    idempotency_key: str
+    recorded_by: str
+    recorded_at: str
+    prev_hash: str
+    hash: str
+    already_recorded: bool = False  # the append was a retry of an event already stored
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "event": self.event.to_json(),
+            "idempotency_key": self.idempotency_key,
+            "recorded_by": self.recorded_by,
+            "recorded_at": self.recorded_at,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+def event_row(deal_id: int, rec: RecordedEvent, body: str) -> dict[str, Any]:
+    """The ``ledger_events`` row that stores ``rec`` (``body``: its event's canonical JSON)."""
+    return {
+        "deal_id": deal_id,
+        "seq": rec.seq,
+        "event_date": rec.event.date,
+        "instrument": rec.event.instrument,
+        "kind": rec.event.kind.value,
+        "body": body,
+        "idempotency_key": rec.idempotency_key,
+        "recorded_by": rec.recorded_by,
+        "recorded_at": rec.recorded_at,
+        "prev_hash": rec.prev_hash,
+        "hash": rec.hash,
+    }
+
+
+def recorded(row: Row[Any], event: Event | None = None, already: bool = False) -> RecordedEvent:
+    """The record a ``ledger_events`` row holds (``event``: its body, already parsed)."""
+    return RecordedEvent(
+        seq=row.seq,
+        event=event if event is not None else Event.from_json(row.body),
+        idempotency_key=row.idempotency_key,
+        recorded_by=row.recorded_by,
+        recorded_at=row.recorded_at,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+        already_recorded=already,
+    )
+
+
+# --- verify ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    ok: bool
+    events: int  # events checked (stored)
+    head_seq: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "head_seq": self.head_seq,
+            "head_hash": self.head_hash,
+            "first_bad_seq": self.first_bad_seq,
+            "problem": self.problem,
+        }
+
+
+def verify_rows(
+    contract: Contract, deal_key: str, head_seq: int, head_hash: str, rows: Iterable[Row[Any]]
+) -> VerifyReport:
+    """Check ``rows`` (the deal's events in sequence order) against the chain head the deal row
+    holds: contiguous numbers from 1, each hash matching its content and linking to the one
+    before, columns matching the body, every event passing the rules."""
+    prev = genesis_hash(deal_key)
+    expected = 1
+    book = Book.empty(contract)
+
+    def bad(seq: int, problem: str) -> VerifyReport:
+        return VerifyReport(False, expected - 1, head_seq, head_hash, seq, problem)
+
+    for row in rows:
+        if row.seq != expected:
+            return bad(
+                expected,
+                f"event {expected} is missing (the sequence goes from {expected - 1} to {row.seq})",
+            )
+        digest = chain_hash(
+            row.prev_hash, row.seq, row.idempotency_key, row.recorded_by, row.recorded_at, row.body
+        )
+        if digest != row.hash:
+            return bad(row.seq, f"event {row.seq} was altered: its content does not match its hash")
+        if row.prev_hash != prev:
+            return bad(
+                row.seq - 1,
+                f"event {row.seq - 1} was altered or replaced: event {row.seq} links to a "
+                f"different hash",
+            )
+        try:
+            event = Event.from_json(row.body)
+        except ValueError:
+            return bad(row.seq, f"event {row.seq} is unreadable")
+        if (event.date, event.instrument, event.kind.value) != (
+            row.event_date,
+            row.instrument,
+            row.kind,
+        ):
+            return bad(row.seq, f"event {row.seq} was altered: its columns differ from its body")
+        try:
+            book = apply(contract, book, event)
+        except RuleViolation as exc:
+            return bad(row.seq, f"event {row.seq} breaks a rule on replay: {exc.message}")
+        prev = row.hash
+        expected += 1
+    last = expected - 1
+    if head_seq > last:
+        return bad(last + 1, f"event {last + 1} is missing (the ledger head is at {head_seq})")
+    if head_seq < last:
+        return bad(
+            head_seq + 1,
+            f"event {head_seq + 1} was added outside the ledger (head is at {head_seq})",
+        )
+    if head_hash != prev:
+        return bad(last, f"event {last} was altered: the ledger head holds a different hash")
+    return VerifyReport(True, last, head_seq, head_hash)
