@@ -49,3 +49,17 @@ def test_the_package_imports_only_declared_dependencies():
 
 def test_the_tests_import_only_declared_dependencies():
     assert _undeclared(ROOT / "tests", _declared() | _declared("test")) == []
+
+
+def test_the_package_ships_its_py_typed_marker():
+    """PEP 561: ``py.typed`` tells type checkers that pipedeal's inline annotations are its types;
+    setuptools puts it in the wheel only when package-data names it."""
+    assert (ROOT / "src" / "pipedeal" / "py.typed").is_file()
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]
+    assert "py.typed" in package_data["pipedeal"]
+
+
+def test_mypy_is_a_test_dependency():
+    assert "mypy" in _declared("test")
