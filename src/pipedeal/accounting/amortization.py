@@ -82,9 +82,10 @@ class AmortizationSchedule:
 def _times(flows: Sequence[CashFlow], start: dt.date | None, basis: Basis) -> list[Decimal]:
     if basis == "period":
         return [Decimal(i + 1) for i in range(len(flows))]
-    if start is None or any(f.date is None for f in flows):
+    dates = [f.date for f in flows]
+    if start is None or None in dates:
         raise ValueError("basis act/365 needs a start date and dated cash flows")
-    return [Decimal((f.date - start).days) / 365 for f in flows]  # type: ignore[operator]
+    return [Decimal((d - start).days) / 365 for d in dates if d is not None]
 
 
 def _present_value(flows: Sequence[CashFlow], times: Sequence[Decimal], rate: Decimal) -> Decimal:
@@ -130,7 +131,9 @@ def amortization_schedule(
         if basis == "period":
             growth, days = 1 + rate, None
         else:
-            days = (flow.date - previous).days  # type: ignore[operator]
+            if flow.date is None or previous is None:  # effective_rate has checked them
+                raise ValueError("basis act/365 needs a start date and dated cash flows")
+            days = (flow.date - previous).days
             growth = (1 + rate) ** (Decimal(days) / 365)
         expense = cents(opening * (growth - 1))
         amortization = expense - flow.interest

@@ -164,7 +164,7 @@ def diluted_eps(
         num, den, included = net_income, weighted_shares, set()
     components = tuple(
         EpsComponent(c[0], c[1], c[2].quantize(CENT, rounding=ROUND_HALF_UP), c[3],
-                     None if inc(c) is None else inc(c).quantize(Decimal("0.0001")),
+                     None if (i := inc(c)) is None else i.quantize(Decimal("0.0001")),
                      c[0] in included)
         for c in comps
     )

@@ -33,6 +33,7 @@ from pipedeal.terms.models import Deal
 
 THRESHOLD_PCT = Decimal(20)
 MarketBasis = Literal["last_close", "minimum_price"]
+Verdict = Literal["approval required", "approval not required", "undetermined"]
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,15 @@ class TwentyPercentTest:
     threshold_pct: Decimal
     market_basis: MarketBasis
     prices: tuple[PriceTest, ...]
-    verdict: Literal["approval required", "approval not required", "undetermined"]
+    verdict: Verdict
     reason: str
 
 
-def _market(prices: PriceSeries | None, day: dt.date):
+def _market(
+    prices: PriceSeries | None, day: dt.date
+) -> tuple[dt.date | None, Decimal | None, Decimal | None]:
+    """(date, close) of the last session within a week before ``day``, and the 5-session
+    average close before ``day`` (None without enough sessions)."""
     if prices is None:
         return None, None, None
     before = [b for b in prices.bars if b.date < day]
@@ -115,6 +120,7 @@ def twenty_percent_test(
         tests.append(PriceTest(f.purchaser.name, f.purchaser.closing_date, deal_price, day, last,
                                avg, market, below))
     reaches = percent >= THRESHOLD_PCT
+    verdict: Verdict
     if count is None:
         verdict, reason = "undetermined", "no shares-outstanding count in deal.toml"
     elif not reaches:

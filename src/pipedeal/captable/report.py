@@ -35,7 +35,9 @@ def deal_positions(
 
     view = view if view is not None else ledger_view(deal_dir)
     if view is not None:
-        return positions_from_ledger(deal_dir, deal, figures, as_of, view=view)
+        positions = positions_from_ledger(deal_dir, deal, figures, as_of, view=view)
+        if positions is not None:  # None only without a view
+            return positions
     return positions_from_terms(deal, figures, schedules, as_of)
 
 

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pipedeal.captable.positions import Positions, note_shares
 from pipedeal.errors import UserError
-from pipedeal.terms.models import Deal
+from pipedeal.terms.models import Deal, SharesOutstanding
 
 PCT_PLACES = Decimal("0.0001")
 
@@ -87,7 +87,7 @@ class CapTable:
         return self.authorized_shares - self.fully_diluted
 
 
-def outstanding_count(deal: Deal, as_of: dt.date):
+def outstanding_count(deal: Deal, as_of: dt.date) -> SharesOutstanding:
     count = deal.issuer.shares_outstanding_on(as_of)
     if count is None:
         known = ", ".join(str(s.date) for s in deal.issuer.shares_outstanding) or "none"

@@ -293,7 +293,7 @@ def _note(t: _Toml, v: dict[str, Any]) -> None:
         t.kv("allowed", False, fill="the filing does not describe prepayment")
     t.blank()
 
-    extra = []
+    extra: list[tuple[str, str | bool]] = []
     if v.get("default_interest_rate_pct") is not None:
         extra.append(("default_interest_rate",
                       _dec(Decimal(str(v["default_interest_rate_pct"])) / 100)))

@@ -10,14 +10,16 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from pipedeal.errors import UserError
 from pipedeal.terms.models import Deal
 
 DEAL_FILE = "deal.toml"
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def deal_file(deal_dir: Path | str) -> Path:
@@ -49,7 +51,7 @@ def load_deal(deal_dir: Path | str) -> Deal:
     return validate(Deal, data, path)
 
 
-def validate(model: type, data: dict[str, Any], path: Path):  # noqa: ANN201 - returns model
+def validate(model: type[M], data: dict[str, Any], path: Path) -> M:
     """Validate ``data`` into ``model``; the first error becomes a one-line ``UserError``."""
     try:
         return model.model_validate(data)

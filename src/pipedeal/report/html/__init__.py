@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Mapping
 from decimal import ROUND_FLOOR, Decimal
 from importlib import resources
 from pathlib import Path
@@ -45,7 +46,7 @@ def _environment() -> jinja2.Environment:
                               trim_blocks=True, lstrip_blocks=True)
 
 
-def dilution_grid(ctx: Any, data: dict[str, Any]) -> tuple[list[dict[str, Any]] | None, str]:
+def dilution_grid(ctx: Any, data: dict[str, Any]) -> tuple[list[Mapping[str, Any]] | None, str]:
     """Rows for the dilution charts: the book's own grid, else one computed for the report."""
     cap = data.get("captable")
     if cap is None:
@@ -80,7 +81,9 @@ def dilution_grid(ctx: Any, data: dict[str, Any]) -> tuple[list[dict[str, Any]] 
     return rows, note
 
 
-def ledger_history(ctx: Any, data: dict[str, Any]) -> tuple[list[dict[str, Any]] | None, str]:
+def ledger_history(
+    ctx: Any, data: dict[str, Any]
+) -> tuple[list[Mapping[str, Any]] | None, str]:
     """The ledger's recorded events for the timeline (the book's section holds the state)."""
     ledger = data.get("ledger")
     if ledger is None or (isinstance(ledger, dict) and ledger.get("events")):

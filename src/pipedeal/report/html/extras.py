@@ -54,7 +54,8 @@ def _windows(ledger: Any) -> list[tuple[str, Mapping[str, Any]]]:
 
     def visit(value: Any, owner: str) -> None:
         if isinstance(value, Mapping):
-            name = value.get("purchaser") if isinstance(value.get("purchaser"), str) else owner
+            purchaser = value.get("purchaser")
+            name = purchaser if isinstance(purchaser, str) else owner
             if "notice_date" in value and "closes" in value:
                 key = (name, value.get("notice_date"), value.get("closes"))
                 if key not in seen:
@@ -80,7 +81,9 @@ def _lane(e: Mapping[str, Any]) -> str:
 
 
 def _event_text(e: Mapping[str, Any]) -> str:
-    payload = e.get("payload") if isinstance(e.get("payload"), Mapping) else {}
+    payload = e.get("payload")
+    if not isinstance(payload, Mapping):
+        payload = {}
     details = ", ".join(f"{humanize(k)} {cell(v)}" for k, v in payload.items())
     return f"{e.get('date')}: {_lane(e)} {humanize(str(e.get('kind', 'event')))}" + (
         f" ({details})" if details else "")
@@ -115,8 +118,9 @@ def ledger_section(data: dict[str, Any], history: list[Mapping[str, Any]] | None
                       y_ticks=[float(i) for i in range(len(lanes))])
         kinds = list(dict.fromkeys(str(e.get("kind")) for e in events))
         for k in kinds:
-            pts = [Point(day_number(parse_date(e["date"])), float(index[_lane(e)]),
-                         _event_text(e)) for e in events if str(e.get("kind")) == k]
+            pts = [Point(day_number(day), float(index[_lane(e)]), _event_text(e))
+                   for e in events
+                   if str(e.get("kind")) == k and (day := parse_date(e["date"])) is not None]
             chart.add(Series(humanize(k), pts, kind="points"))
         open_windows = 0
         for name, w in windows:
@@ -225,7 +229,9 @@ def _f(v: Any, places: int = 2) -> str:
     return "—" if x is None else f"{x:,.{places}f}"
 
 
-def _usd(v: float) -> str:
+def _usd(v: float | None) -> str:
+    if v is None:
+        return "—"
     return f"${v:,.0f}" if abs(v) >= 100 else f"${v:,.2f}"
 
 
@@ -254,8 +260,7 @@ def valuation_section(data: dict[str, Any], curves: Mapping[str, Any] | None = N
         ["purchaser", "status", "principal", "note value", "per 100", "accrued interest",
          "warrant shares", "value per warrant", "warrants value"],
         [[cell(p.get("name")), cell(p.get("status")), money(p.get("principal")),
-          _usd(num((p.get("note") or {}).get("value"))) if (p.get("note") or {}).get("value")
-          is not None else "—",
+          _usd(num((p.get("note") or {}).get("value"))),
           _f((p.get("note") or {}).get("value_per_100"), 4),
           _f((p.get("note") or {}).get("accrued_interest")),
           shares((p.get("warrant") or {}).get("shares")),
@@ -435,28 +440,28 @@ def _dilution_charts(block: Block, rows: list[Mapping[str, Any]], data: dict[str
     spec = (("note_shares", "note shares (if-converted)"),
             ("warrant_shares_treasury", "warrant shares (treasury-stock)"))
     for key, label in spec:
-        sh.add(Series(label, [Point(num(r["price"]), float(r.get(key) or 0),
+        sh.add(Series(label, [Point(x, float(r.get(key) or 0),
                                     f"at {price(r['price'])}: {label} {shares(r.get(key))}")
-                              for r in rows if num(r.get("price")) is not None]))
+                              for r in rows if (x := num(r.get("price"))) is not None]))
     sh.add(Series("total potential", [
-        Point(num(r["price"]), float((r.get("note_shares") or 0)
-                                     + (r.get("warrant_shares_treasury") or 0)),
+        Point(x, float((r.get("note_shares") or 0) + (r.get("warrant_shares_treasury") or 0)),
               f"at {price(r['price'])}: total potential "
               f"{shares((r.get('note_shares') or 0) + (r.get('warrant_shares_treasury') or 0))}")
-        for r in rows if num(r.get("price")) is not None]))
+        for r in rows if (x := num(r.get("price"))) is not None]))
     own = Chart("dilution-ownership", "Deal holders' ownership against the stock price",
                 "stock price ($)", "ownership of diluted shares (%)", x_kind="number",
                 x_format=lambda v: f"${v:,.2f}", y_format=lambda v: f"{v:.1f}%",
                 y_from_zero=True)
     own.add(Series("all deal holders", [
-        Point(num(r["price"]), num(r.get("deal_holders_pct")) or 0.0,
+        Point(x, num(r.get("deal_holders_pct")) or 0.0,
               f"at {price(r['price'])}: deal holders {pct(r.get('deal_holders_pct'))}")
-        for r in rows]))
+        for r in rows if (x := num(r.get("price"))) is not None]))
     names = list(dict.fromkeys(k for r in rows for k in (r.get("holders_pct") or {})))
     for n in names:
-        own.add(Series(n, [Point(num(r["price"]), num((r.get("holders_pct") or {}).get(n)) or 0.0,
+        own.add(Series(n, [Point(x, num((r.get("holders_pct") or {}).get(n)) or 0.0,
                                  f"at {price(r['price'])}: {n} "
-                                 f"{pct((r.get('holders_pct') or {}).get(n))}") for r in rows]))
+                                 f"{pct((r.get('holders_pct') or {}).get(n))}")
+                           for r in rows if (x := num(r.get("price"))) is not None]))
     for c in conv:
         for ch in (sh, own):
             ch.rules.append(Rule(float(c), f"${c}", axis="x", tip=f"conversion price ${c}"))
@@ -542,19 +547,22 @@ def accounting_section(data: dict[str, Any]) -> Section:
             rates.append(f"{name} {float(Decimal(sch['effective_rate'])) * 100:.4f}%")
         pts = []
         issue = parse_date(n.get("issue_date"))
-        if issue and rows and num(rows[0].get("opening")) is not None:
-            pts.append(Point(day_number(issue), num(rows[0]["opening"]),
+        if issue and rows and (opening := num(rows[0].get("opening"))) is not None:
+            pts.append(Point(day_number(issue), opening,
                              f"{issue}: {name} carrying amount {money(rows[0]['opening'])}"))
-        pts += [Point(day_number(parse_date(r["date"])), num(r.get("closing")) or 0.0,
+        pts += [Point(day_number(day), closing,
                       f"{r['date']}: {name} carrying amount {money(r.get('closing'))}")
-                for r in rows if num(r.get("closing")) is not None]
+                for r in rows
+                if (closing := num(r.get("closing"))) is not None
+                and (day := parse_date(r["date"])) is not None]
         carry.add(Series(name, pts, kind="line"))
         bars = []
         for r in rows:
             a = num(r.get("amortization"))
-            if a:
+            day = parse_date(r["date"])
+            if a and day is not None:
                 b = base.get(r["date"], 0.0)
-                bars.append(Point(day_number(parse_date(r["date"])), b + a,
+                bars.append(Point(day_number(day), b + a,
                                   f"{r['date']}: {name} amortization {money(r['amortization'])}"
                                   f", interest expense {money(r.get('interest_expense'))}",
                                   y0=b))
@@ -572,12 +580,12 @@ def accounting_section(data: dict[str, Any]) -> Section:
                 foot=[["Total", "", "", "", "", money(sch.get("total_interest_expense")), "",
                        money(sch.get("total_amortization")), ""]],
             ))
-    inputs = "; ".join(rates) if rates else "the effective rates in the tables"
+    rates_text = "; ".join(rates) if rates else "the effective rates in the tables"
     if carry.has_data():
         amort.figures.append(figure(carry, (
             f"Carrying amount of each note from issue (proceeds allocated to the note, less any "
             f"beneficial conversion feature) to face at maturity, by the effective-interest "
-            f"method on the notes' real payment dates; effective annual rates: {inputs}.")))
+            f"method on the notes' real payment dates; effective annual rates: {rates_text}.")))
     if amt.has_data():
         amort.figures.append(figure(amt, (
             "Discount amortized into interest expense in each period, stacked by note (interest "
@@ -613,16 +621,17 @@ def accounting_section(data: dict[str, Any]) -> Section:
                                     [[k, money(v)] for k, v in bal.items()],
                                     caption="Closing balances"))
     sec.blocks.append(journal)
-    rolls = [(f"{n.get('purchaser')}: liability roll-forward", n.get("roll_forward"))
-             for n in notes if isinstance(n.get("roll_forward"), Mapping)]
+    rolls: list[tuple[str, Mapping[str, Any]]] = [
+        (f"{n.get('purchaser')}: liability roll-forward", roll)
+        for n in notes if isinstance(roll := n.get("roll_forward"), Mapping)]
     if isinstance(acc.get("equity_roll_forward"), Mapping):
         rolls.append(("Equity roll-forward", acc["equity_roll_forward"]))
     for title, roll in rolls:
-        b = Block(title)
+        blk = Block(title)
         for k, v in roll.items():
-            b.facts.append((humanize(k), cell(v) if isinstance(v, (bool, int)) or v is None
-                            or "shares" in k else money(v)))
-        sec.blocks.append(b)
+            blk.facts.append((humanize(k), cell(v) if isinstance(v, (bool, int)) or v is None
+                              or "shares" in k else money(v)))
+        sec.blocks.append(blk)
     known = {"schema_version", "regime", "source", "as_of", "notes", "journal",
              "equity_roll_forward"}
     rest = {k: v for k, v in acc.items() if k not in known}

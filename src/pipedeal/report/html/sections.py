@@ -330,11 +330,13 @@ def _trace_facts(p: Mapping[str, Any], tr: Mapping[str, Any]) -> list[tuple[str,
 def _window_chart(chart_id: str, p: Mapping[str, Any], tr: Mapping[str, Any],
                   prices: PriceSeries) -> Chart | None:
     anchor = parse_date(tr.get("anchor")) or parse_date(p["closing_date"])
+    if anchor is None:  # no date to centre the window on: no chart
+        return None
     start = anchor - dt.timedelta(days=WINDOW_DAYS_BEFORE)
     end = anchor + dt.timedelta(days=WINDOW_DAYS_AFTER)
-    window = {parse_date(d) for d in p.get("price_window") or []}
-    window |= {parse_date(s["date"]) for s in tr.get("sessions") or []}
-    window.discard(None)
+    dates = [parse_date(d) for d in p.get("price_window") or []]
+    dates += [parse_date(s["date"]) for s in tr.get("sessions") or []]
+    window = {d for d in dates if d is not None}
     bars = [b for b in prices.bars if start <= b.date <= end or b.date in window]
     if not bars:
         return None
