@@ -186,7 +186,9 @@ def resolve_inputs(
     for f in selected:
         name = f.purchaser.name
         from_engine = engine.get(name)
-        note = warrant = None
+        note: Sourced | None = None
+        warrant: Sourced | None = None
+        price: Sourced | None
         if note_rule is not None:
             note = Sourced(note_rule[0](f), note_rule[1])
         elif from_engine is not None:
