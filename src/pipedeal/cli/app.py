@@ -13,7 +13,7 @@ from pipedeal.errors import EXIT_USER_ERROR, UserError
 class _UserErrorBoundary(TyperGroup):
     """Turn a ``UserError`` raised by any command into one stderr line and exit status 2."""
 
-    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+    def invoke(self, ctx):  # noqa: ANN001, ANN201 - click.Context (typer may vendor click)
         try:
             return super().invoke(ctx)
         except UserError as exc:

@@ -5,29 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from pipedeal.cli.app import app
-from pipedeal.cli.output import emit_json, stdout_console
+from pipedeal.cli.output import Format, ScheduleFormat, emit_json, stdout_console
 from pipedeal.report.book import book_data, build_context
 from pipedeal.report.text import render_book
 from pipedeal.schedule.export import schedule_rows, write_schedule_csv
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class ScheduleFormat(StrEnum):
-    text = "text"
-    json = "json"
-    csv = "csv"
-
 
 DealDir = typer.Argument(..., help="deal folder (holds deal.toml)", show_default=False)
 

@@ -5,18 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from pathlib import Path
 
 import typer
 
 from pipedeal.cli.app import app
-from pipedeal.cli.output import emit_json, stdout_console
+from pipedeal.cli.options import DealDir, FormatOpt
+from pipedeal.cli.output import Format, emit_json, stdout_console
 from pipedeal.errors import UserError
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
 
 
 class RegimeOption(StrEnum):
@@ -29,12 +24,11 @@ class MarketBasisOption(StrEnum):
     minimum_price = "minimum_price"
 
 
-DealDir = typer.Argument(..., help="deal folder (holds deal.toml)", show_default=False)
-
-
 def _date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
+    return None if text is None else _day(text, option)
+
+
+def _day(text: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
@@ -68,7 +62,7 @@ def _number(text: str | None, option: str) -> Decimal:
 
 @app.command()
 def captable(
-    deal_dir: Path = DealDir,
+    deal_dir: DealDir,
     as_of: str | None = typer.Option(
         None, "--as-of", help="date (YYYY-MM-DD); default: the first share count after closing"
     ),
@@ -100,7 +94,7 @@ def captable(
         None, "--db", help="the ledger's database URL or SQLite file (default $PIPEDEAL_DB, else "
         "DEAL_DIR/ledger.sqlite)",
     ),
-    format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
+    format: FormatOpt = Format.text,
 ) -> None:
     """Cap table as of a date: fully diluted shares, ownership, the 20% rule and dilution."""
     from pipedeal.captable.dilution import parse_price_range
@@ -111,7 +105,7 @@ def captable(
 
     day = _date(as_of, "--as-of")
     grid = parse_price_range(prices) if prices else None
-    grid_dates = [_date(d, "--dates") for d in dates.split(",")] if dates else None
+    grid_dates = [_day(d, "--dates") for d in dates.split(",")] if dates else None
     if grid_dates and not grid:
         raise UserError("--dates: give --prices too (the grid is prices × dates)")
     cap = _fraction(ownership_cap, "--ownership-cap")
@@ -143,7 +137,7 @@ def captable(
 
 @app.command()
 def accounting(
-    deal_dir: Path = DealDir,
+    deal_dir: DealDir,
     regime: RegimeOption = typer.Option(
         RegimeOption.legacy, "--regime", help="legacy (APB 14 / EITF 98-5, 00-27) or asu-2020-06"
     ),
@@ -167,7 +161,7 @@ def accounting(
         None, "--db", help="the ledger's database URL or SQLite file (default $PIPEDEAL_DB, else "
         "DEAL_DIR/ledger.sqlite)",
     ),
-    format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
+    format: FormatOpt = Format.text,
 ) -> None:
     """Allocation, BCF, amortization and journal entries of the notes and warrants."""
     from pipedeal.accounting.render import render_accounting

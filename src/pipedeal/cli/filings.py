@@ -11,14 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from pipedeal.cli.app import app
-from pipedeal.cli.output import emit_json, stdout_console
+from pipedeal.cli.options import DealDir, FormatOpt
+from pipedeal.cli.output import Format, emit_json, stdout_console
 from pipedeal.errors import UserError
 from pipedeal.outfiles import check_target, write_atomic
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
 
 
 class Style(StrEnum):
@@ -34,7 +30,7 @@ def _is_batch(target: str, jsonl: Path | None) -> bool:
 def extract(
     target: str = typer.Argument(..., help="a filing (text, HTML or EDGAR .txt), or a folder/glob "
                                  "with --jsonl", show_default=False),
-    format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
+    format: FormatOpt = Format.text,
     deal_out: Path | None = typer.Option(None, "--deal-out", help="write a draft deal.toml here"),
     force: bool = typer.Option(False, "--force", help="overwrite an existing deal.toml"),
     jsonl: Path | None = typer.Option(None, "--jsonl", help="batch: one JSON line per filing"),
@@ -99,11 +95,11 @@ def _render(data: dict, console: Console) -> None:
 
 @app.command()
 def disclose(
-    deal_dir: Path = typer.Argument(..., help="deal folder (holds deal.toml)", show_default=False),
+    deal_dir: DealDir,
     style: Style = typer.Option(Style.current, "--style", help="2004 (Items 5/7) or current "
                                 "(Items 1.01, 2.03, 3.02, 9.01)"),
     out: Path | None = typer.Option(None, "--out", "-o", help="write to this file"),
-    format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
+    format: FormatOpt = Format.text,
 ) -> None:
     """Write the Form 8-K narrative for the financing from the deal's terms."""
     from pipedeal.filings.disclose import disclosure_text

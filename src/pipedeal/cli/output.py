@@ -1,13 +1,34 @@
-"""Shared output helpers for commands."""
+"""Shared output helpers for commands: the ``--format`` choices, JSON and the console.
+
+``Format`` (text | json) is the choice of every command that prints a report; the few commands
+with other choices have their own enum here (``ScheduleFormat`` adds csv), so each set of
+choices is defined once.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
+
+
+class Format(StrEnum):
+    """``--format`` of a report: a rich table for people, or JSON for programs."""
+
+    text = "text"
+    json = "json"
+
+
+class ScheduleFormat(StrEnum):
+    """``pipedeal schedule --format``: the report formats plus csv."""
+
+    text = "text"
+    json = "json"
+    csv = "csv"
 
 
 def _default(value: Any) -> Any:

@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 import io
 import sys
-from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -14,15 +13,10 @@ from rich.console import Console
 from rich.table import Table
 
 from pipedeal.cli.app import app
-from pipedeal.cli.output import emit_json, stdout_console
+from pipedeal.cli.output import Format, emit_json, stdout_console
 from pipedeal.errors import UserError
 from pipedeal.outfiles import check_target, write_atomic
 from pipedeal.valuation.render import render_valuation
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
 
 
 def _date(text: str | None, option: str) -> dt.date | None:
@@ -66,11 +60,6 @@ def value(
     render_valuation(data, stdout_console())
 
 
-class BatchFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
 @app.command("value-batch")
 def value_batch(
     input_csv: Path = typer.Argument(..., help="one note per row (columns: docs/valuation.md)"),
@@ -78,7 +67,7 @@ def value_batch(
     steps: int = typer.Option(500, "--steps", help="lattice steps"),
     tree: str | None = typer.Option(None, "--tree", help="crr | jr | lr (default per model)"),
     out: Path | None = typer.Option(None, "--out", "-o", help="write a CSV of values here"),
-    format: BatchFormat = typer.Option(BatchFormat.text, "--format", "-f", help="text or json"),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
 ) -> None:
     """Value every note of a CSV in one call (numba, all cores); a progress bar on a terminal."""
     from pipedeal.valuation.batch import price_notes, read_batch_csv
@@ -118,7 +107,7 @@ def value_batch(
         writer.writeheader()
         writer.writerows(rows)
         write_atomic(out, buffer.getvalue(), "--out")
-    if format is BatchFormat.json:
+    if format is Format.json:
         emit_json(
             {
                 "schema_version": 1,

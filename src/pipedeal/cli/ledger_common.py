@@ -1,0 +1,160 @@
+"""What the ``pipedeal ledger`` commands share: reading dates and amounts, opening (and always
+closing) the ledger, building an event, recording it and printing what it changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from pipedeal.cli.output import Format, emit_json
+from pipedeal.errors import UserError
+from pipedeal.ledger import views
+from pipedeal.ledger.contract import Contract
+from pipedeal.ledger.events import Event
+from pipedeal.ledger.rules import Book
+from pipedeal.ledger.store import Ledger, open_ledger
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+# --- reading the command line ------------------------------------------------------------------
+
+
+def parse_date(value: str, option: str) -> dt.date:
+    """``value`` as a YYYY-MM-DD date, or a user error naming ``option``."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{option}: not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def parse_money(value: str, option: str) -> Decimal:
+    """An amount in dollars and cents (``$1,000.50`` or ``1000.5``), or a user error."""
+    try:
+        amount = Decimal(value.replace(",", "").lstrip("$"))
+    except InvalidOperation:
+        raise UserError(f"{option}: not an amount: {value!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise UserError(f"{option}: not an amount: {value!r}")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise UserError(f"{option}: amounts are in cents (at most 2 decimals): {value!r}")
+    return amount
+
+
+def amount_or_default(value: str | None, option: str, default: Callable[[], Decimal]) -> Decimal:
+    """The amount given, or (left out or ``all``) ``default()``: asked only when needed."""
+    if value is None or value.strip().lower() == "all":
+        return default()
+    return parse_money(value, option)
+
+
+# --- the ledger: opened by a command, closed when it ends --------------------------------------
+
+_opened: list[Ledger] = []
+
+
+def open_for_command(deal_dir: Path, db: str | None, deal_key: str | None) -> Ledger:
+    """Open the deal's ledger; a command decorated with ``closing`` closes it when it ends."""
+    ledger = open_ledger(deal_dir, db, deal_key=deal_key)
+    _opened.append(ledger)
+    return ledger
+
+
+def closing(command: Callable[P, R]) -> Callable[P, R]:
+    """Close every ledger the command opened, whatever happens (no -wal/-shm left behind)."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        finally:
+            while _opened:
+                _opened.pop().close()
+
+    return run
+
+
+def tip(ledger: Ledger, purchaser: str) -> tuple[Contract, Book]:
+    """The contract and the running book, after checking that ``purchaser`` is in the deal."""
+    ledger.contract.purchaser(purchaser)
+    return ledger.contract, ledger.tip()
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+def make_event(factory: Callable[..., Event], *args: Any, **kwargs: Any) -> Event:
+    """Build an event; a field the event model rejects becomes a one-line user error."""
+    try:
+        return factory(*args, **kwargs)
+    except ValueError as exc:
+        if isinstance(exc, UserError):
+            raise
+        raise UserError(first_error(exc)) from None
+
+
+def first_error(exc: ValueError) -> str:
+    """The first validation error of ``exc`` as ``field: message``."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        e = errors()[0]
+        loc = ".".join(str(x) for x in e["loc"] if x not in ("payload",)) or "event"
+        msg = e["msg"].removeprefix("Value error, ")
+        return f"{loc}: {msg}"
+    return str(exc)
+
+
+def record(ledger: Ledger, event: Event, key: str | None, by: str | None, format: Format) -> None:
+    """Record ``event`` and print the record and what it changed (text or JSON)."""
+    with ledger:
+        before = ledger.tip()
+        rec = ledger.record(event, key=key, by=by)
+        effect = _effect(before, ledger.tip(), event)
+        if format is Format.json:
+            emit_json(
+                {
+                    "schema_version": views.SCHEMA_VERSION,
+                    "already_recorded": rec.already_recorded,
+                    "record": rec.to_json(),
+                    "effect": effect,
+                }
+            )
+            return
+        what = "already recorded as" if rec.already_recorded else "recorded"
+        line = (
+            f"{what} event {rec.seq}: {event.kind.value} {event.instrument} on {event.date} "
+            f"(hash {rec.hash[:12]})"
+        )
+        print(line)
+        if effect and not rec.already_recorded:
+            print("  " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in effect.items()))
+
+
+def _effect(before: Book, after: Book, event: Event) -> dict[str, Any]:
+    """What the event changed on its instrument (the record command's output): the state after
+    it, and the differences of the running totals across it."""
+    name = event.purchaser
+    if name is None or before is after:
+        return {}
+    if event.instrument_type == "note":
+        a, b = before.notes[name], after.notes[name]
+        out: dict[str, Any] = {
+            "outstanding_principal": format(b.principal, "f"),
+            "shares_issued": b.shares_issued - a.shares_issued,
+            "cash_paid": format(b.cash_paid - a.cash_paid, "f"),
+        }
+        if b.window is not None:
+            out["election_window_closes"] = b.window.closes.isoformat()
+            out["settle_from"] = b.window.settle_from.isoformat()
+        return out
+    wa, wb = before.warrants[name], after.warrants[name]
+    return {
+        "shares_outstanding": wb.outstanding,
+        "shares_delivered": wb.delivered - wa.delivered,
+        "cash_received": format(wb.cash_received - wa.cash_received, "f"),
+    }

@@ -1,0 +1,525 @@
+"""``pipedeal ledger record DEAL_DIR <kind>``: one command per event kind.
+
+Each command reads its options, asks ``pipedeal.ledger.defaults`` for the figures left out (the
+interest a payment covers, the principal a settlement pays, ...), builds the event and records
+it. Every command takes the same ledger options (``--db``, ``--deal-key``, ``--key``, ``--by``,
+``--format``), declared once in ``options``. Rejected events are not stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+from typer.models import OptionInfo
+
+from pipedeal.cli.ledger_common import (
+    amount_or_default,
+    closing,
+    first_error,
+    make_event,
+    open_for_command,
+    parse_date,
+    record,
+    tip,
+)
+from pipedeal.cli.options import (
+    By,
+    Db,
+    DealDir,
+    DealKey,
+    EventDate,
+    FormatOpt,
+    IdempotencyKey,
+    Purchaser,
+    date_option,
+)
+from pipedeal.cli.output import Format
+from pipedeal.errors import UserError
+from pipedeal.ledger import defaults
+from pipedeal.ledger import events as ev
+from pipedeal.ledger.contract import Contract
+from pipedeal.ledger.events import DEAL
+from pipedeal.ledger.store import Ledger
+
+
+class _DealDirFirst(TyperGroup):
+    """``record DEAL_DIR <kind> ...`` (as documented) and ``record <kind> DEAL_DIR ...`` both work.
+
+    Click wants the subcommand name first; a deal folder in front of it is moved behind it, where
+    each event command takes it as its argument.
+    """
+
+    # ctx: click's Context (typer >= 0.2x vendors click, so its class depends on the version)
+    def parse_args(self, ctx, args: list[str]) -> list[str]:  # noqa: ANN001
+        if len(args) >= 2 and args[0] not in self.commands and args[1] in self.commands:
+            args = [args[1], args[0], *args[2:]]
+        return super().parse_args(ctx, args)
+
+
+record_app = typer.Typer(
+    cls=_DealDirFirst,
+    help="Record one event: pipedeal ledger record DEAL_DIR <kind> [options]. "
+    "Rejected events are not stored.",
+    no_args_is_help=True,
+)
+
+
+def _option(name: str, help: str | None = None) -> OptionInfo:
+    """A text option of one command (parsed by the command)."""
+    return typer.Option(name, help=help)
+
+
+# --- notes -------------------------------------------------------------------------------------
+
+
+@record_app.command("note-issued")
+@closing
+def rec_note_issued(
+    deal_dir: DealDir,
+    purchaser: Purchaser,
+    date: Annotated[str | None, date_option("default: the closing date")] = None,
+    principal: Annotated[str | None, _option("--principal", "default: from deal.toml")] = None,
+    cash: Annotated[str | None, _option("--cash", "cash received (default: cash_funded)")] = None,
+    db: Db = None,
+    deal_key: DealKey = None,
+    key: IdempotencyKey = None,
+    by: By = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """The note (and its warrant) issued at closing."""
+    ledger = open_for_command(deal_dir, db, deal_key)
+    p = ledger.contract.purchaser(purchaser)
+    event = make_event(
+        ev.note_issued,
+        purchaser,
+        parse_date(date, "--date") if date else p.closing_date,
+        amount_or_default(principal, "--principal", lambda: p.principal),
+        amount_or_default(cash, "--cash", lambda: p.funded),
+    )
+    record(ledger, event, key, by, format)
+
+
+@record_app.command("interest-paid")
+@closing
+def rec_interest_paid(
+    deal_dir: DealDir,
+    purchaser: Purchaser,
+    date: EventDate,
+    through: Annotated[
+        str | None,
+        _option("--through", "last day covered (default: end of the previous month)"),
+    ] = None,
+    amount: Annotated[
+        str | None,
+        _option("--amount", "amount paid (default: all unpaid interest through --through)"),
+    ] = None,
+    db: Db = None,
+    deal_key: DealKey = None,
+    key: IdempotencyKey = None,
+    by: By = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """A payment of interest in cash."""
+    day = parse_date(date, "--date")
+    end = parse_date(through, "--through") if through else defaults.default_interest_through(day)
+    ledger = open_for_command(deal_dir, db, deal_key)
+    contract, book = tip(ledger, purchaser)
+    value = amount_or_default(
+        amount, "--amount", lambda: defaults.interest_payable(contract, book, purchaser, end)
+    )
+    if value <= 0:
+        raise UserError(f"note.interest: no unpaid interest through {end} ({purchaser})")
+    record(ledger, make_event(ev.interest_paid, purchaser, day, value, end), key, by, format)
+
+
+@record_app.command("conversion")
+@closing
+def rec_conversion(
+    deal_dir: DealDir,
+    purchaser: Purchaser,
+    date: EventDate,
+    principal: Annotated[str, _option("--principal", "principal converted, or 'all'")] = "0",
+    interest: Annotated[
+        str, _option("--interest", "accrued unpaid interest converted, or 'all'")
+    ] = "0",
+    db: Db = None,
+    deal_key: DealKey = None,
+    key: IdempotencyKey = None,
+    by: By = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """The holder converts principal and/or accrued interest at the (adjusted) conversion price."""
+    day = parse_date(date, "--date")
+    ledger = open_for_command(deal_dir, db, deal_key)
+    contract, book = tip(ledger, purchaser)
+    p = amount_or_default(
+        principal,
+        "--principal",
+        lambda: defaults.outstanding_principal(contract, book, purchaser),
+    )
+    i = amount_or_default(
+        interest, "--interest", lambda: defaults.conversion_interest(contract, book, purchaser, day)
+    )
+    record(ledger, make_event(ev.conversion, purchaser, day, p, i), key, by, format)
+
+
+@record_app.command("prepayment-notice")
+@closing
+def rec_prepayment_notice(
+    deal_dir: DealDir,
+    purchaser: Purchaser,
+    date: EventDate,
+    principal: Annotated[str, _option("--principal", "principal to prepay, or 'all'")] = "all",
+    db: Db = None,
+    deal_key: DealKey = None,
+    key: IdempotencyKey = None,
+    by: By = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """The company's written notice to prepay (opens the holder's election window)."""
+    day = parse_date(date, "--date")
+    ledger = open_for_command(deal_dir, db, deal_key)
+    contract, book = tip(ledger, purchaser)
+    value = amount_or_default(
+        principal,
+        "--principal",
+        lambda: defaults.outstanding_principal(contract, book, purchaser),
+    )
+    if value <= 0:
+        raise UserError(f"note.prepayment: nothing to prepay ({purchaser} has no principal)")
+    record(ledger, make_event(ev.prepayment_notice, purchaser, day, value), key, by, format)
+
+
+@record_app.command("conversion-election")
+@closing
+def rec_conversion_election(
+    deal_dir: DealDir,
+    purchaser: Purchaser,
+    date: EventDate,
+    principal: Annotated[
+        str,
+        _option("--principal", "principal converted instead of prepaid (default: the notice)"),
+    ] = "all",
+    interest: Annotated[
+        str,
+        _option("--interest", "accrued unpaid interest converted (default: all, if allowed)"),
+    ] = "all",
+    db: Db = None,
+    deal_key: DealKey = None,
+    key: IdempotencyKey = None,
+    by: By = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """The holder elects, inside the window, to convert instead of being prepaid."""
+    day = parse_date(date, "--date")
+    ledger = open_for_command(deal_dir, db, deal_key)
+    contract, book = tip(ledger, purchaser)
+    p = amount_or_default(
+        principal, "--principal", lambda: defaults.elected_principal(contract, book, purchaser)
+    )
+    i = amount_or_default(
+        interest, "--interest", lambda: defaults.conversion_interest(contract, book, purchaser, day)
+    )
+    record(ledger, make_event(ev.conversion_election, purchaser, day, p, i), key, by, format)
+
+
+@record_app.command("prepayment-settled")
+@closing
+def rec_prepayment_settled(
+    deal_dir: DealDir,
+    purchaser: Purchaser,
+    date: EventDate,
+    principal: Annotated[
+        str,
+        _option("--principal", "principal prepaid (default: what the notice left to settle)"),
+    ] = "all",
+    interest: Annotated[
+        str | None,
+        _option(
+            "--interest",
+            "accrued interest paid with it (default: all unpaid interest, pro rata if partial)",
+        ),
+    ] = None,
+    db: Db = None,
+    deal_key: DealKey = None,
+    key: IdempotencyKey = None,
+    by: By = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """The prepayment paid, after the holder's election window."""
+    day = parse_date(date, "--date")
+    ledger = open_for_command(deal_dir, db, deal_key)
+    contract, book = tip(ledger, purchaser)
+    p = amount_or_default(
+        principal, "--principal", lambda: defaults.prepayment_to_settle(contract, book, purchaser)
+    )
+    i = amount_or_default(
+        interest,
+        "--interest",
+        lambda: defaults.prepayment_interest(contract, book, purchaser, day, p),
+    )
+    record(ledger, make_event(ev.prepayment_settled, purchaser, day, p, i), key, by, format)
+
+
+@record_app.command("election-lapsed")
+@closing
+def rec_election_lapsed(
+    deal_dir: DealDir,
+    purchaser: Purchaser,
+    date: EventDate,
+    db: Db = None,
+    deal_key: DealKey = None,
+    key: IdempotencyKey = None,
+    by: By = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """The holder's election window closed without an election."""
+    ledger = open_for_command(deal_dir, db, deal_key)
+    event = make_event(ev.election_lapsed, purchaser, parse_date(date, "--date"))
+    record(ledger, event, key, by, format)
+
+
+@record_app.command("maturity-repayment")
+@closing
+def rec_maturity_repayment(
+    deal_dir: DealDir,
+    purchaser: Purchaser,
+    date: Annotated[str | None, date_option("default: the maturity pay date")] = None,
+    principal: Annotated[str, _option("--principal", "default: all outstanding")] = "all",
+    interest: Annotated[str, _option("--interest", "default: all unpaid interest")] = "all",
+    db: Db = None,
+    deal_key: DealKey = None,
+    key: IdempotencyKey = None,
+    by: By = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """Principal plus unpaid interest repaid at maturity."""
+    ledger = open_for_command(deal_dir, db, deal_key)
+    contract, book = tip(ledger, purchaser)
+    day = parse_date(date, "--date") if date else defaults.maturity_pay_date(contract, purchaser)
+    p = amount_or_default(
+        principal,
+        "--principal",
+        lambda: defaults.outstanding_principal(contract, book, purchaser),
+    )
+    i = amount_or_default(
+        interest, "--interest", lambda: defaults.interest_payable(contract, book, purchaser, day)
+    )
+    record(ledger, make_event(ev.maturity_repayment, purchaser, day, p, i), key, by, format)
+
+
+# --- warrants ----------------------------------------------------------------------------------
+
+
+def _at(value: str | None, day: dt.date, contract: Contract) -> dt.datetime | None:
+    """``--at``: a time of day on ``day`` or an ISO date-time; without a zone, the warrant's."""
+    if value is None:
+        return None
+    try:
+        if "T" in value or " " in value.strip():
+            stamp = dt.datetime.fromisoformat(value)
+        else:
+            stamp = dt.datetime.combine(day, dt.time.fromisoformat(value))
+    except ValueError:
+        raise UserError(
+            f"--at: not a time (HH:MM, or an ISO date-time with zone): {value!r}"
+        ) from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=defaults.warrant_time_zone(contract))
+
+
+def _shares(value: str, ledger: Ledger, purchaser: str) -> int:
+    """``--shares``: a whole number, or ``all`` (the warrant shares still outstanding)."""
+    if value.strip().lower() == "all":
+        return defaults.warrant_shares_outstanding(ledger.contract, ledger.tip(), purchaser)
+    try:
+        return int(value.replace(",", ""))
+    except ValueError:
+        raise UserError(f"--shares: not a whole number of shares: {value!r}") from None
+
+
+@record_app.command("warrant-exercised")
+@closing
+def rec_warrant_exercised(
+    deal_dir: DealDir,
+    purchaser: Purchaser,
+    date: EventDate,
+    shares: Annotated[str, _option("--shares", "warrant shares exercised, or 'all'")] = "all",
+    cashless: Annotated[bool, typer.Option("--cashless", help="net (cashless) exercise")] = False,
+    fmv: Annotated[str | None, _option("--fmv", "fair market value per share (cashless)")] = None,
+    at: Annotated[
+        str | None,
+        _option(
+            "--at",
+            "time of exercise: HH:MM in the warrant's time zone, or ISO date-time with zone "
+            "(required on the expiry date)",
+        ),
+    ] = None,
+    db: Db = None,
+    deal_key: DealKey = None,
+    key: IdempotencyKey = None,
+    by: By = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """Warrant shares exercised for cash (or net, where the warrant allows it)."""
+    day = parse_date(date, "--date")
+    ledger = open_for_command(deal_dir, db, deal_key)
+    contract = ledger.contract
+    contract.purchaser(purchaser)
+    count = _shares(shares, ledger, purchaser)
+    if count <= 0:
+        raise UserError(f"--shares: nothing to exercise ({count})")
+    fmv_value = None
+    if fmv is not None:
+        try:
+            fmv_value = Decimal(fmv.lstrip("$"))
+        except InvalidOperation:
+            raise UserError(f"--fmv: not a price: {fmv!r}") from None
+    try:
+        event = make_event(
+            ev.warrant_exercised,
+            purchaser,
+            day,
+            count,
+            method="cashless" if cashless else "cash",
+            fair_market_value=fmv_value,
+            at=_at(at, day, contract),
+        )
+    except ValueError as exc:
+        raise UserError(first_error(exc)) from None
+    record(ledger, event, key, by, format)
+
+
+@record_app.command("warrant-expired")
+@closing
+def rec_warrant_expired(
+    deal_dir: DealDir,
+    purchaser: Purchaser,
+    date: Annotated[str | None, date_option("default: the expiry date")] = None,
+    db: Db = None,
+    deal_key: DealKey = None,
+    key: IdempotencyKey = None,
+    by: By = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """The unexercised warrant shares expired."""
+    ledger = open_for_command(deal_dir, db, deal_key)
+    expiry = defaults.warrant_expiry_date(ledger.contract, purchaser)
+    day = parse_date(date, "--date") if date else expiry
+    record(ledger, make_event(ev.warrant_expired, purchaser, day), key, by, format)
+
+
+# --- deal-wide events --------------------------------------------------------------------------
+
+
+@record_app.command("stock-split")
+@closing
+def rec_stock_split(
+    deal_dir: DealDir,
+    date: EventDate,
+    ratio: Annotated[str, _option("--ratio", "NEW-for-OLD, e.g. 2-for-1 or 1-for-10")],
+    db: Db = None,
+    deal_key: DealKey = None,
+    key: IdempotencyKey = None,
+    by: By = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """A stock split: prices divide and warrant shares multiply by NEW/OLD."""
+    text = ratio.lower().replace(" ", "").replace("for", ":").replace("-", "")
+    try:
+        new, old = (int(x) for x in text.split(":"))
+        if new <= 0 or old <= 0:
+            raise ValueError
+        event = make_event(ev.stock_split, parse_date(date, "--date"), new, old)
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, UserError):
+            raise
+        raise UserError(f"--ratio: expected NEW-for-OLD such as 2-for-1: {ratio!r}") from None
+    record(open_for_command(deal_dir, db, deal_key), event, key, by, format)
+
+
+@record_app.command("stock-dividend")
+@closing
+def rec_stock_dividend(
+    deal_dir: DealDir,
+    date: EventDate,
+    percent: Annotated[str, _option("--percent", "new shares per 100 held, e.g. 10")],
+    db: Db = None,
+    deal_key: DealKey = None,
+    key: IdempotencyKey = None,
+    by: By = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """A stock dividend: prices and warrant shares adjust by (100 + percent)/100."""
+    try:
+        value = Decimal(percent.rstrip("%"))
+        if not value > 0:
+            raise ValueError
+        event = make_event(ev.stock_dividend, parse_date(date, "--date"), value)
+    except (ValueError, InvalidOperation) as exc:
+        if isinstance(exc, UserError):
+            raise
+        raise UserError(f"--percent: expected a positive percentage: {percent!r}") from None
+    record(open_for_command(deal_dir, db, deal_key), event, key, by, format)
+
+
+@record_app.command("registration-filed")
+@closing
+def rec_registration_filed(
+    deal_dir: DealDir,
+    date: EventDate,
+    form: Annotated[str, _option("--form")] = "S-3",
+    file_number: Annotated[str | None, _option("--file-number", "e.g. 333-117756")] = None,
+    shares: Annotated[int | None, typer.Option("--shares", min=0, help="shares registered")] = None,
+    db: Db = None,
+    deal_key: DealKey = None,
+    key: IdempotencyKey = None,
+    by: By = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """A resale registration statement filed."""
+    event = make_event(ev.registration_filed, parse_date(date, "--date"), form, file_number, shares)
+    record(open_for_command(deal_dir, db, deal_key), event, key, by, format)
+
+
+@record_app.command("registration-effective")
+@closing
+def rec_registration_effective(
+    deal_dir: DealDir,
+    date: EventDate,
+    file_number: Annotated[str | None, _option("--file-number")] = None,
+    db: Db = None,
+    deal_key: DealKey = None,
+    key: IdempotencyKey = None,
+    by: By = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """A registration statement declared effective."""
+    event = make_event(ev.registration_effective, parse_date(date, "--date"), file_number)
+    record(open_for_command(deal_dir, db, deal_key), event, key, by, format)
+
+
+@record_app.command("memo")
+@closing
+def rec_memo(
+    deal_dir: DealDir,
+    date: EventDate,
+    text: Annotated[str, _option("--text", "the note for the audit trail")],
+    instrument: Annotated[str, _option("--instrument", "note:NAME, warrant:NAME or deal")] = DEAL,
+    db: Db = None,
+    deal_key: DealKey = None,
+    key: IdempotencyKey = None,
+    by: By = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """A free-form note for the audit trail."""
+    try:
+        event = make_event(ev.memo, parse_date(date, "--date"), text, instrument)
+    except ValueError as exc:
+        if isinstance(exc, UserError):
+            raise
+        raise UserError(first_error(exc)) from None
+    record(open_for_command(deal_dir, db, deal_key), event, key, by, format)
