@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from pipedeal.errors import UserError
 from pipedeal.filings.extract import extract_file
@@ -53,7 +60,7 @@ def expand(target: str) -> list[Path]:
 
 
 def extract_many(files: Iterable[Path], out: Path, progress: Progress | None = None,
-                 task: int | None = None) -> BatchResult:
+                 task: TaskID | None = None) -> BatchResult:
     """Extract each file into a line of ``out``; errors are recorded, never raised."""
     result = BatchResult()
     start = time.perf_counter()

@@ -3,7 +3,10 @@
 Filings spell the same figure many ways: ``$2.5 million``, ``$2,500,000``, ``two million five
 hundred thousand dollars ($2,500,000)``, ``seven and one half percent (7.5%)``, ``five (5) years``.
 Each parser returns ``None`` when the text is not a value of its kind (never a guess); each printer
-writes text its parser reads back (property-tested).
+writes text its parser reads back (property-tested). A figure has at most ``MAX_FIGURE_DIGITS``
+digits: a longer run of digits (or a number in words that large) is not a figure, so the parsers
+answer ``None`` for it instead of building a huge number, and ``mask_long_numbers`` hides such
+runs from the term patterns.
 """
 
 from __future__ import annotations
@@ -36,6 +39,29 @@ WORD_NUMBER = (
 DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 NUMBER = rf"(?:{DIGITS}|{WORD_NUMBER})"
 
+# The largest figures a financing states (a share count, a dollar amount) have 13 digits or
+# fewer; prices have a few decimals. Anything with more than this many digits is not a figure.
+MAX_FIGURE_DIGITS = 30
+_NUMERIC_RUN = re.compile(r"\d[\d,.]*")
+
+
+def mask_long_numbers(text: str) -> str:
+    """``text`` with the digits of every run of digits, commas and points that has more than
+    ``MAX_FIGURE_DIGITS`` digits replaced by ``#`` (same length, so offsets hold).
+
+    Patterns then see no figure there, and no pattern can spend time quadratic in such a run."""
+    def hide(m: re.Match[str]) -> str:
+        run = m.group(0)
+        if len(run) <= MAX_FIGURE_DIGITS or sum(c.isdigit() for c in run) <= MAX_FIGURE_DIGITS:
+            return run
+        return "".join("#" if c.isdigit() else c for c in run)
+    return _NUMERIC_RUN.sub(hide, text)
+
+
+def _too_big(value: Decimal) -> bool:
+    """Whether ``value`` has more integer digits than a figure may have."""
+    return value.is_finite() and value != 0 and value.adjusted() >= MAX_FIGURE_DIGITS
+
 MONTHS = {
     m: i for i, m in enumerate(
         ["january", "february", "march", "april", "may", "june", "july", "august",
@@ -66,7 +92,8 @@ PERCENT_RE = re.compile(
 
 def parse_number(text: str) -> Decimal | None:
     """``12``, ``2,500,000``, ``2.5``, ``twelve``, ``two million five hundred thousand``,
-    ``seven and one half``, ``five (5)`` (the digits in parentheses win)."""
+    ``seven and one half``, ``five (5)`` (the digits in parentheses win); ``None`` for more than
+    ``MAX_FIGURE_DIGITS`` digits."""
     if text is None:
         return None
     s = text.strip().lower().replace("\u2013", "-")
@@ -78,13 +105,24 @@ def parse_number(text: str) -> Decimal | None:
         return _digits(s)
     m = re.fullmatch(rf"({DIGITS})\s+(million|billion|thousand)", s)
     if m:
-        return _digits(m.group(1)) * _SCALES[m.group(2)]
+        return _scaled(_digits(m.group(1)), m.group(2))
     return _words(s)
 
 
+def _scaled(value: Decimal | None, scale: str | None) -> Decimal | None:
+    """``value`` times ``scale`` ("million", ...); ``None`` when that is too big for a figure."""
+    if value is None or not scale:
+        return value
+    value *= _SCALES[scale.lower()]
+    return None if _too_big(value) else value
+
+
 def _digits(s: str) -> Decimal | None:
+    s = s.replace(",", "")
+    if len(s) > MAX_FIGURE_DIGITS + 1:  # digits and at most one point
+        return None
     try:
-        return Decimal(s.replace(",", ""))
+        return Decimal(s)
     except InvalidOperation:
         return None
 
@@ -104,12 +142,16 @@ def _words(s: str) -> Decimal | None:
             current += _UNITS[t]
             seen = True
         elif t == "hundred":
-            current = (current or 1) * 100
+            current = (current or Decimal(1)) * 100
             seen = True
+            if _too_big(current):
+                return None
         elif t in ("thousand", "million", "billion"):
             total += (current or 1) * _SCALES[t]
             current = Decimal(0)
             seen = True
+            if _too_big(total):
+                return None
         elif t == "and":
             # "seven and one half": a fraction follows
             rest = tokens[i + 1:]
@@ -142,16 +184,10 @@ def parse_money(text: str) -> Decimal | None:
     s = text.strip()
     paren = re.search(rf"\(\s*\$\s?({DIGITS})(?:\s+(million|thousand))?\s*\)", s, re.IGNORECASE)
     if paren:
-        value = _digits(paren.group(1))
-        if value is not None and paren.group(2):
-            value *= _SCALES[paren.group(2).lower()]
-        return value
+        return _scaled(_digits(paren.group(1)), paren.group(2))
     m = re.fullmatch(rf"\$\s?({DIGITS})(?:\s+(million|billion|thousand))?", s, re.IGNORECASE)
     if m:
-        value = _digits(m.group(1))
-        if value is not None and m.group(2):
-            value *= _SCALES[m.group(2).lower()]
-        return value
+        return _scaled(_digits(m.group(1)), m.group(2))
     m = re.fullmatch(r"(.+?)\s+(?:U\.S\.\s+)?dollars", s, re.IGNORECASE)
     if m:
         return parse_number(m.group(1))
@@ -234,8 +270,8 @@ def format_money(value: Decimal) -> str:
     value = Decimal(str(value))
     if value == value.to_integral_value():
         return f"${int(value):,}"
-    q = value.normalize()
-    places = max(2, -q.as_tuple().exponent) if isinstance(q.as_tuple().exponent, int) else 2
+    exp = value.normalize().as_tuple().exponent
+    places = max(2, -exp) if isinstance(exp, int) else 2
     return f"${value:,.{places}f}"
 
 
@@ -285,7 +321,7 @@ def number_words(n: int) -> str:
     raise AssertionError("unreachable")
 
 
-def plain(value: Decimal | None) -> int | float | None:
+def plain(value: Decimal | int | None) -> int | float | None:
     """A JSON number for a Decimal: int when whole, else float."""
     if value is None:
         return None

@@ -325,6 +325,16 @@ def _form_type(text: str, header: dict[str, str]) -> str | None:
     return m.group(1).upper() if m else None
 
 
+def _dates_in(region: str) -> list[tuple[re.Match[str], dt.date]]:
+    """The dates written in ``region``, in order, with their matches."""
+    out: list[tuple[re.Match[str], dt.date]] = []
+    for mt in DATE_RE.finditer(region):
+        d = parse_date(mt.group(0))
+        if d is not None:
+            out.append((mt, d))
+    return out
+
+
 def _cover_dates(text: str) -> tuple[dt.date | None, dt.date | None]:
     m = re.search(r"Date\s+of\s+Report", text[:8000], re.IGNORECASE)
     if not m:
@@ -337,13 +347,11 @@ def _cover_dates(text: str) -> tuple[dt.date | None, dt.date | None]:
     nxt = re.search(r"\(Exact\s+name|\(State\s+or|Commission\s+File", region, re.IGNORECASE)
     if nxt:
         region = region[: nxt.start()]
-    found = [(d, parse_date(d.group(0))) for d in DATE_RE.finditer(region)]
-    found = [(mt, d) for mt, d in found if d is not None]
+    found = _dates_in(region)
     if not found:
         # the date may stand on the line above its caption: "June 23, 2004 / (Date of Report ...)"
         region = text[max(0, m.start() - 160): m.start()]
-        found = [(d, parse_date(d.group(0))) for d in DATE_RE.finditer(region)]
-        found = [(mt, d) for mt, d in found if d is not None][-2:]
+        found = _dates_in(region)[-2:]
     if not found:
         return None, None
     report = found[0][1]
@@ -449,7 +457,7 @@ _ZIP = re.compile(r"\b\d{5}(?:-\d{4})?$")
 
 
 def _previous_nonempty(lines: list[tuple[int, str]], idx: int, limit: int = 3) -> list[str]:
-    out = []
+    out: list[str] = []
     j = idx - 1
     while j >= 0 and len(out) < limit:
         if lines[j][1].strip():
@@ -513,8 +521,9 @@ def _registrant(text: str, header: dict[str, str]) -> dict[str, str | None]:
             code = header["STATE OF INCORPORATION"].upper()
             reg["state"] = STATES.get(code, code)
         if reg["irs_employer_number"] is None and header.get("IRS NUMBER"):
-            irs = re.sub(r"\D", "", header["IRS NUMBER"])
-            reg["irs_employer_number"] = f"{irs[:2]}-{irs[2:]}" if len(irs) == 9 else irs
+            digits = re.sub(r"\D", "", header["IRS NUMBER"])
+            reg["irs_employer_number"] = (f"{digits[:2]}-{digits[2:]}" if len(digits) == 9
+                                          else digits)
         if reg["commission_file_number"] is None and header.get("SEC FILE NUMBER"):
             reg["commission_file_number"] = header["SEC FILE NUMBER"]
         if reg["address"] is None and header.get("BUSINESS ADDRESS/STREET 1"):

@@ -1,0 +1,65 @@
+"""Rule-based term extraction: a filing's narrative → deal terms, each with provenance.
+
+Layout: ``sentences`` (narrative regions and the sentence splitter), ``registry`` (``Found``,
+``Context``, ``@rule`` and ``RULES``), ``matching`` (what the rules share: value patterns, the
+first-match search, topic detection, converters), and one module per group of terms:
+``parties``, ``principal``, ``interest``, ``conversion``, ``warrants``, ``registration``,
+``securities_law``. A term rule lives in its group's module and registers itself with
+``@rule("key")``; adding one touches that module (and its tests) only.
+
+``TERM_KEYS`` (the order of the terms in every result) is the order of ``GROUPS`` below, then the
+order of the rules inside each module.
+"""
+
+from __future__ import annotations
+
+from pipedeal.filings.extraction import (
+    conversion,
+    interest,
+    parties,
+    principal,
+    registration,
+    securities_law,
+    warrants,
+)
+from pipedeal.filings.extraction.registry import NOT_FOUND, RULES, Context, Found, rule
+from pipedeal.filings.extraction.sentences import (
+    MAX_NARRATIVE_CHARS,
+    MAX_SENTENCES,
+    Sentence,
+    narrative_regions,
+    narrative_truncated,
+    sentences,
+)
+from pipedeal.filings.structure import Filing
+
+GROUPS = (parties, principal, interest, conversion, warrants, registration, securities_law)
+TERM_KEYS: tuple[str, ...] = tuple(
+    key for group in GROUPS for key, fn in RULES.items() if fn.__module__ == group.__name__)
+
+
+def extract_terms(filing: Filing, sents: list[Sentence] | None = None
+                  ) -> dict[str, Found | None]:
+    """Every term of ``TERM_KEYS``: a ``Found`` or ``None`` when the narrative does not say it."""
+    if sents is None:
+        sents = sentences(filing.text, narrative_regions(filing))
+    ctx = Context(filing, sents[:MAX_SENTENCES])
+    return {key: RULES[key](ctx) for key in TERM_KEYS}
+
+
+__all__ = [
+    "GROUPS",
+    "MAX_NARRATIVE_CHARS",
+    "MAX_SENTENCES",
+    "NOT_FOUND",
+    "RULES",
+    "TERM_KEYS",
+    "Context",
+    "Found",
+    "Sentence",
+    "extract_terms",
+    "narrative_regions",
+    "narrative_truncated",
+    "rule",
+    "sentences",
+]

@@ -1,0 +1,160 @@
+"""Conversion and prepayment: the fixed conversion price (one or per tranche), a price formula
+(a percentage of a market statistic over N trading days), a floor, and the prepayment sentences.
+
+Terms: ``conversion_price_usd``, ``conversion_price_formula``, ``conversion_floor_price_usd``,
+``prepayment_terms``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipedeal.filings.extraction.matching import (
+    MONEY_LIST,
+    M,
+    P,
+    count,
+    first,
+    found,
+    money,
+    money_list,
+    topic_at,
+    value_of,
+)
+from pipedeal.filings.extraction.registry import IC, Context, Found, rule, rx
+from pipedeal.filings.numbers import NUMBER, format_price, parse_money, parse_percent, plain
+
+
+@rule("conversion_price_usd")
+def _conversion_price(ctx: Context) -> Found | None:
+    pats = [
+        rf"conversion\s+price\s+(?:per\s+share\s+)?(?:of|equal\s+to|is|will\s+be|was|to)?\s*(?:initially\s+)?({MONEY_LIST})",
+        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bat\s+(?:a|an)\s+(?:initial\s+|fixed\s+)?(?:conversion\s+)?price\s+(?:per\s+share\s+)?(?:of|equal\s+to)\s+({M})",
+        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bat\s+({M})\s+per\s+share",
+    ]
+    for sent, t in ctx.where(r"conver"):
+        for pat in pats:
+            for m in re.finditer(pat, t, IC):
+                if topic_at(t, m.start(1)) == "warrant":
+                    continue
+                before = t[max(0, m.start(1) - 40): m.start(1)]
+                if re.search(r"lesser|lower|floor|less\s+than|below|greater", before, IC):
+                    continue
+                values = money_list(m.group(1))
+                if values and all(0 < v < 100000 for v in values):
+                    return found(sent, m, 1, value_of(values))
+    return None
+
+
+_STAT_SPAN = r"(?:[^.;]{0,160}?)"
+
+
+def _statistic(words: str) -> str | None:
+    w = re.sub(r"volume[\s-]weighted\s+average\s+(?:sale\s+|trading\s+)?price", "vwap",
+               words.lower())
+    vwap = "vwap" in w
+    if re.search(r"average\s+of\s+the\s+\w+\s+lowest", w):
+        return None  # "average of the three lowest closing bids": no normalised name
+    if "lowest" in w:
+        if vwap:
+            return "lowest daily VWAP"
+        if "clos" in w:
+            return "lowest close"
+        if "trading price" in w or "sale price" in w or "price" in w:
+            return "lowest trading price"
+        return None
+    if "average" in w:
+        if vwap:
+            return "average daily VWAP"
+        if "bid" in w:
+            return "average closing bid"
+        if "clos" in w or "last sale" in w:
+            return "average close"
+        return None
+    if vwap:
+        return "VWAP"
+    return None
+
+
+_FORMULA = re.compile(
+    rf"(?:({P})\s+of|(?:a\s+)?({P})\s+discount\s+to)\s+(?:the\s+)?({_STAT_SPAN})"
+    rf"(?:for|over|during|in)\s+(?:the\s+|any\s+|each\s+of\s+the\s+)?({NUMBER})(?:\s*\(\d+\))?"
+    r"\s+(?:consecutive\s+)?trading\s+days?\b([^.;]{0,120})", IC)
+
+
+def conversion_formula(text: str) -> tuple[re.Match[str], str] | None:
+    """The first price formula in ``text``, normalised, with its match."""
+    for m in _FORMULA.finditer(text):
+        stat = _statistic(m.group(3))
+        n = count(m.group(4))
+        if stat is None or n is None:
+            continue
+        if m.group(1):
+            pct = parse_percent(m.group(1))
+        else:
+            disc = parse_percent(m.group(2))
+            pct = None if disc is None else 100 - disc
+        if pct is None:
+            continue
+        tail = m.group(5).lower()
+        kinds = [(a.start(), "conversion" if a.group(0).startswith("conver") else "issuance")
+                 for a in re.finditer(r"conver|issu|closing|funding|signing|execution", tail)]
+        if not kinds:
+            continue
+        anchor = min(kinds)[1]
+        pos = "ending on" if re.search(r"ending\s+on|including|through", tail) else "before"
+        out = f"{plain(pct)}% of {stat} over {n} trading days {pos} {anchor}"
+        head = text[max(0, m.start() - 80): m.start()]
+        fixed = re.search(rf"(?:lesser|lower)\s+of\s+(?:\(i\)\s+|\(a\)\s+)?({M})", head, IC)
+        if fixed:
+            v = parse_money(fixed.group(1))
+            if v is not None:
+                out = f"lower of {format_price(v)} and {out}"
+        return m, out
+    return None
+
+
+@rule("conversion_price_formula")
+def _formula(ctx: Context) -> Found | None:
+    for sent, t in ctx.where(r"conver"):
+        if not re.search(r"trading\s+day", t, IC):
+            continue
+        hit = conversion_formula(t)
+        if hit and topic_at(t, hit[0].start()) != "warrant":
+            m, value = hit
+            return Found(value, (sent.start + m.start(), sent.start + m.end(5) - len(
+                m.group(5)) + len(m.group(5).rstrip())), sent.text)
+    return None
+
+
+@rule("conversion_floor_price_usd")
+def _floor(ctx: Context) -> Found | None:
+    pats = [
+        rf"floor(?:\s+price)?\s+(?:of|equal\s+to|is)\s+({M})",
+        rf"({M})\s+floor",
+        rf"(?:in\s+no\s+event|provided\s+that|but\s+not|never)(?:[^.]|\.(?=\d)){{0,80}}?(?:less|lower)\s+than\s+({M})",
+        rf"conversion\s+price(?:[^.]|\.(?=\d)){{0,40}}?(?:not|never)\s+(?:be\s+)?(?:less|lower)\s+than\s+({M})",
+    ]
+    return first(ctx, pats, money, pred=r"floor|less\s+than|lower\s+than", topic="note")
+
+
+def _start(pattern: re.Pattern[str], text: str) -> int:
+    m = pattern.search(text)
+    return m.start() if m else len(text)
+
+
+@rule("prepayment_terms")
+def _prepayment(ctx: Context) -> Found | None:
+    key = rx(r"prepay|redeem|redemption")
+    hits = [(s, t) for s, t in ctx.where(key.pattern) if topic_at(t, _start(key, t)) != "warrant"]
+    if not hits:
+        return None
+    head, _ = hits[0]
+    chosen = [head]
+    idx = ctx.sents.index(head)
+    if idx + 1 < len(ctx.sents):
+        nxt = ctx.sents[idx + 1]
+        if re.search(r"prepa|redeem|redemption", ctx.s_text(nxt), IC):
+            chosen.append(nxt)
+    return Found(" ".join(s.text for s in chosen), (chosen[0].start, chosen[-1].end),
+                 " ".join(s.text for s in chosen))

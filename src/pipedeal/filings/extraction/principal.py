@@ -1,0 +1,100 @@
+"""The note itself and the money: what kind of note, whether secured, its principal, the price
+paid for it, the net proceeds and the original issue discount.
+
+Terms: ``instrument_type``, ``secured``, ``principal_amount_usd``, ``purchase_price_usd``,
+``net_proceeds_usd``, ``oid_pct``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipedeal.filings.extraction.matching import M, P, first, found, money, topic_at
+from pipedeal.filings.extraction.registry import IC, Context, Found, rule
+from pipedeal.filings.numbers import parse_percent, plain
+
+_INSTR_RE = re.compile(
+    r"\b((?:(?:senior|junior|subordinated|secured|unsecured|original\s+issue\s+discount|OID|"
+    r"variable\s+rate|fixed\s+rate|zero\s+coupon|\d+(?:\.\d+)?%)[\s-]+)*convertible\s+"
+    r"(?:senior\s+|subordinated\s+)?(?:secured\s+)?(?:promissory\s+|term\s+)?"
+    r"(?:notes?|debentures?|bonds?|loans?))\b", IC)
+
+
+@rule("instrument_type")
+def _instrument(ctx: Context) -> Found | None:
+    for sent, t in ctx.where():
+        m = _INSTR_RE.search(t)
+        if m:
+            words = re.sub(r"\d+(?:\.\d+)?%[\s-]*", "", m.group(1)).lower().split()
+            if words[-1].endswith("s"):
+                words[-1] = words[-1][:-1]
+            return found(sent, m, 1, " ".join(words))
+    return None
+
+
+@rule("secured")
+def _secured(ctx: Context) -> Found | None:
+    pats = [
+        (r"\b(unsecured)\b", False),
+        (r"\b(secured\s+by|security\s+interest|senior\s+secured|secured\s+convertible)\b", True),
+    ]
+    for sent, t in ctx.where(r"note|debenture|obligation|loan"):
+        for pat, value in pats:
+            m = re.search(pat, t, IC)
+            if m and topic_at(t, m.start(1)) != "warrant":
+                return found(sent, m, 1, value)
+    return None
+
+
+@rule("principal_amount_usd")
+def _principal(ctx: Context) -> Found | None:
+    pats = [
+        rf"aggregate\s+(?:original\s+)?principal\s+amount\s+(?:of\s+)?(?:up\s+to\s+)?(?:approximately\s+)?({M})",
+        rf"({M})\s+(?:in\s+)?aggregate\s+(?:original\s+)?principal\s+amount",
+        rf"principal\s+amount\s+(?:of\s+)?(?:up\s+to\s+)?(?:approximately\s+)?({M})",
+        rf"({M})\s+(?:in\s+)?(?:original\s+)?principal\s+amount",
+        rf"face\s+(?:value|amount)\s+of\s+({M})",
+        rf"(?:notes?|debentures?)\s+(?:totaling|totalling|aggregating|in\s+the\s+amount\s+of|for)\s+"
+        rf"({M})",
+        rf"({M})\s+(?:private\s+placement|offering)\s+of\s+(?:its\s+|our\s+)?"
+        r"(?:\d+(?:\.\d+)?%\s+)?(?:(?:senior|secured|unsecured|subordinated)\s+)*convertible\s+"
+        r"(?:promissory\s+)?(?:notes|debentures)",
+        rf"({M})\s+(?:\d+(?:\.\d+)?%\s+)?(?:(?:senior|secured|unsecured|subordinated)\s+)*"
+        r"convertible\s+(?:promissory\s+)?(?:notes?|debentures?)",
+        rf"(?:sold|issued|sale\s+of|issue)\s+(?:an\s+aggregate\s+of\s+)?({M})\s+(?:of\s+)?(?:its\s+|our\s+)?"
+        r"(?:[\w%.\-]+\s+){0,5}?(?:convertible|promissory)\s+(?:promissory\s+)?(?:notes?|debentures?)",
+    ]
+    return first(ctx, pats, money, window_exclude=r"exercise|tranche|each\s+purchaser",
+                 pred=r"principal|face\s+(?:value|amount)|convertible|notes?\b|debentures?\b")
+
+
+@rule("purchase_price_usd")
+def _purchase_price(ctx: Context) -> Found | None:
+    pats = [
+        rf"(?:aggregate\s+)?(?:cash\s+)?purchase\s+price\s+(?:of\s+|equal\s+to\s+)?(?:approximately\s+)?({M})",
+        rf"(?:aggregate\s+)?subscription\s+amount\s+of\s+({M})",
+        rf"(?:aggregate\s+)?gross\s+proceeds\s+(?:to\s+(?:us|the\s+Company)\s+)?(?:of\s+)?(?:approximately\s+)?({M})",
+        rf"({M})\s+in\s+(?:aggregate\s+)?gross\s+proceeds(?!\s+(?:to\s+(?:us|the\s+Company)\s+)?upon)",
+    ]
+    return first(ctx, pats, money, exclude=None,
+                 window_exclude=r"exercise|warrant|per\s+share|additional")
+
+
+@rule("net_proceeds_usd")
+def _net(ctx: Context) -> Found | None:
+    pats = [
+        rf"net\s+proceeds\s+(?:to\s+(?:us|the\s+Company)\s+)?(?:from\s+[^.$]{{0,60}}?)?(?:of|were|was|totaled|totalled|are)\s+(?:approximately\s+)?({M})",
+        rf"({M})\s+(?:in|of)\s+net\s+proceeds",
+    ]
+    return first(ctx, pats, money, pred=r"net\s+proceeds")
+
+
+@rule("oid_pct")
+def _oid(ctx: Context) -> Found | None:
+    pats = [
+        rf"original\s+issue\s+discount\s+(?:\(\"?OID\"?\)\s+)?(?:of\s+|equal\s+to\s+)(?:approximately\s+)?({P})",
+        rf"({P})\s+original\s+issue\s+discount",
+        rf"({P})\s+OID\b",
+    ]
+    return first(ctx, pats, lambda s: plain(parse_percent(s)),
+                 pred=r"original\s+issue\s+discount|\bOID\b")

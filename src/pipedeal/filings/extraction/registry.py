@@ -1,0 +1,89 @@
+"""The rule registry: what a term rule is, what it returns, and the table of rules by term.
+
+Owns ``Found`` (a value with its span and sentence), ``Context`` (the filing and its sentences as
+the rules see them), the ``@rule(key)`` decorator and ``RULES``. A rule is a function
+``Context -> Found | None`` registered under its term key; the output order of the terms
+(``TERM_KEYS``) is the order in which the group modules register their rules (see
+``pipedeal.filings.extraction``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pipedeal.filings.extraction.sentences import Sentence
+from pipedeal.filings.numbers import mask_long_numbers
+from pipedeal.filings.structure import Filing
+
+IC = re.IGNORECASE
+
+_RX: dict[str, re.Pattern[str]] = {}
+
+
+def rx(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled case-insensitively, once."""
+    compiled = _RX.get(pattern)
+    if compiled is None:
+        compiled = _RX[pattern] = re.compile(pattern, IC)
+    return compiled
+
+
+@dataclass(frozen=True)
+class Found:
+    value: Any
+    span: tuple[int, int] | None
+    sentence: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "span": list(self.span) if self.span else None,
+            "sentence": self.sentence,
+        }
+
+
+NOT_FOUND: dict[str, Any] = {"value": None, "span": None, "sentence": None}
+
+
+class Context:
+    """A filing and its narrative sentences, as every rule reads them.
+
+    ``flat`` is the text with line breaks as spaces (same offsets, so patterns cross line breaks)
+    and digit runs too long to be a figure masked (see ``numbers.mask_long_numbers``)."""
+
+    def __init__(self, filing: Filing, sents: list[Sentence]) -> None:
+        self.filing = filing
+        self.text = filing.text
+        self.flat = mask_long_numbers(filing.text.replace("\n", " "))
+        self.sents = sents
+
+    def s_text(self, s: Sentence) -> str:
+        return self.flat[s.start: s.end]
+
+    def where(self, pred: str | None = None, exclude: str | None = None
+              ) -> Iterator[tuple[Sentence, str]]:
+        """Each sentence (with its matching text) that matches ``pred`` and not ``exclude``."""
+        for sent in self.sents:
+            t = self.s_text(sent)
+            if pred and not rx(pred).search(t):
+                continue
+            if exclude and rx(exclude).search(t):
+                continue
+            yield sent, t
+
+
+Rule = Callable[[Context], Found | None]
+RULES: dict[str, Rule] = {}
+
+
+def rule(key: str) -> Callable[[Rule], Rule]:
+    """Register the decorated function as the rule for term ``key`` (one rule per key)."""
+    def deco(fn: Rule) -> Rule:
+        if key in RULES:
+            raise ValueError(f"two rules for term {key!r}")
+        RULES[key] = fn
+        return fn
+    return deco

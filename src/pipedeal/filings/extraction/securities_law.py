@@ -1,0 +1,49 @@
+"""Securities-law terms: the beneficial-ownership cap on conversion and exercise (the blocker),
+and the registration exemptions the sale relies on.
+
+Terms: ``beneficial_ownership_cap_pct``, ``exemption``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipedeal.filings.extraction.matching import P, first, found, pct
+from pipedeal.filings.extraction.registry import IC, Context, Found, rule
+from pipedeal.filings.extraction.sentences import Sentence
+
+
+@rule("beneficial_ownership_cap_pct")
+def _cap(ctx: Context) -> Found | None:
+    return first(ctx, [rf"({P})"], lambda s: pct(s) if (pct(s) or 100) < 50 else None,
+                 pred=r"beneficial(?:ly)?\s+own|ownership\s+limitation|blocker")
+
+
+_EXEMPTION = re.compile(
+    r"Rule\s+506(?:\s*\([bc]\))?(?:\s+of\s+Regulation\s+D)?|Section\s+4\s*\(\s*a\s*\)\s*\(\s*2\s*\)|"
+    r"Section\s+4\s*\(\s*2\s*\)|Section\s+3\s*\(\s*a\s*\)\s*\(\s*9\s*\)|"
+    r"Section\s+4\s*\(\s*a\s*\)\s*\(\s*5\s*\)|Section\s+4\s*\(\s*6\s*\)|Regulation\s+S\b|"
+    r"Regulation\s+D\b|Rule\s+144A|Rule\s+50[45]\b")
+
+
+@rule("exemption")
+def _exemption(ctx: Context) -> Found | None:
+    values: list[str] = []
+    earliest: tuple[Sentence, re.Match[str]] | None = None
+    for sent, t in ctx.where(r"exempt|in\s+reliance|safe\s+harbor|pursuant\s+to"):
+        taken: list[tuple[int, int]] = []
+        for m in _EXEMPTION.finditer(t):
+            if any(a <= m.start() < b for a, b in taken):
+                continue
+            if re.search(r"Rule\s+501\s*\(a\)\s+of\s+$|defined\s+in\s+$|promulgated\s+$",
+                         t[max(0, m.start() - 20): m.start()], IC):
+                continue
+            taken.append(m.span())
+            value = " ".join(m.group(0).split())
+            if value not in values:
+                values.append(value)
+                if earliest is None:
+                    earliest = (sent, m)
+    if not values or earliest is None:
+        return None
+    return found(earliest[0], earliest[1], 0, values)
