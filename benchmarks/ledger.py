@@ -101,7 +101,7 @@ def raw_commits_per_s(name: str, db: str | None, folder: Path, n: int) -> float:
     """The peer: bare one-row INSERT + COMMIT transactions with the same durability settings."""
     import sqlalchemy as sa
 
-    from pipedeal.ledger.store import make_engine
+    from pipedeal.ledger.db import make_engine
 
     url = db if db is not None else f"sqlite:///{folder / 'raw.sqlite'}"
     engine = make_engine(url)

@@ -10,7 +10,10 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipedeal.ledger.ledger import Ledger
 
 
 @dataclass
@@ -30,7 +33,7 @@ class CachedView:
         return sorted(set(self.dates))
 
 
-def view_of(ledger: Any) -> CachedView:
+def view_of(ledger: Ledger) -> CachedView:
     """A view of an open ledger (``open_ledger(...)``)."""
     return CachedView(ledger.state, [e.event.date for e in ledger.events()])
 
@@ -43,8 +46,8 @@ def ledger_view(deal_dir: Path | str, db: str | None = None) -> CachedView | Non
     fix: its ``UserError`` propagates rather than the reports silently ignoring the ledger.
     """
     from pipedeal.ledger.contract import Contract
+    from pipedeal.ledger.opening import ledger_exists, open_ledger
     from pipedeal.ledger.rules import replay
-    from pipedeal.ledger.store import ledger_exists, open_ledger
 
     contract = Contract.from_deal_dir(deal_dir)
     if not ledger_exists(deal_dir, db, deal_name=contract.deal.name):

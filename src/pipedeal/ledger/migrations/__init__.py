@@ -1,1 +1,1 @@
-"""Alembic migrations of the ledger schema (run programmatically by ``pipedeal.ledger.store``)."""
+"""Alembic migrations of the ledger schema (run programmatically by ``pipedeal.ledger.db``)."""
