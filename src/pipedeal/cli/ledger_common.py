@@ -1,15 +1,19 @@
 """What the ``pipedeal ledger`` commands share: reading dates and amounts, opening (and always
-closing) the ledger, building an event, recording it and printing what it changed."""
+closing) the ledger, the options of every ``record`` command (``with_record_options``), building
+an event, recording it and printing what it changed."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from pipedeal.cli.options import By, Db, DealDir, DealKey, FormatOpt, IdempotencyKey
 from pipedeal.cli.output import Format, emit_json
 from pipedeal.errors import UserError
 from pipedeal.ledger import views
@@ -73,9 +77,71 @@ def closing(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         finally:
-            while _opened:
-                _opened.pop().close()
+            _close_opened()
 
+    return run
+
+
+def _close_opened() -> None:
+    while _opened:
+        _opened.pop().close()
+
+
+# --- the options of every ``record`` command ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordOptions:
+    """What every ``ledger record`` command takes besides its own options: the deal folder (its
+    argument), where the ledger is, the idempotency key, who records and the output format."""
+
+    deal_dir: Path
+    db: str | None
+    deal_key: str | None
+    key: str | None
+    by: str | None
+    format: Format
+
+    def open(self) -> Ledger:
+        """The deal's ledger, closed when the command ends."""
+        return open_for_command(self.deal_dir, self.db, self.deal_key)
+
+    def record(self, ledger: Ledger, event: Event) -> None:
+        """Record ``event`` with this command's key and recorder; print it in its format."""
+        record(ledger, event, self.key, self.by, self.format)
+
+
+_P = inspect.Parameter.POSITIONAL_OR_KEYWORD
+# typer reads a command's options from its signature: the deal folder first, the command's own
+# options, then these (the order of ``--help``).
+_FIRST = (inspect.Parameter("deal_dir", _P, annotation=DealDir),)
+_LAST = (
+    inspect.Parameter("db", _P, default=None, annotation=Db),
+    inspect.Parameter("deal_key", _P, default=None, annotation=DealKey),
+    inspect.Parameter("key", _P, default=None, annotation=IdempotencyKey),
+    inspect.Parameter("by", _P, default=None, annotation=By),
+    inspect.Parameter("format", _P, default=Format.text, annotation=FormatOpt),
+)
+_SHARED = tuple(f.name for f in fields(RecordOptions))
+
+
+def with_record_options(command: Callable[..., None]) -> Callable[..., None]:
+    """A ``record`` command written as ``command(opts: RecordOptions, <its own options>)``
+    becomes a typer command taking ``DEAL_DIR``, its own options and the shared ones; every
+    ledger it opened is closed when it ends."""
+    own = tuple(inspect.signature(command, eval_str=True).parameters.values())[1:]
+    signature = inspect.Signature([*_FIRST, *own, *_LAST], return_annotation=None)
+
+    @functools.wraps(command)
+    def run(**kwargs: Any) -> None:
+        opts = RecordOptions(**{name: kwargs.pop(name) for name in _SHARED})
+        try:
+            command(opts, **kwargs)
+        finally:
+            _close_opened()
+
+    run.__signature__ = signature  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
     return run
 
 

@@ -1,9 +1,10 @@
 """``pipedeal ledger record DEAL_DIR <kind>``: one command per event kind.
 
-Each command reads its options, asks ``pipedeal.ledger.defaults`` for the figures left out (the
-interest a payment covers, the principal a settlement pays, ...), builds the event and records
-it. Every command takes the same ledger options (``--db``, ``--deal-key``, ``--key``, ``--by``,
-``--format``), declared once in ``options``. Rejected events are not stored.
+Each command reads its own options, asks ``pipedeal.ledger.defaults`` for the figures left out
+(the interest a payment covers, the principal a settlement pays, ...), builds the event and
+records it. The options every command shares (``DEAL_DIR``, ``--db``, ``--deal-key``, ``--key``,
+``--by``, ``--format``) are added by ``with_record_options`` and arrive as one ``RecordOptions``.
+Rejected events are not stored.
 """
 
 from __future__ import annotations
@@ -17,27 +18,15 @@ from typer.core import TyperGroup
 from typer.models import OptionInfo
 
 from pipedeal.cli.ledger_common import (
+    RecordOptions,
     amount_or_default,
-    closing,
     first_error,
     make_event,
-    open_for_command,
     parse_date,
-    record,
     tip,
+    with_record_options,
 )
-from pipedeal.cli.options import (
-    By,
-    Db,
-    DealDir,
-    DealKey,
-    EventDate,
-    FormatOpt,
-    IdempotencyKey,
-    Purchaser,
-    date_option,
-)
-from pipedeal.cli.output import Format
+from pipedeal.cli.options import EventDate, Purchaser, date_option
 from pipedeal.errors import UserError
 from pipedeal.ledger import defaults
 from pipedeal.ledger import events as ev
@@ -77,21 +66,16 @@ def _option(name: str, help: str | None = None) -> OptionInfo:
 
 
 @record_app.command("note-issued")
-@closing
+@with_record_options
 def rec_note_issued(
-    deal_dir: DealDir,
+    opts: RecordOptions,
     purchaser: Purchaser,
     date: Annotated[str | None, date_option("default: the closing date")] = None,
     principal: Annotated[str | None, _option("--principal", "default: from deal.toml")] = None,
     cash: Annotated[str | None, _option("--cash", "cash received (default: cash_funded)")] = None,
-    db: Db = None,
-    deal_key: DealKey = None,
-    key: IdempotencyKey = None,
-    by: By = None,
-    format: FormatOpt = Format.text,
 ) -> None:
     """The note (and its warrant) issued at closing."""
-    ledger = open_for_command(deal_dir, db, deal_key)
+    ledger = opts.open()
     p = ledger.contract.purchaser(purchaser)
     event = make_event(
         ev.note_issued,
@@ -100,13 +84,13 @@ def rec_note_issued(
         amount_or_default(principal, "--principal", lambda: p.principal),
         amount_or_default(cash, "--cash", lambda: p.funded),
     )
-    record(ledger, event, key, by, format)
+    opts.record(ledger, event)
 
 
 @record_app.command("interest-paid")
-@closing
+@with_record_options
 def rec_interest_paid(
-    deal_dir: DealDir,
+    opts: RecordOptions,
     purchaser: Purchaser,
     date: EventDate,
     through: Annotated[
@@ -117,44 +101,34 @@ def rec_interest_paid(
         str | None,
         _option("--amount", "amount paid (default: all unpaid interest through --through)"),
     ] = None,
-    db: Db = None,
-    deal_key: DealKey = None,
-    key: IdempotencyKey = None,
-    by: By = None,
-    format: FormatOpt = Format.text,
 ) -> None:
     """A payment of interest in cash."""
     day = parse_date(date, "--date")
     end = parse_date(through, "--through") if through else defaults.default_interest_through(day)
-    ledger = open_for_command(deal_dir, db, deal_key)
+    ledger = opts.open()
     contract, book = tip(ledger, purchaser)
     value = amount_or_default(
         amount, "--amount", lambda: defaults.interest_payable(contract, book, purchaser, end)
     )
     if value <= 0:
         raise UserError(f"note.interest: no unpaid interest through {end} ({purchaser})")
-    record(ledger, make_event(ev.interest_paid, purchaser, day, value, end), key, by, format)
+    opts.record(ledger, make_event(ev.interest_paid, purchaser, day, value, end))
 
 
 @record_app.command("conversion")
-@closing
+@with_record_options
 def rec_conversion(
-    deal_dir: DealDir,
+    opts: RecordOptions,
     purchaser: Purchaser,
     date: EventDate,
     principal: Annotated[str, _option("--principal", "principal converted, or 'all'")] = "0",
     interest: Annotated[
         str, _option("--interest", "accrued unpaid interest converted, or 'all'")
     ] = "0",
-    db: Db = None,
-    deal_key: DealKey = None,
-    key: IdempotencyKey = None,
-    by: By = None,
-    format: FormatOpt = Format.text,
 ) -> None:
     """The holder converts principal and/or accrued interest at the (adjusted) conversion price."""
     day = parse_date(date, "--date")
-    ledger = open_for_command(deal_dir, db, deal_key)
+    ledger = opts.open()
     contract, book = tip(ledger, purchaser)
     p = amount_or_default(
         principal,
@@ -164,25 +138,20 @@ def rec_conversion(
     i = amount_or_default(
         interest, "--interest", lambda: defaults.conversion_interest(contract, book, purchaser, day)
     )
-    record(ledger, make_event(ev.conversion, purchaser, day, p, i), key, by, format)
+    opts.record(ledger, make_event(ev.conversion, purchaser, day, p, i))
 
 
 @record_app.command("prepayment-notice")
-@closing
+@with_record_options
 def rec_prepayment_notice(
-    deal_dir: DealDir,
+    opts: RecordOptions,
     purchaser: Purchaser,
     date: EventDate,
     principal: Annotated[str, _option("--principal", "principal to prepay, or 'all'")] = "all",
-    db: Db = None,
-    deal_key: DealKey = None,
-    key: IdempotencyKey = None,
-    by: By = None,
-    format: FormatOpt = Format.text,
 ) -> None:
     """The company's written notice to prepay (opens the holder's election window)."""
     day = parse_date(date, "--date")
-    ledger = open_for_command(deal_dir, db, deal_key)
+    ledger = opts.open()
     contract, book = tip(ledger, purchaser)
     value = amount_or_default(
         principal,
@@ -191,13 +160,13 @@ def rec_prepayment_notice(
     )
     if value <= 0:
         raise UserError(f"note.prepayment: nothing to prepay ({purchaser} has no principal)")
-    record(ledger, make_event(ev.prepayment_notice, purchaser, day, value), key, by, format)
+    opts.record(ledger, make_event(ev.prepayment_notice, purchaser, day, value))
 
 
 @record_app.command("conversion-election")
-@closing
+@with_record_options
 def rec_conversion_election(
-    deal_dir: DealDir,
+    opts: RecordOptions,
     purchaser: Purchaser,
     date: EventDate,
     principal: Annotated[
@@ -208,15 +177,10 @@ def rec_conversion_election(
         str,
         _option("--interest", "accrued unpaid interest converted (default: all, if allowed)"),
     ] = "all",
-    db: Db = None,
-    deal_key: DealKey = None,
-    key: IdempotencyKey = None,
-    by: By = None,
-    format: FormatOpt = Format.text,
 ) -> None:
     """The holder elects, inside the window, to convert instead of being prepaid."""
     day = parse_date(date, "--date")
-    ledger = open_for_command(deal_dir, db, deal_key)
+    ledger = opts.open()
     contract, book = tip(ledger, purchaser)
     p = amount_or_default(
         principal, "--principal", lambda: defaults.elected_principal(contract, book, purchaser)
@@ -224,13 +188,13 @@ def rec_conversion_election(
     i = amount_or_default(
         interest, "--interest", lambda: defaults.conversion_interest(contract, book, purchaser, day)
     )
-    record(ledger, make_event(ev.conversion_election, purchaser, day, p, i), key, by, format)
+    opts.record(ledger, make_event(ev.conversion_election, purchaser, day, p, i))
 
 
 @record_app.command("prepayment-settled")
-@closing
+@with_record_options
 def rec_prepayment_settled(
-    deal_dir: DealDir,
+    opts: RecordOptions,
     purchaser: Purchaser,
     date: EventDate,
     principal: Annotated[
@@ -244,15 +208,10 @@ def rec_prepayment_settled(
             "accrued interest paid with it (default: all unpaid interest, pro rata if partial)",
         ),
     ] = None,
-    db: Db = None,
-    deal_key: DealKey = None,
-    key: IdempotencyKey = None,
-    by: By = None,
-    format: FormatOpt = Format.text,
 ) -> None:
     """The prepayment paid, after the holder's election window."""
     day = parse_date(date, "--date")
-    ledger = open_for_command(deal_dir, db, deal_key)
+    ledger = opts.open()
     contract, book = tip(ledger, purchaser)
     p = amount_or_default(
         principal, "--principal", lambda: defaults.prepayment_to_settle(contract, book, purchaser)
@@ -262,43 +221,33 @@ def rec_prepayment_settled(
         "--interest",
         lambda: defaults.prepayment_interest(contract, book, purchaser, day, p),
     )
-    record(ledger, make_event(ev.prepayment_settled, purchaser, day, p, i), key, by, format)
+    opts.record(ledger, make_event(ev.prepayment_settled, purchaser, day, p, i))
 
 
 @record_app.command("election-lapsed")
-@closing
+@with_record_options
 def rec_election_lapsed(
-    deal_dir: DealDir,
+    opts: RecordOptions,
     purchaser: Purchaser,
     date: EventDate,
-    db: Db = None,
-    deal_key: DealKey = None,
-    key: IdempotencyKey = None,
-    by: By = None,
-    format: FormatOpt = Format.text,
 ) -> None:
     """The holder's election window closed without an election."""
-    ledger = open_for_command(deal_dir, db, deal_key)
+    ledger = opts.open()
     event = make_event(ev.election_lapsed, purchaser, parse_date(date, "--date"))
-    record(ledger, event, key, by, format)
+    opts.record(ledger, event)
 
 
 @record_app.command("maturity-repayment")
-@closing
+@with_record_options
 def rec_maturity_repayment(
-    deal_dir: DealDir,
+    opts: RecordOptions,
     purchaser: Purchaser,
     date: Annotated[str | None, date_option("default: the maturity pay date")] = None,
     principal: Annotated[str, _option("--principal", "default: all outstanding")] = "all",
     interest: Annotated[str, _option("--interest", "default: all unpaid interest")] = "all",
-    db: Db = None,
-    deal_key: DealKey = None,
-    key: IdempotencyKey = None,
-    by: By = None,
-    format: FormatOpt = Format.text,
 ) -> None:
     """Principal plus unpaid interest repaid at maturity."""
-    ledger = open_for_command(deal_dir, db, deal_key)
+    ledger = opts.open()
     contract, book = tip(ledger, purchaser)
     day = parse_date(date, "--date") if date else defaults.maturity_pay_date(contract, purchaser)
     p = amount_or_default(
@@ -309,7 +258,7 @@ def rec_maturity_repayment(
     i = amount_or_default(
         interest, "--interest", lambda: defaults.interest_payable(contract, book, purchaser, day)
     )
-    record(ledger, make_event(ev.maturity_repayment, purchaser, day, p, i), key, by, format)
+    opts.record(ledger, make_event(ev.maturity_repayment, purchaser, day, p, i))
 
 
 # --- warrants ----------------------------------------------------------------------------------
@@ -342,9 +291,9 @@ def _shares(value: str, ledger: Ledger, purchaser: str) -> int:
 
 
 @record_app.command("warrant-exercised")
-@closing
+@with_record_options
 def rec_warrant_exercised(
-    deal_dir: DealDir,
+    opts: RecordOptions,
     purchaser: Purchaser,
     date: EventDate,
     shares: Annotated[str, _option("--shares", "warrant shares exercised, or 'all'")] = "all",
@@ -358,15 +307,10 @@ def rec_warrant_exercised(
             "(required on the expiry date)",
         ),
     ] = None,
-    db: Db = None,
-    deal_key: DealKey = None,
-    key: IdempotencyKey = None,
-    by: By = None,
-    format: FormatOpt = Format.text,
 ) -> None:
     """Warrant shares exercised for cash (or net, where the warrant allows it)."""
     day = parse_date(date, "--date")
-    ledger = open_for_command(deal_dir, db, deal_key)
+    ledger = opts.open()
     contract = ledger.contract
     contract.purchaser(purchaser)
     count = _shares(shares, ledger, purchaser)
@@ -390,42 +334,32 @@ def rec_warrant_exercised(
         )
     except ValueError as exc:
         raise UserError(first_error(exc)) from None
-    record(ledger, event, key, by, format)
+    opts.record(ledger, event)
 
 
 @record_app.command("warrant-expired")
-@closing
+@with_record_options
 def rec_warrant_expired(
-    deal_dir: DealDir,
+    opts: RecordOptions,
     purchaser: Purchaser,
     date: Annotated[str | None, date_option("default: the expiry date")] = None,
-    db: Db = None,
-    deal_key: DealKey = None,
-    key: IdempotencyKey = None,
-    by: By = None,
-    format: FormatOpt = Format.text,
 ) -> None:
     """The unexercised warrant shares expired."""
-    ledger = open_for_command(deal_dir, db, deal_key)
+    ledger = opts.open()
     expiry = defaults.warrant_expiry_date(ledger.contract, purchaser)
     day = parse_date(date, "--date") if date else expiry
-    record(ledger, make_event(ev.warrant_expired, purchaser, day), key, by, format)
+    opts.record(ledger, make_event(ev.warrant_expired, purchaser, day))
 
 
 # --- deal-wide events --------------------------------------------------------------------------
 
 
 @record_app.command("stock-split")
-@closing
+@with_record_options
 def rec_stock_split(
-    deal_dir: DealDir,
+    opts: RecordOptions,
     date: EventDate,
     ratio: Annotated[str, _option("--ratio", "NEW-for-OLD, e.g. 2-for-1 or 1-for-10")],
-    db: Db = None,
-    deal_key: DealKey = None,
-    key: IdempotencyKey = None,
-    by: By = None,
-    format: FormatOpt = Format.text,
 ) -> None:
     """A stock split: prices divide and warrant shares multiply by NEW/OLD."""
     text = ratio.lower().replace(" ", "").replace("for", ":").replace("-", "")
@@ -438,20 +372,15 @@ def rec_stock_split(
         if isinstance(exc, UserError):
             raise
         raise UserError(f"--ratio: expected NEW-for-OLD such as 2-for-1: {ratio!r}") from None
-    record(open_for_command(deal_dir, db, deal_key), event, key, by, format)
+    opts.record(opts.open(), event)
 
 
 @record_app.command("stock-dividend")
-@closing
+@with_record_options
 def rec_stock_dividend(
-    deal_dir: DealDir,
+    opts: RecordOptions,
     date: EventDate,
     percent: Annotated[str, _option("--percent", "new shares per 100 held, e.g. 10")],
-    db: Db = None,
-    deal_key: DealKey = None,
-    key: IdempotencyKey = None,
-    by: By = None,
-    format: FormatOpt = Format.text,
 ) -> None:
     """A stock dividend: prices and warrant shares adjust by (100 + percent)/100."""
     try:
@@ -463,57 +392,42 @@ def rec_stock_dividend(
         if isinstance(exc, UserError):
             raise
         raise UserError(f"--percent: expected a positive percentage: {percent!r}") from None
-    record(open_for_command(deal_dir, db, deal_key), event, key, by, format)
+    opts.record(opts.open(), event)
 
 
 @record_app.command("registration-filed")
-@closing
+@with_record_options
 def rec_registration_filed(
-    deal_dir: DealDir,
+    opts: RecordOptions,
     date: EventDate,
     form: Annotated[str, _option("--form")] = "S-3",
     file_number: Annotated[str | None, _option("--file-number", "e.g. 333-117756")] = None,
     shares: Annotated[int | None, typer.Option("--shares", min=0, help="shares registered")] = None,
-    db: Db = None,
-    deal_key: DealKey = None,
-    key: IdempotencyKey = None,
-    by: By = None,
-    format: FormatOpt = Format.text,
 ) -> None:
     """A resale registration statement filed."""
     event = make_event(ev.registration_filed, parse_date(date, "--date"), form, file_number, shares)
-    record(open_for_command(deal_dir, db, deal_key), event, key, by, format)
+    opts.record(opts.open(), event)
 
 
 @record_app.command("registration-effective")
-@closing
+@with_record_options
 def rec_registration_effective(
-    deal_dir: DealDir,
+    opts: RecordOptions,
     date: EventDate,
     file_number: Annotated[str | None, _option("--file-number")] = None,
-    db: Db = None,
-    deal_key: DealKey = None,
-    key: IdempotencyKey = None,
-    by: By = None,
-    format: FormatOpt = Format.text,
 ) -> None:
     """A registration statement declared effective."""
     event = make_event(ev.registration_effective, parse_date(date, "--date"), file_number)
-    record(open_for_command(deal_dir, db, deal_key), event, key, by, format)
+    opts.record(opts.open(), event)
 
 
 @record_app.command("memo")
-@closing
+@with_record_options
 def rec_memo(
-    deal_dir: DealDir,
+    opts: RecordOptions,
     date: EventDate,
     text: Annotated[str, _option("--text", "the note for the audit trail")],
     instrument: Annotated[str, _option("--instrument", "note:NAME, warrant:NAME or deal")] = DEAL,
-    db: Db = None,
-    deal_key: DealKey = None,
-    key: IdempotencyKey = None,
-    by: By = None,
-    format: FormatOpt = Format.text,
 ) -> None:
     """A free-form note for the audit trail."""
     try:
@@ -522,4 +436,4 @@ def rec_memo(
         if isinstance(exc, UserError):
             raise
         raise UserError(first_error(exc)) from None
-    record(open_for_command(deal_dir, db, deal_key), event, key, by, format)
+    opts.record(opts.open(), event)
