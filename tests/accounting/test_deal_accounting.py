@@ -28,6 +28,14 @@ def ctx():
     return build_context(EXAMPLE)
 
 
+def _with(ctx, **changes):
+    """The book context's deal inputs as a plain bag, some of them changed."""
+    from types import SimpleNamespace
+
+    bag = {k: getattr(ctx, k) for k in ("deal_dir", "deal", "prices", "figures", "schedules")}
+    return SimpleNamespace(**{**bag, **changes})
+
+
 def _run(ctx, **kw):
     return deal_accounting(ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules, **kw)
 
@@ -92,9 +100,7 @@ def test_bad_inputs(ctx, kw, match):
 
 
 def test_missing_fair_value_without_market_toml(ctx, tmp_path):
-    from dataclasses import replace
-
-    bare = replace(ctx, deal_dir=tmp_path)  # a folder with no market.toml: no engine values
+    bare = _with(ctx, deal_dir=tmp_path)  # a folder with no market.toml: no engine values
     with pytest.raises(UserError, match="no note fair value"):
         _run(bare, warrant_fair_value="5%")
     with pytest.raises(UserError, match="no warrant fair value"):
@@ -104,14 +110,18 @@ def test_missing_fair_value_without_market_toml(ctx, tmp_path):
 def test_fair_values_from_the_valuation_engine(ctx):
     """Default fair values: pipedeal.valuation on market.toml's inputs, spot = the close on
     each closing date; allocation then follows ASC 470-20-25-2 on those values."""
-    from pipedeal.valuation.deal import load_market, value_deal
+    from pipedeal.ledger.assumed import terms_state
+    from pipedeal.market.inputs import load_market
+    from pipedeal.valuation.deal import value_deal
 
     (n,) = _run(ctx, purchaser="Purchaser 1")
     assert n.inputs.note_fair_value.source.startswith("valuation engine")
     day = n.issue_date
     market = load_market(ctx.deal_dir).model_copy(
         update={"spot": float(ctx.prices.bar(day).close), "as_of": day})
-    row = value_deal(ctx.deal, ctx.figures, ctx.schedules, market, as_of=day)["purchasers"][0]
+    loaded = ctx.loaded
+    state = terms_state(loaded, day)
+    row = value_deal(loaded, state, market, as_of=day).to_json()["purchasers"][0]
     note = D(repr(row["note"]["value"])).quantize(D("0.01"))
     warrant = D(repr(row["warrant"]["value"])).quantize(D("0.01"))
     assert n.inputs.note_fair_value.value == note
@@ -126,9 +136,7 @@ def test_fair_values_from_the_valuation_engine(ctx):
 
 
 def test_legacy_without_commitment_price(ctx, tmp_path):
-    from dataclasses import replace
-
-    no_prices = replace(ctx, prices=None, deal_dir=tmp_path)
+    no_prices = _with(ctx, prices=None, deal_dir=tmp_path)
     with pytest.raises(UserError, match="commitment-date share price"):
         _run(no_prices, note_fair_value="95%", warrant_fair_value="5%")
     notes = _run(no_prices, note_fair_value="95%", warrant_fair_value="5%", regime="asu-2020-06")

@@ -157,7 +157,7 @@ def test_captable_eps_bad_inputs(args, message):
 def test_book_section_is_null_without_share_counts(tmp_path):
     import shutil
 
-    from pipedeal.captable.report import book_section
+    from pipedeal.report.sections import captable_section as book_section
     from pipedeal.report.book import build_context
 
     deal = tmp_path / "deal"

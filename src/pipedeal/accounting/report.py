@@ -17,9 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pipedeal.accounting.allocation import Allocation, Regime
 from pipedeal.accounting.amortization import schedule_json
@@ -53,6 +54,36 @@ ACCOUNTING_SCHEMA_VERSION = 1
 _VALUE = re.compile(r"^\s*\$?([0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*(%|/\s*share)?\s*$")
 
 ValueRule = Callable[[PurchaserFigures], Decimal]
+
+
+@dataclass(frozen=True)
+class FairValue:
+    """A fair value given by the user: dollars for one note, a percent of each note's principal,
+    or dollars per share (conversion shares for a note, warrant shares for a warrant)."""
+
+    amount: Decimal
+    unit: Literal["dollars", "percent", "per_share"] = "dollars"
+
+    def __post_init__(self) -> None:
+        if self.amount <= 0:
+            raise UserError(f"fair value: must be greater than zero, got {self.amount}")
+
+    @classmethod
+    def dollars(cls, amount: Decimal | int | str) -> FairValue:
+        return cls(Decimal(amount), "dollars")
+
+    @classmethod
+    def percent(cls, amount: Decimal | int | str) -> FairValue:
+        return cls(Decimal(amount), "percent")
+
+    @classmethod
+    def per_share(cls, amount: Decimal | int | str) -> FairValue:
+        return cls(Decimal(amount), "per_share")
+
+    def text(self) -> str:
+        """The command line's form of the value (``950000``, ``95%``, ``0.48/share``)."""
+        suffix = {"dollars": "", "percent": "%", "per_share": "/share"}[self.unit]
+        return f"{self.amount:f}{suffix}"
 
 
 def parse_value(text: str, option: str, *, single_note: bool) -> tuple[ValueRule, str]:
@@ -91,6 +122,7 @@ def engine_fair_values(
     figures: DealFigures,
     schedules: tuple[NoteSchedule, ...],
     selected: list[PurchaserFigures],
+    market: Any = None,
 ) -> dict[str, tuple[Decimal, Decimal, str]]:
     """Per-purchaser (note, warrant) fair values at issuance from the valuation engine.
 
@@ -101,11 +133,9 @@ def engine_fair_values(
     Returns {} when there is no ``market.toml`` or the valuation package is absent; a purchaser
     with no spot for its closing date is left out (the user must give its values).
     """
-    try:
-        from pipedeal.valuation.deal import load_market
-    except ImportError:
-        return {}
-    market = load_market(Path(deal_dir))
+    from pipedeal.market.inputs import load_market
+
+    market = market if market is not None else load_market(Path(deal_dir))
     if market is None:
         return {}
     by_name = {s.purchaser: s for s in schedules}
@@ -135,7 +165,9 @@ def _value_at_issue(
     deal: Deal, f: PurchaserFigures, sched: NoteSchedule, market: Any, figures: DealFigures
 ) -> tuple[float, float]:
     """Note and warrant value on ``market.as_of`` exactly as ``value_deal`` computes them (its
-    ``note.value`` and ``warrant.value``), without the Greeks it also computes."""
+    ``note.value`` and ``warrant.value``) for the note and warrant as issued, without the Greeks
+    it also computes."""
+    from pipedeal.instruments.deal import LoadedDeal
     from pipedeal.valuation.convertible import price
     from pipedeal.valuation.dated import to_spec
     from pipedeal.valuation.deal import (
@@ -145,15 +177,20 @@ def _value_at_issue(
         warrant_valuation,
     )
 
+    loaded = LoadedDeal.from_figures(deal, figures)
+    name = f.purchaser.name
     day = market.as_of
-    spec = to_spec(dated_note(deal, f, sched)[0], day)
+    spec = to_spec(dated_note(loaded.notes[name])[0], day)
     note = price(
         spec, market_inputs(market, day), model=market.model, steps=market.steps, tree=market.tree
     )
     warrant = 0.0
-    if deal.warrant is not None and f.exercise_price is not None and f.warrant_shares:
+    w = loaded.warrants.get(name)
+    if w is not None and w.shares:
         n, _ = shares_outstanding(deal, market, day)
-        warrant = warrant_valuation(deal, f, day, market, n, figures.warrant_shares)["value"]
+        warrant = warrant_valuation(
+            w, w.shares, w.base_exercise_price, day, market, n, figures.warrant_shares
+        ).value
     return note, warrant
 
 
@@ -168,6 +205,7 @@ def resolve_inputs(
     note_fair_value: str | None = None,
     warrant_fair_value: str | None = None,
     commitment_price: str | None = None,
+    market: Any = None,
 ) -> dict[str, NoteInputs]:
     single = len(selected) == 1
     note_rule = warrant_rule = price_rule = None
@@ -180,7 +218,7 @@ def resolve_inputs(
         if "%" in commitment_price or "/" in commitment_price:
             raise UserError("--commitment-price: give dollars per share, e.g. 1.25")
     engine = {} if (note_rule and warrant_rule) or figures is None else engine_fair_values(
-        deal_dir, deal, prices, figures, schedules, selected
+        deal_dir, deal, prices, figures, schedules, selected, market
     )
     out: dict[str, NoteInputs] = {}
     for f in selected:
@@ -227,12 +265,13 @@ def deal_accounting(
     note_fair_value: str | None = None,
     warrant_fair_value: str | None = None,
     commitment_price: str | None = None,
+    market: Any = None,
 ) -> list[NoteAccounting]:
     selected = select(figures, purchaser)
     inputs = resolve_inputs(
         deal_dir, deal, prices, selected, figures=figures, schedules=schedules,
         note_fair_value=note_fair_value,
-        warrant_fair_value=warrant_fair_value, commitment_price=commitment_price,
+        warrant_fair_value=warrant_fair_value, commitment_price=commitment_price, market=market,
     )
     by_name = {s.purchaser: s for s in schedules}
     return [
@@ -353,8 +392,10 @@ def accounting_data(
     commitment_price: str | None = None,
     as_of: dt.date | None = None,
     view: Any = None,
+    market: Any = None,
 ) -> dict[str, Any]:
-    """``pipedeal accounting --format json``: see docs/accounting.md.
+    """``pipedeal accounting --format json``: see docs/accounting.md. ``market``: the deal's
+    ``market.toml`` inputs when already loaded (else read from the folder).
 
     With a ledger in the deal folder (or ``view``), entries follow the recorded events up to
     ``as_of`` (default: the later of the last event and the last maturity payment date).
@@ -364,7 +405,7 @@ def accounting_data(
     notes = deal_accounting(
         deal_dir, deal, prices, figures, schedules, regime=regime, purchaser=purchaser,
         note_fair_value=note_fair_value, warrant_fair_value=warrant_fair_value,
-        commitment_price=commitment_price,
+        commitment_price=commitment_price, market=market,
     )
     view = view if view is not None else ledger_view(deal_dir)
     if view is None:
@@ -385,26 +426,3 @@ def accounting_data(
         with_warrants=deal.warrant is not None,
     )
     return notes_json(notes, regime, journal)
-
-
-def book_section(ctx: Any) -> dict[str, Any] | None:
-    """The ``accounting`` section of ``pipedeal book`` (a ``BookContext``), legacy regime unless
-    ``ctx.options["regime"]`` says otherwise; fair values from ``ctx.options``
-    (``note_fair_value``, ``warrant_fair_value``, ``commitment_price``, as on the command line)
-    or the valuation engine. None when a fair value or the commitment price is missing."""
-    from pipedeal.ledger.reading import ledger_view
-
-    opts = ctx.options
-    view = ledger_view(ctx.deal_dir, opts.get("db"))
-    try:
-        return accounting_data(
-            ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules,
-            regime=opts.get("regime", Regime.LEGACY),
-            note_fair_value=opts.get("note_fair_value"),
-            warrant_fair_value=opts.get("warrant_fair_value"),
-            commitment_price=opts.get("commitment_price"),
-            as_of=ctx.as_of if view is not None else None,
-            view=view,
-        )
-    except UserError:
-        return None

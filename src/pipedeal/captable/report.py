@@ -150,22 +150,3 @@ def captable_data(
             rows += [_jsonable(asdict(g)) for g in price_grid(deal, at, grid_prices)]
         data["dilution"] = rows
     return data
-
-
-def book_section(ctx: Any) -> dict[str, Any] | None:
-    """The ``captable`` section of ``pipedeal book`` (a ``BookContext``): the cap table as of
-    ``ctx.as_of`` (default: the first share count after the last closing), or None when the deal
-    gives no shares-outstanding count on or before that date."""
-    from pipedeal.errors import UserError
-    from pipedeal.ledger.reading import ledger_view
-
-    if not ctx.deal.issuer.shares_outstanding:
-        return None
-    try:
-        return captable_data(
-            ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules, as_of=ctx.as_of,
-            ownership_cap=ctx.options.get("ownership_cap"),
-            view=ledger_view(ctx.deal_dir, ctx.options.get("db")),
-        )
-    except UserError:  # no share count on or before the date, a date before closing...
-        return None

@@ -35,25 +35,18 @@ def value(
     model: str | None = typer.Option(None, "--model", help="tf | hazard | hull | ql"),
     steps: int | None = typer.Option(None, "--steps", help="lattice steps"),
     format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
+    db: str | None = typer.Option(
+        None, "--db", help="the ledger's database URL or SQLite file (default $PIPEDEAL_DB, else "
+        "DEAL_DIR/ledger.sqlite)",
+    ),
 ) -> None:
-    """Fair value and Greeks of every purchaser's note and warrant (inputs in market.toml)."""
-    from pipedeal.report.book import build_context
-    from pipedeal.valuation.deal import load_market, market_file, value_deal
+    """Fair value and Greeks of every purchaser's note and warrant (inputs in market.toml),
+    as they stand on the valuation date in the deal's ledger (or on the terms alone)."""
+    import pipedeal
 
-    ctx = build_context(deal_dir)
-    market = load_market(ctx.deal_dir)
-    if market is None:
-        raise UserError(f"{market_file(ctx.deal_dir)}: no such file (valuation inputs)")
-    data = value_deal(
-        ctx.deal,
-        ctx.figures,
-        ctx.schedules,
-        market,
-        as_of=_date(as_of, "--as-of"),
-        model=model,
-        steps=steps,
-        source=str(market_file(ctx.deal_dir)),
-    )
+    data = pipedeal.value(
+        deal_dir, as_of=_date(as_of, "--as-of"), model=model, steps=steps, db=db
+    ).to_json()
     if format is Format.json:
         emit_json(data)
         return

@@ -443,19 +443,16 @@ def compare_terms(terms: dict[str, Any], deal: Deal, figs: DealFigures) -> list[
     return lines
 
 
-def disclosure_section(ctx: Any) -> dict[str, Any] | None:
-    """Book section ``filing_check``: the folder's 8-K, extracted, against the deal's figures.
-
-    ``ctx`` is the book's ``BookContext`` (deal_dir, deal, figures). ``None`` when the folder holds
-    no filing.
-    """
+def filing_check(deal_dir: Path, deal: Deal, figures: DealFigures) -> dict[str, Any] | None:
+    """The book's ``filing_check``: the folder's 8-K, extracted, against the deal's figures;
+    ``None`` when the folder holds no filing."""
     from pipedeal.filings.extract import extract_file
 
-    path = filing_of(Path(ctx.deal_dir), ctx.deal)
+    path = filing_of(Path(deal_dir), deal)
     if path is None:
         return None
     data = extract_file(path)
-    lines = compare_terms(data["terms"], ctx.deal, ctx.figures)
+    lines = compare_terms(data["terms"], deal, figures)
     return {
         "source": path.name,
         "form_type": data["filing"]["form_type"],
@@ -464,6 +461,12 @@ def disclosure_section(ctx: Any) -> dict[str, Any] | None:
         "all_match": all(line["matches"] for line in lines) if lines else None,
         "lines": lines,
     }
+
+
+def disclosure_section(ctx: Any) -> dict[str, Any] | None:
+    """``filing_check`` for a ``pipedeal.report.book.BookContext`` (kept for callers of the
+    book's section; the book itself calls ``report.sections``)."""
+    return filing_check(ctx.deal_dir, ctx.deal, ctx.figures)
 
 
 def render_filing_check(data: dict[str, Any], console: Any) -> None:

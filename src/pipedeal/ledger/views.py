@@ -264,26 +264,6 @@ def render_due(data: dict[str, Any], console: Console) -> None:
 # --- the deal book -----------------------------------------------------------------------------
 
 
-def ledger_section(ctx) -> dict[str, Any] | None:  # noqa: ANN001 - report.book.BookContext
-    """The book's ``ledger`` section; ``None`` when the deal has no ledger (nothing created)."""
-    from pipedeal.ledger.contract import Contract
-    from pipedeal.ledger.store import ledger_exists, open_ledger
-
-    db = ctx.options.get("db")
-    if not ledger_exists(ctx.deal_dir, db, deal_name=ctx.deal.name):
-        return None
-    contract = Contract.from_figures(ctx.deal, ctx.figures)
-    with open_ledger(ctx.deal_dir, db, contract=contract) as ledger:
-        as_of = ctx.as_of or dt.date.today()
-        state = ledger.state(as_of)
-        report = ledger.verify()
-        data = state_json(state)
-        data["events_recorded"] = len(ledger.events())
-        data["location"] = ledger.location
-        data["verify"] = report.to_json()
-        return data
-
-
 def render_ledger_section(data: dict[str, Any], console: Console) -> None:
     render_state(data, console)
     v = data["verify"]

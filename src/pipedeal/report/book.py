@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipedeal.market.closes import PriceSeries, load_deal_closes
-from pipedeal.pricing.check import CheckLine, disclosure_check
-from pipedeal.pricing.figures import DealFigures, deal_figures
+from pipedeal.instruments.deal import LoadedDeal
+from pipedeal.ledger.record import DealRecord, deal_record
+from pipedeal.market.closes import PriceSeries
+from pipedeal.pricing.check import CheckLine
+from pipedeal.pricing.figures import DealFigures
 from pipedeal.pricing.rules import PriceTrace
-from pipedeal.schedule.interest import NoteSchedule, add_months, deal_schedules
-from pipedeal.terms.loader import load_deal
+from pipedeal.schedule.interest import NoteSchedule
 from pipedeal.terms.models import Deal
 
 BOOK_SCHEMA_VERSION = 1
@@ -29,50 +30,63 @@ BOOK_SCHEMA_VERSION = 1
 
 @dataclass(frozen=True)
 class BookContext:
-    deal_dir: Path
-    deal: Deal
-    prices: PriceSeries | None
-    figures: DealFigures
-    schedules: tuple[NoteSchedule, ...]
-    checks: tuple[CheckLine, ...]
+    """The deal loaded once and its ledger read once; every section of the book reads these."""
+
+    record: DealRecord
     as_of: dt.date | None = None
     options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def loaded(self) -> LoadedDeal:
+        return self.record.deal
+
+    @property
+    def deal_dir(self) -> Path:
+        assert self.loaded.folder is not None
+        return self.loaded.folder
+
+    @property
+    def deal(self) -> Deal:
+        return self.loaded.terms
+
+    @property
+    def prices(self) -> PriceSeries | None:
+        return self.loaded.prices
+
+    @property
+    def figures(self) -> DealFigures:
+        return self.loaded.figures
+
+    @property
+    def schedules(self) -> tuple[NoteSchedule, ...]:
+        return self.loaded.schedules
+
+    @property
+    def checks(self) -> tuple[CheckLine, ...]:
+        return self.loaded.checks
 
 
 SectionBuilder = Callable[[BookContext], Any]
 
 
 def extra_sections() -> dict[str, SectionBuilder]:
-    """Book sections beyond terms, prices and schedules; one line per package that adds one."""
-    # Imported here, not at the top: these packages import this module's BookContext.
-    from pipedeal.accounting.report import book_section as accounting_section
-    from pipedeal.captable.report import book_section as captable_section
-    from pipedeal.filings.disclose import disclosure_section
-    from pipedeal.ledger.views import ledger_section
-    from pipedeal.valuation.deal import valuation_section
+    """Book sections beyond terms, prices and schedules (``report.sections``)."""
+    from pipedeal.report import sections
 
-    sections: dict[str, SectionBuilder] = {
-        "captable": captable_section,
-        "accounting": accounting_section,
-        "filing_check": disclosure_section,
-        "ledger": ledger_section,
-        "valuation": valuation_section,
+    return {
+        "captable": sections.captable_section,
+        "accounting": sections.accounting_section,
+        "filing_check": sections.disclosure_section,
+        "ledger": sections.ledger_section,
+        "valuation": sections.valuation_section,
     }
-    return sections
 
 
 def build_context(
-    deal_dir: Path | str, *, as_of: dt.date | None = None, **options: Any
+    deal_dir: Path | str | LoadedDeal, *, as_of: dt.date | None = None, **options: Any
 ) -> BookContext:
-    deal_dir = Path(deal_dir)
-    deal = load_deal(deal_dir)
-    prices = load_deal_closes(deal_dir, deal.market.closes, deal.market.trading_calendar)
-    figures = deal_figures(deal, prices)
-    schedules = deal_schedules(deal)
-    checks = disclosure_check(
-        deal, figures, tuple(s.periods[0].pay_date for s in schedules if s.periods)
-    )
-    return BookContext(deal_dir, deal, prices, figures, schedules, checks, as_of, options)
+    """Load the deal (once) and read its ledger (once, ``options["db"]`` or the folder's)."""
+    return BookContext(deal_record(deal_dir, options.get("db")), as_of, options)
 
 
 def _d(value) -> str | None:
@@ -145,7 +159,7 @@ def book_data(ctx: BookContext) -> dict[str, Any]:
                 "warrant_shares": f.warrant_shares,
                 "exercise_price": _d(f.exercise_price),
                 "exercise_proceeds": _d(f.exercise_proceeds),
-                "warrant_expiry": _warrant_expiry(deal, p.closing_date),
+                "warrant_expiry": _warrant_expiry(ctx.loaded, p.name),
                 "price_window": [d.isoformat() for d in f.conversion.window_dates],
                 "conversion_trace": trace_json(f.conversion),
                 **schedule_json(s),
@@ -213,10 +227,9 @@ def book_data(ctx: BookContext) -> dict[str, Any]:
     return data
 
 
-def _warrant_expiry(deal: Deal, issue: dt.date) -> str | None:
-    if deal.warrant is None:
+def _warrant_expiry(loaded: LoadedDeal, name: str) -> str | None:
+    w = loaded.warrants.get(name)
+    if w is None:
         return None
-    day = add_months(issue, 12 * deal.warrant.term_years)
-    return (
-        f"{day.isoformat()}T{deal.warrant.expiry_time.isoformat()} {deal.warrant.expiry_timezone}"
-    )
+    t = w.terms
+    return f"{w.expiry_date.isoformat()}T{t.expiry_time.isoformat()} {t.expiry_timezone}"

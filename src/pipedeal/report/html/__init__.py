@@ -66,13 +66,12 @@ def dilution_grid(ctx: Any, data: dict[str, Any]) -> tuple[list[Mapping[str, Any
         start += step
     try:
         from pipedeal.captable.report import captable_data
-        from pipedeal.ledger.reading import ledger_view
 
         rows = captable_data(
             ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules,
             as_of=dt.date.fromisoformat(cap["as_of"]) if cap.get("as_of") else None,
             grid_prices=grid, ownership_cap=ctx.options.get("ownership_cap"),
-            view=ledger_view(ctx.deal_dir, ctx.options.get("db")),
+            view=ctx.record if ctx.record.recorded else None,
         ).get("dilution")
     except (ImportError, UserError) as exc:
         return None, f"no price grid ({exc})"
@@ -91,13 +90,9 @@ def ledger_history(
     if ctx is None:
         return None, "the book data holds no event list"
     try:
-        from pipedeal.ledger.contract import Contract
-        from pipedeal.ledger.store import open_ledger
-
-        contract = Contract.from_figures(ctx.deal, ctx.figures)
         as_of = dt.date.fromisoformat(ledger["as_of"]) if ledger.get("as_of") else None
-        with open_ledger(ctx.deal_dir, ctx.options.get("db"), contract=contract) as book:
-            return [r.to_json() for r in book.events(as_of=as_of)], ""
+        recorded = ctx.record.recorded or ()
+        return [r.to_json() for r in recorded if as_of is None or r.event.date <= as_of], ""
     except (ImportError, UserError) as exc:
         return None, str(exc)
 

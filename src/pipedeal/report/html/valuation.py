@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from decimal import Decimal
 from typing import Any
 
 from pipedeal.errors import UserError
@@ -59,11 +60,11 @@ def valuation_curves(ctx: Any, data: dict[str, Any]) -> tuple[dict[str, Any] | N
         from pipedeal.valuation.blackscholes import warrant_value
         from pipedeal.valuation.convertible import MODELS, MarketInputs, price
         from pipedeal.valuation.dated import DatedDividend, dividends_for, to_spec
-        from pipedeal.valuation.deal import dated_note, load_market
+        from pipedeal.valuation.deal import dated_note
     except ImportError as exc:
         return None, f"the valuation engine is not importable ({exc})"
     try:
-        market = load_market(ctx.deal_dir)
+        market = ctx.loaded.market
         if market is None:
             return None, "the deal folder has no market.toml"
         day = dt.date.fromisoformat(val["as_of"])
@@ -75,20 +76,23 @@ def valuation_curves(ctx: Any, data: dict[str, Any]) -> tuple[dict[str, Any] | N
                 tuple(DatedDividend(d.date, d.amount) for d in market.dividends), day, day),
             rate_curve=tuple((p.years, p.zero_rate) for p in market.rate_curve),
         )
-        status = {p.get("name"): p.get("status") for p in val.get("purchasers") or []}
-        live = [(f, s) for f, s in zip(ctx.figures.purchasers, ctx.schedules, strict=True)
-                if status.get(f.purchaser.name) == "outstanding"]
-        w_rows = {p.get("name"): p.get("warrant") for p in val.get("purchasers") or []}
-        with_warrant = [f for f in ctx.figures.purchasers if w_rows.get(f.purchaser.name)]
+        # the notes and warrants as the valuation found them (remaining principal, adjusted
+        # prices): its rows, not the terms at issue
+        rows = {p.get("name"): p for p in val.get("purchasers") or []}
+        live = [(name, r["note"]) for name, r in rows.items() if r.get("note")]
+        with_warrant = [(name, r["warrant"]) for name, r in rows.items() if r.get("warrant")]
         if not live and not with_warrant:
             return None, "no note or warrant is outstanding on the valuation date"
-        spots = spot_grid(market.spot, [float(f.conversion_price) for f, _ in live]
-                          + [float(f.exercise_price) for f in with_warrant])
+        spots = spot_grid(market.spot, [float(n["conversion_price"]) for _, n in live]
+                          + [float(w["exercise_price"]) for _, w in with_warrant])
         steps = min(CURVE_STEPS, market.steps)
         models = [m for m in CURVE_MODELS if m in MODELS]
         notes = []
-        for f, sched in live:
-            note, _ = dated_note(ctx.deal, f, sched)
+        for name, row in live:
+            note, _ = dated_note(
+                ctx.loaded.notes[name], principal=Decimal(row["principal_outstanding"]),
+                conversion_price=Decimal(row["conversion_price"]), after=day,
+            )
             spec = to_spec(note, day)
             by_model = {
                 m: [price(spec, dataclasses.replace(mkt, spot=s), model=m, steps=steps,
@@ -101,9 +105,9 @@ def valuation_curves(ctx: Any, data: dict[str, Any]) -> tuple[dict[str, Any] | N
                     floor += c.amount * _risky_discount(mkt, (c.pay_date - day).days / 365.0)
             floor += note.face * _risky_discount(mkt, (note.maturity - day).days / 365.0)
             notes.append({
-                "name": f.purchaser.name,
-                "principal": float(f.purchaser.principal),
-                "conversion_price": float(f.conversion_price),
+                "name": name,
+                "principal": float(row["principal_outstanding"]),
+                "conversion_price": float(row["conversion_price"]),
                 "conversion_shares": note.conversion_ratio,
                 "models": by_model,
                 "conversion_value": [note.conversion_ratio * s for s in spots],
@@ -111,14 +115,13 @@ def valuation_curves(ctx: Any, data: dict[str, Any]) -> tuple[dict[str, Any] | N
             })
         warrants = []
         inputs = val.get("inputs") or {}
-        for f in with_warrant:
-            w = w_rows[f.purchaser.name]
+        for name, w in with_warrant:
             years = float(w["years_to_expiry"])
             warrants.append({
-                "name": f.purchaser.name,
-                "exercise_price": float(f.exercise_price),
+                "name": name,
+                "exercise_price": float(w["exercise_price"]),
                 "values": [warrant_value(
-                    s, float(f.exercise_price), years, market.rate, market.volatility,
+                    s, float(w["exercise_price"]), years, market.rate, market.volatility,
                     dividend_yield=market.dividend_yield, dilution=market.dilution,
                     shares_outstanding=inputs.get("shares_outstanding"),
                     warrants=inputs.get("warrant_shares_in_deal")) for s in spots],
