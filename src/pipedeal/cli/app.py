@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -13,7 +14,7 @@ from pipedeal.errors import EXIT_USER_ERROR, UserError
 class _UserErrorBoundary(TyperGroup):
     """Turn a ``UserError`` raised by any command into one stderr line and exit status 2."""
 
-    def invoke(self, ctx):  # noqa: ANN001, ANN201 - click.Context (typer may vendor click)
+    def invoke(self, ctx) -> Any:  # noqa: ANN001 - click's Context (typer may vendor click)
         try:
             return super().invoke(ctx)
         except UserError as exc:

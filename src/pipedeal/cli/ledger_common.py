@@ -123,6 +123,7 @@ _LAST = (
     inspect.Parameter("format", _P, default=Format.text, annotation=FormatOpt),
 )
 _SHARED = tuple(f.name for f in fields(RecordOptions))
+assert {p.name for p in (*_FIRST, *_LAST)} == set(_SHARED)
 
 
 def with_record_options(command: Callable[..., None]) -> Callable[..., None]:
