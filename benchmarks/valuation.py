@@ -160,14 +160,14 @@ def compare_quantlib(notes: list[BatchNote], args: argparse.Namespace, cores: in
     for steps in args.steps:
         reps = 20
         quantlib_npv(one, steps)
-        lattice_kernel(*prepare(one, "ql", steps))  # warm-up
+        lattice_kernel(prepare(one, "ql", steps))  # warm-up
         t0 = time.perf_counter()
         for _ in range(reps):
             quantlib_npv(one, steps)
         t_ql = (time.perf_counter() - t0) / reps
         t0 = time.perf_counter()
         for _ in range(reps):
-            lattice_kernel(*prepare(one, "ql", steps))
+            lattice_kernel(prepare(one, "ql", steps))
         t_us = (time.perf_counter() - t0) / reps
         print(f"single note, {steps} steps: QuantLib {t_ql * 1e3:.2f} ms, ours {t_us * 1e3:.2f} ms"
               f" (ratio {t_ql / t_us:.1f})")

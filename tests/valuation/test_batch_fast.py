@@ -13,36 +13,8 @@ import pytest
 from pipedeal.errors import UserError
 from pipedeal.schedule.interest import add_months
 from pipedeal.valuation import batch as B
-from pipedeal.valuation.convertible import QL_WORK_ROWS, lattice_kernel, work_width
-
-NAMES = [
-    "model",
-    "n",
-    "dt",
-    "x0",
-    "lnbase",
-    "lnratio",
-    "pu",
-    "rr",
-    "spread",
-    "pdef",
-    "eta",
-    "recovery_value",
-    "kappa",
-    "redemption",
-    "accrued_conv",
-    "cpn_conv",
-    "window",
-    "call_cash",
-    "cpn",
-    "accrued",
-    "conv_ok",
-    "call_px",
-    "call_trig",
-    "put_px",
-    "divadd",
-]
-GRID = {"cpn": 1, "accrued": 2, "conv_ok": 3, "call_px": 4, "call_trig": 5, "put_px": 6}
+from pipedeal.valuation.batch import build
+from pipedeal.valuation.convertible import QL_WORK_ROWS, KernelArgs, lattice_kernel, work_width
 
 
 def notes(count: int, seed: int = 11) -> list[B.BatchNote]:
@@ -87,10 +59,10 @@ def test_add_months_on_ordinals_is_pythons():
     for offset in range(0, 3 * 366, 3):
         day = start + dt.timedelta(days=offset)
         o = day.toordinal()
-        assert B._civil(o) == (day.year, day.month, day.day)
-        assert B._ordinal(day.year, day.month, day.day) == o
+        assert build._civil(o) == (day.year, day.month, day.day)
+        assert build._ordinal(day.year, day.month, day.day) == o
         for months in (1, 3, 6, 12, 13, 36):
-            assert B._add_months(o, months) == add_months(day, months).toordinal()
+            assert build._add_months(o, months) == add_months(day, months).toordinal()
 
 
 @pytest.mark.parametrize(
@@ -107,35 +79,19 @@ def test_compiled_inputs_equal_prepare_fast(model, tree, steps):
             ref = B.prepare_fast(note, model, steps, tree)
         except UserError:
             continue  # e.g. Hull's tree needs vol² above the intensity; tested below
-        ints, flts = B._fields([note])
-        if tree == "hull":
-            T = (ints[:, 2] - ints[:, 0]) / 365.0
-            lam = flts[:, 5] / (1.0 - flts[:, 6]) if code == 2 else 0.0
-            flts[:, 9] = np.exp((flts[:, 4] - flts[:, 8] + lam) * (T / steps))
-        g = np.full((B._GRID_ROWS + QL_WORK_ROWS, work_width(steps)), -7.0)
-        c = np.empty((8, 200))
-        status, dt_, x0, lnratio, _, pdef, eta, window = B._build_note(
-            ints[0], flts[0], code, B._FAST_TREES[tree], steps, g, c
+        ints, flts = build.fields([note], model, tree, steps)
+        g = np.full((build.INPUT_ROWS + QL_WORK_ROWS, work_width(steps)), -7.0)
+        c = np.full((build.CONTRACT_ROWS, build.contract_scratch(ints)), -7.0)
+        status, ours = build._build_note(
+            ints[0], flts[0], code, build.FAST_TREES[tree], steps, g, c, np.zeros(3)
         )
         assert status == 0
-        n = steps
-        ours = {
-            "dt": dt_,
-            "x0": x0,
-            "lnratio": lnratio,
-            "pdef": pdef,
-            "eta": eta,
-            "window": window,
-            "lnbase": g[8, : n + 1],
-            "pu": g[9, :n],
-            "rr": g[10, :n],
-        }
-        ours.update({k: g[row, : n + 1] for k, row in GRID.items()})
-        for key, value in ours.items():
+        for key in KernelArgs._fields[:-1]:  # all but the output ``early``
             if key == "accrued" and model == "ql":
                 continue  # not an input of the ql rollback; not built
-            expected = np.asarray(ref[NAMES.index(key)])
-            assert np.array_equal(expected, np.asarray(value)), (model, tree, note.id, key)
+            expected = np.asarray(getattr(ref, key))
+            value = np.asarray(getattr(ours, key))
+            assert np.array_equal(expected, value), (model, tree, note.id, key)
         checked += 1
     assert checked >= 20
 
@@ -144,7 +100,7 @@ def test_compiled_inputs_equal_prepare_fast(model, tree, steps):
 def test_price_notes_equals_single_note_kernel(model):
     batch = [n for n in notes(40, seed=5) if n.volatility**2 > n.credit_spread / (1 - n.recovery)]
     values = B.price_notes(batch, model=model, steps=90, chunk=8)
-    single = [lattice_kernel(*B.prepare_fast(n, model, 90)) for n in batch]
+    single = [lattice_kernel(B.prepare_fast(n, model, 90)) for n in batch]
     assert list(values) == pytest.approx(single, rel=1e-13, abs=1e-13)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-import numpy as np
 import pytest
+from tests.valuation.reference_rollback import general_form_value
 from tests.valuation.test_reference_cases import AFV_MARKET, AFV_NOTE
 
 from pipedeal.errors import UserError
@@ -189,35 +189,14 @@ def test_american_binomial_warrant_equals_black_scholes_without_dividends():
     assert am == pytest.approx(bs_price(True, 1.32, 1.53, 4.88, 0.015, 0.0, 0.80), abs=1e-3)
 
 
-def _general_form_value(args) -> float:
-    """The tf/hazard rollback with ``_tfhz_general_step`` at every step (the node-by-node form
-    the vectorized passes reproduce); ``args``: ``setup(...).args``."""
-    from pipedeal.valuation.convertible import _tfhz_general_step
-
-    model, n, lnratio, redemption, cpn = args[0], args[1], args[5], args[13], args[18]
-    ratio = math.exp(lnratio)
-    pw, cum = np.empty(n + 2), np.empty(n + 2)
-    acc_pw, acc_c = 1.0, 0.0
-    for j in range(n + 1):
-        pw[j] = acc_pw
-        acc_pw *= ratio
-        acc_c += cpn[j]
-        cum[j] = acc_c
-    v = np.full(n + 2, redemption)
-    u = np.full(n + 2, redemption if model == 1 else 0.0)
-    pay_v, pay_u = np.empty(n + 2), np.empty(n + 2)
-    for i in range(n, -1, -1):
-        _tfhz_general_step(i, *args[:5], ratio, *args[6:25], pw, v, u, cum, pay_v, pay_u)
-    return float(v[0])
-
-
 @pytest.mark.parametrize("model", ["tf", "hazard"])
 @pytest.mark.parametrize("window_days", [0, 3, 10, 45])
 @pytest.mark.parametrize("trigger", [None, 1.3])
 def test_vectorized_rollback_matches_the_node_by_node_form(model, window_days, trigger):
     """Steps with a call inside the holder's election window run as vectorized passes (weights,
-    end payoff row, banded dot product, select-only step); they must give the general form's
-    values (same operations in the same order: equal to the bit)."""
+    end payoff row, banded dot product, select-only step); they must give the node-by-node
+    form's values (``reference_rollback``: same operations in the same order, equal to the
+    bit), maturity included."""
     cp = tuple(Coupon(k / 12, 8.0 / 12, (k - 1) / 12, k / 12) for k in range(1, 19))
     spec = ConvertibleSpec(
         maturity=1.5,
@@ -238,4 +217,4 @@ def test_vectorized_rollback_matches_the_node_by_node_form(model, window_days, t
         dividends=(Dividend(0.6, 0.02),),
     )
     s = setup(spec, mkt, model=model, steps=300)
-    assert lattice_kernel(*s.args) == _general_form_value(s.args)
+    assert lattice_kernel(s.args) == general_form_value(s.args)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipedeal.valuation.convertible import Call, ConvertibleSpec, Coupon, Dividend, Put
 from pipedeal.valuation.daycount import year_fraction
+from pipedeal.valuation.lattice.spec import Call, ConvertibleSpec, Coupon, Dividend, Put
 
 
 @dataclass(frozen=True)
@@ -123,8 +123,8 @@ def to_spec(
             day = c.start
             while day <= c.end:
                 if is_business_day is None or is_business_day(day):
-                    px = c.price + (note.accrued_on(day) if c.clean else 0.0)
-                    calls.append(Call(t(day), t(day), px, clean=False, trigger=c.trigger))
+                    dirty = c.price + (note.accrued_on(day) if c.clean else 0.0)
+                    calls.append(Call(t(day), t(day), dirty, clean=False, trigger=c.trigger))
                 day += dt.timedelta(days=1)
         else:
             calls.append(Call(t(c.start), t(c.end), c.price, c.clean, c.trigger))

@@ -92,10 +92,10 @@ def build_tree(
             n_odd += 1
         dt_p = maturity / n_odd
         mu_bar = float(np.mean(mu))
-        drift_step = (mu_bar - 0.5 * vol * vol) * dt_p
+        drift_p = (mu_bar - 0.5 * vol * vol) * dt_p
         variance = vol * vol * maturity
-        ermqdt = math.exp(drift_step + 0.5 * variance / n_odd)
-        d2 = (math.log(x0 / strike) + drift_step * n_odd) / math.sqrt(variance)
+        ermqdt = math.exp(drift_p + 0.5 * variance / n_odd)
+        d2 = (math.log(x0 / strike) + drift_p * n_odd) / math.sqrt(variance)
         p = peizer_pratt_inversion(d2, n_odd)
         pdash = peizer_pratt_inversion(d2 + math.sqrt(variance), n_odd)
         up = ermqdt * pdash / p

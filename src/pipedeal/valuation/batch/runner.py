@@ -1,0 +1,223 @@
+"""Pricing many notes: ``price_notes`` (the engine behind ``pipedeal value-batch``). CRR, JR and
+Hull trees: each note's inputs built in numba (``build._build_note``) and priced there, blocks of
+notes on a thread pool of ``numba.get_num_threads()`` threads (the GIL is released inside);
+Leisen–Reimer: inputs per note in Python (``build.prepare_fast``), priced by a numba-parallel
+loop (``price_setups``). Same rollbacks as single notes (``lattice.kernel``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numba import njit, prange
+
+from pipedeal.errors import UserError
+from pipedeal.valuation.batch.build import (
+    CONTRACT_ROWS,
+    FAST_TREES,
+    INPUT_ROWS,
+    _build_note,
+    contract_scratch,
+    fields,
+    prepare_fast,
+)
+from pipedeal.valuation.batch.parse import BatchNote
+from pipedeal.valuation.lattice.api import DEFAULT_TREE, MODEL_CODE, MODELS
+from pipedeal.valuation.lattice.kernel import KernelArgs, lattice_kernel, rollback
+from pipedeal.valuation.lattice.rollback_ql import QL_WORK_ROWS, work_width
+from pipedeal.valuation.lattice.rollback_tfhz import WORK_ROWS
+
+_BLOCK = 8  # notes per thread-pool task: small enough to balance two busy cores
+_INT_FIELDS = ("model", "n", "window")
+
+
+@njit(parallel=True, cache=True)
+def _batch_kernel(cols, out):
+    """``lattice_kernel`` of note k for every k, in parallel; ``cols``: a ``KernelArgs`` of
+    columns (scalars as arrays over notes, arrays as rows of 2-D arrays)."""
+    for k in prange(cols.model.shape[0]):
+        n = cols.n[k]
+        out[k] = lattice_kernel(
+            KernelArgs(
+                cols.model[k],
+                n,
+                cols.dt[k],
+                cols.x0[k],
+                cols.lnbase[k, : n + 1],
+                cols.lnratio[k],
+                cols.pu[k, :n],
+                cols.rr[k, :n],
+                cols.spread[k],
+                cols.pdef[k],
+                cols.eta[k],
+                cols.recovery_value[k],
+                cols.kappa[k],
+                cols.redemption[k],
+                cols.accrued_conv[k],
+                cols.cpn_conv[k],
+                cols.window[k],
+                cols.call_cash[k],
+                cols.cpn[k, : n + 1],
+                cols.accrued[k, : n + 1],
+                cols.conv_ok[k, : n + 1],
+                cols.call_px[k, : n + 1],
+                cols.call_trig[k, : n + 1],
+                cols.put_px[k, : n + 1],
+                cols.divadd[k, : n + 1],
+                np.zeros(3),
+            )
+        )
+
+
+def price_setups(setups: Sequence[KernelArgs]) -> np.ndarray:
+    """Price prepared kernel arguments (``setup(...).args``) in parallel."""
+    m = len(setups)
+    width = max(a.n for a in setups) + 1
+    cols: dict[str, np.ndarray] = {}
+    for name in KernelArgs._fields[:-1]:
+        first = getattr(setups[0], name)
+        if isinstance(first, np.ndarray):
+            arr = np.zeros((m, width))
+            for k, a in enumerate(setups):
+                row = getattr(a, name)
+                arr[k, : row.shape[0]] = row
+        else:
+            dtype = np.int64 if name in _INT_FIELDS else np.float64
+            arr = np.array([getattr(a, name) for a in setups], dtype=dtype)
+        cols[name] = arr
+    out = np.empty(m)
+    # a KernelArgs of columns (every field an array over the notes), read by _batch_kernel
+    _batch_kernel(KernelArgs(**cols, early=np.zeros((m, 3))), out)  # type: ignore[arg-type]
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _price_block(ints, flts, lo, hi, model, tree, n, g, cpns, out, status):
+    """Build the inputs of notes lo..hi-1 and price them, into ``out``; one thread, reusing
+    ``g`` (inputs, then the rollbacks' scratch) and ``cpns`` for every note."""
+    early = np.zeros(3)
+    work = g[INPUT_ROWS:]
+    for k in range(lo, hi):
+        st, args = _build_note(ints[k], flts[k], model, tree, n, g, cpns, early)
+        status[k] = st
+        out[k] = rollback(args, work) if st == 0 else np.nan
+
+
+def price_notes(
+    notes: Sequence[BatchNote],
+    *,
+    model: str = "tf",
+    steps: int = 500,
+    tree: str | None = None,
+    chunk: int = 256,
+    on_progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Values (in the notes' face units) of every note; ``on_progress(done)`` each time at
+    least ``chunk`` more notes are done, and at the end.
+
+    CRR, JR and Hull trees: each note's inputs are built in numba and priced there, blocks of
+    notes on ``numba.get_num_threads()`` threads; Leisen–Reimer: inputs per note in Python,
+    priced by a numba-parallel loop."""
+    if model not in MODELS:
+        raise UserError(f"--model: unknown model {model!r} (use {', '.join(MODELS)})")
+    if steps < 1 or steps > 20000:
+        raise UserError(f"--steps: must be between 1 and 20000, got {steps}")
+    tree_name = "hull" if model == "hull" else (tree or DEFAULT_TREE[model])
+    if tree_name not in FAST_TREES:  # Leisen–Reimer: per-note inputs in Python
+        out = np.empty(len(notes))
+        for start in range(0, len(notes), chunk):
+            part = notes[start : start + chunk]
+            args = [prepare_fast(n, model, steps, tree) for n in part]
+            out[start : start + len(part)] = price_setups(args)
+            if on_progress is not None:
+                on_progress(start + len(part))
+    else:
+        out = _price_fast(notes, model, steps, tree_name, chunk, on_progress, tree)
+    if not np.all(np.isfinite(out)):
+        bad = int(np.flatnonzero(~np.isfinite(out))[0])
+        raise UserError(f"note {notes[bad].id}: the lattice overflowed (INF); check its inputs")
+    return out
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None  # (workers, pool)
+_pool_lock = threading.Lock()
+_local = threading.local()
+
+
+def _workers() -> int:
+    import numba
+
+    return max(1, numba.get_num_threads())
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != _workers():
+            if _pool is not None:
+                _pool[1].shutdown(wait=False)
+            workers = _workers()
+            _pool = (workers, ThreadPoolExecutor(workers, thread_name_prefix="pipedeal-batch"))
+        return _pool[1]
+
+
+def _scratch(n: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """This thread's scratch arrays (C-contiguous), kept between calls of the same steps: the
+    inputs then the rollback's rows (``g``), and the contract's rows (``cpns``)."""
+    g = getattr(_local, "g", None)
+    c = getattr(_local, "c", None)
+    width = int(work_width(n))
+    if g is None or g.shape[1] != width:
+        g = _local.g = np.empty((INPUT_ROWS + max(QL_WORK_ROWS, WORK_ROWS), width))
+    if c is None or c.shape[1] < columns:
+        c = _local.c = np.empty((CONTRACT_ROWS, columns))
+    return g, c
+
+
+def _price_fast(
+    notes: Sequence[BatchNote],
+    model: str,
+    steps: int,
+    tree_name: str,
+    chunk: int,
+    on_progress: Callable[[int], None] | None,
+    tree: str | None,
+) -> np.ndarray:
+    """Inputs built and priced in numba, blocks of ``_BLOCK`` notes handed to a pool of
+    ``numba.get_num_threads()`` threads as they free up (the GIL is released inside)."""
+    m = len(notes)
+    ints, flts = fields(notes, model, tree_name, steps)
+    code = MODEL_CODE[model]
+    tcode = FAST_TREES[tree_name]
+    out = np.empty(m)
+    status = np.zeros(m, dtype=np.int64)
+    columns = contract_scratch(ints)
+
+    def run(lo: int, hi: int) -> int:
+        g, c = _scratch(steps, columns)
+        _price_block(ints, flts, lo, hi, code, tcode, steps, g, c, out, status)
+        return hi - lo
+
+    blocks = [(lo, min(lo + _BLOCK, m)) for lo in range(0, m, _BLOCK)]
+    if len(blocks) <= 1 or _workers() == 1:
+        for lo, hi in blocks:
+            run(lo, hi)
+            if on_progress is not None:
+                on_progress(hi)
+    else:
+        futures = [_executor().submit(run, lo, hi) for lo, hi in blocks]
+        done = reported = 0
+        for f in futures:  # in order: the first failure raises first
+            done += f.result()
+            if on_progress is not None and (done - reported >= chunk or done == m):
+                on_progress(done)
+                reported = done
+    bad = np.flatnonzero(status)
+    if bad.size:
+        k = int(bad[0])
+        prepare_fast(notes[k], model, steps, tree)  # raises the note's error
+        raise UserError(f"note {notes[k].id}: invalid inputs")
+    return out

@@ -1,0 +1,261 @@
+"""The Python face of the lattices: the named models and trees, ``setup`` (a contract and a
+market → ``KernelArgs`` on a tree), ``price`` and ``greeks`` (tree delta and gamma, bump-and-reprice
+for the rest, ``BUMPS``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from pipedeal.errors import UserError
+from pipedeal.valuation.lattice.grid import GridContract, grid_inputs
+from pipedeal.valuation.lattice.kernel import (
+    MODEL_HAZARD,
+    MODEL_QL,
+    MODEL_TF,
+    KernelArgs,
+    lattice_kernel,
+)
+from pipedeal.valuation.lattice.spec import ConvertibleSpec, Dividend, MarketInputs, validate
+from pipedeal.valuation.trees import build_tree
+
+MODELS = ("tf", "hazard", "hull", "ql")
+MODEL_CODE = {"ql": MODEL_QL, "tf": MODEL_TF, "hazard": MODEL_HAZARD, "hull": MODEL_HAZARD}
+# TF model: what the cash-only part becomes where the issuer's call binds. "afv": zero, as in
+# AFV 2003's TF constraints (reproduces their Table 2/4); "cash": the cash the holder takes.
+# With an election window (notice_years > 0) the called note is valued as an option over the
+# window and its cash leg is always the cash component ("afv" applies to instant calls only).
+TF_CALL_RULES = ("afv", "cash")
+DEFAULT_TREE = {"tf": "crr", "hazard": "crr", "hull": "hull", "ql": "crr"}
+
+
+@dataclass(frozen=True)
+class LatticeSetup:
+    """Everything the kernel needs, as arrays; built once per (contract, market, model)."""
+
+    args: KernelArgs
+    model: str
+    tree: str
+    steps: int
+
+
+def setup(
+    spec: ConvertibleSpec,
+    mkt: MarketInputs,
+    *,
+    model: str = "tf",
+    steps: int = 500,
+    tree: str | None = None,
+    tf_call: str = "afv",
+    contract: GridContract | None = None,
+) -> LatticeSetup:
+    """Kernel arguments for one note. ``contract``: ``spec``'s features already as arrays (the
+    batch pricer builds them from a CSV row without the contract objects); its grid is built
+    by the same ``grid_inputs``."""
+    if model not in MODELS:
+        raise UserError(f"model: unknown model {model!r} (use {', '.join(MODELS)})")
+    if tf_call not in TF_CALL_RULES:
+        raise UserError(f"tf_call: unknown rule {tf_call!r} (use {', '.join(TF_CALL_RULES)})")
+    validate(spec, mkt)
+    tree = tree or DEFAULT_TREE[model]
+    if model == "hull":
+        tree = "hull"
+    ql = model == "ql"
+    if tree == "lr" and not ql and steps % 2 == 0:
+        steps += 1  # Leisen–Reimer needs an odd step count (``ql`` copies QuantLib instead)
+    g = grid_inputs(spec, mkt, steps, ql, contract)
+    T = spec.maturity
+    dt = T / steps
+    lam = mkt.intensity if model in ("hazard", "hull") else 0.0
+    eta = 1.0 if model == "hull" else mkt.eta
+    if ql or not mkt.rate_curve:
+        rr = np.full(steps, mkt.zero_rate(T))
+    else:
+        mids = np.array([(i + 0.5) * dt for i in range(steps)])
+        ends = np.array([(i + 1) * dt for i in range(steps + 1)])
+        disc = np.array([mkt.discount(t) for t in np.concatenate(([0.0], ends[:-1]))])
+        rr = -np.diff(np.log(disc)) / dt
+        del mids
+    drift = rr - mkt.dividend_yield + (eta * lam if model != "hull" else lam)
+    param_steps = steps
+    if ql and tree == "lr" and steps % 2 == 0:
+        param_steps = steps + 1  # QuantLib's LR tree uses steps + 1, its lattice keeps steps
+    strike = spec.redemption_amount / spec.conversion_ratio if spec.conversion_ratio else 1.0
+    tr = build_tree(
+        tree, steps, T, mkt.vol, drift, x0=g.x0, strike=strike, hazard=lam, param_steps=param_steps
+    )
+    lnbase = tr.lnbase
+    lnratio = tr.lnratio
+    if ql and tree == "lr" and param_steps != steps:
+        # QuantLib keeps the odd tree's nodes but walks them on the even lattice
+        tr_odd = build_tree(tree, param_steps, T, mkt.vol, drift[0], x0=g.x0, strike=strike)
+        lnbase = tr_odd.lnbase[: steps + 1]
+        lnratio = tr_odd.lnratio
+    pdef = 1.0 - math.exp(-lam * dt)
+    window = int(round(spec.notice_years / dt)) if not ql else 0
+    args = KernelArgs(
+        model=MODEL_CODE[model],
+        n=steps,
+        dt=dt,
+        x0=float(g.x0),
+        lnbase=lnbase,
+        lnratio=float(lnratio),
+        pu=tr.pu,
+        rr=rr,
+        spread=float(mkt.credit_spread),
+        pdef=pdef,
+        eta=float(eta),
+        recovery_value=float(mkt.recovery * spec.face),
+        kappa=float(spec.conversion_ratio),
+        redemption=float(spec.redemption_amount),
+        accrued_conv=1.0 if spec.accrued_convertible else 0.0,
+        cpn_conv=1.0 if spec.final_coupon_on_conversion else 0.0,
+        window=window,
+        call_cash=1.0 if tf_call == "cash" else 0.0,
+        cpn=g.cpn,
+        accrued=g.accrued,
+        conv_ok=g.conv_ok,
+        call_px=g.call_px,
+        call_trig=g.call_trig,
+        put_px=g.put_px,
+        divadd=g.divadd,
+        early=np.zeros(3),
+    )
+    return LatticeSetup(args, model, tree, steps)
+
+
+def price(
+    spec: ConvertibleSpec,
+    mkt: MarketInputs,
+    *,
+    model: str = "tf",
+    steps: int = 500,
+    tree: str | None = None,
+    tf_call: str = "afv",
+    parity_average: bool = False,
+) -> float:
+    """Value of the note (same units as ``face``) at time 0 under ``model``.
+
+    ``parity_average``: the mean of the values at ``steps`` and ``steps + 1``, which cancels the
+    odd/even oscillation of binomial trees on notes with call and conversion boundaries.
+    """
+    if parity_average:
+        return 0.5 * (
+            price(spec, mkt, model=model, steps=steps, tree=tree, tf_call=tf_call)
+            + price(spec, mkt, model=model, steps=steps + 1, tree=tree, tf_call=tf_call)
+        )
+    s = setup(spec, mkt, model=model, steps=steps, tree=tree, tf_call=tf_call)
+    value = float(lattice_kernel(s.args))
+    if not math.isfinite(value):
+        raise UserError("valuation: the lattice overflowed (INF); check the inputs")
+    return value
+
+
+BUMPS = {
+    "spot_rel": 0.01,
+    "vol": 0.01,
+    "rate": 1e-4,
+    "spread": 1e-4,
+    "days": 1,
+}
+
+
+def greeks(
+    spec: ConvertibleSpec,
+    mkt: MarketInputs,
+    *,
+    model: str = "tf",
+    steps: int = 500,
+    tree: str | None = None,
+    spot_greeks: str = "tree",
+) -> dict[str, float]:
+    """Value and Greeks.
+
+    delta, gamma: ``spot_greeks="tree"`` (default) reads them off the lattice's three nodes at
+    step 2 (one lattice, so no re-gridding noise; they are the Greeks at t = 2Δt); ``"bump"``
+    uses central differences of spot ±1% instead. The others are bump-and-reprice, central:
+    vega per 1.00 of vol (bump ±0.01); rho per 1.00 of rate (±1bp); credit_spread_sensitivity per
+    1.00 of spread (±1bp; the hazard rate moves with it when it is derived from the spread;
+    one-sided at a zero spread); theta: value one calendar day later minus value now, × 365.
+    """
+    if spot_greeks not in ("tree", "bump"):
+        raise UserError(f"spot_greeks: use tree or bump, got {spot_greeks!r}")
+
+    def v(sp: ConvertibleSpec = spec, m: MarketInputs = mkt) -> float:
+        return price(sp, m, model=model, steps=steps, tree=tree)
+
+    s0 = setup(spec, mkt, model=model, steps=steps, tree=tree)
+    base = float(lattice_kernel(s0.args))
+    if not math.isfinite(base):
+        raise UserError("valuation: the lattice overflowed (INF); check the inputs")
+    if spot_greeks == "tree" and s0.steps >= 2:
+        a = s0.args
+        x0, lnbase, lnratio, divadd, early = a.x0, a.lnbase, a.lnratio, a.divadd, a.early
+        sn = [x0 * math.exp(lnbase[2] + j * lnratio) + divadd[2] for j in range(3)]
+        d_lo = (early[1] - early[0]) / (sn[1] - sn[0])
+        d_hi = (early[2] - early[1]) / (sn[2] - sn[1])
+        delta = (early[2] - early[0]) / (sn[2] - sn[0])
+        gamma = (d_hi - d_lo) / (0.5 * (sn[2] - sn[0]))
+    else:
+        h = BUMPS["spot_rel"] * mkt.spot
+        up, dn = v(m=replace(mkt, spot=mkt.spot + h)), v(m=replace(mkt, spot=mkt.spot - h))
+        delta = (up - dn) / (2 * h)
+        gamma = (up - 2 * base + dn) / (h * h)
+    dv = BUMPS["vol"]
+    dr = BUMPS["rate"]
+    ds = BUMPS["spread"]
+    day = BUMPS["days"] / 365.0
+    theta = (
+        (v(sp=spec.shifted(day), m=_shift_market(mkt, day)) - base) / day
+        if spec.maturity > 2 * day
+        else float("nan")
+    )
+    return {
+        "value": base,
+        "delta": delta,
+        "gamma": gamma,
+        "vega": (v(m=replace(mkt, vol=mkt.vol + dv)) - v(m=replace(mkt, vol=mkt.vol - dv)))
+        / (2 * dv),
+        "theta": theta,
+        "rho": (
+            v(m=replace(mkt, rate=mkt.rate + dr, rate_curve=_bump_curve(mkt, dr)))
+            - v(m=replace(mkt, rate=mkt.rate - dr, rate_curve=_bump_curve(mkt, -dr)))
+        )
+        / (2 * dr),
+        "credit_spread_sensitivity": _spread_derivative(v, mkt, base, ds),
+    }
+
+
+def _spread_derivative(v: Callable[..., float], mkt: MarketInputs, base: float, h: float) -> float:
+    up = v(m=_bump_spread(mkt, h))
+    if mkt.credit_spread >= h:
+        return (up - v(m=_bump_spread(mkt, -h))) / (2 * h)
+    return (up - base) / h  # one-sided at a zero spread
+
+
+def _bump_curve(mkt: MarketInputs, h: float) -> tuple[tuple[float, float], ...]:
+    return tuple((t, z + h) for t, z in mkt.rate_curve)
+
+
+def _bump_spread(mkt: MarketInputs, h: float) -> MarketInputs:
+    spread = max(mkt.credit_spread + h, 0.0)
+    hazard = None if mkt.hazard is None else max(mkt.hazard + h / (1.0 - mkt.recovery), 0.0)
+    return replace(mkt, credit_spread=spread, hazard=hazard)
+
+
+def _shift_market(mkt: MarketInputs, years: float) -> MarketInputs:
+    return replace(
+        mkt,
+        dividends=tuple(
+            Dividend(
+                d.time - years,
+                d.amount,
+                None if d.discount_time is None else d.discount_time - years,
+            )
+            for d in mkt.dividends
+        ),
+    )

@@ -1,0 +1,358 @@
+"""The ``tf`` and ``hazard`` (and ``hull``) rollbacks: the step loop (``tfhz_rollback``), the
+holder's election window after a call (binomial weights over the window, its end payoff row,
+banded dot products) and the events at maturity. The per-step vectorized passes are
+``tfhz_passes``'.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from pipedeal.valuation.lattice.tfhz_passes import (
+    _hazard_pass,
+    _hazard_window_pass,
+    _tf_pass,
+    _tf_window_pass,
+)
+
+WORK_ROWS = 9  # scratch rows tfhz_rollback needs (ql_rollback: QL_WORK_ROWS), each n + 2 long
+
+
+@njit(cache=True, error_model="numpy")
+def tfhz_rollback(args, work):
+    """The ``tf`` (model 1) and ``hazard`` (model 2) rollbacks of the kernel arguments ``args``
+    (``KernelArgs``); ``work``: at least ``WORK_ROWS`` × (n + 2) scratch (reused across notes by
+    the batch pricer).
+
+    A step without an election window in progress (no call at the step, or ``window`` 0) is one
+    fused pass over the nodes: the expectation (and, for ``hazard``, default) of the next step,
+    then the step's call, put and conversion, written as selects with per-step constants
+    (an absent call is a cash price of +inf, an absent put or conversion a bound of −inf, a
+    call without a trigger a trigger of −inf), double-buffered, so LLVM vectorizes it. The
+    arithmetic is the general form's, operation for operation (no ``fastmath``), so values
+    are the same to the bit. A step with a call and the holder's election window is the same
+    in four passes: the window's binomial weights (into scratch), its end payoff per node
+    (``_window_payoff``), the called value per node as a dot product of the weights with that
+    row, k outside and nodes inside (``_window_dot``), then the step's pass with the called
+    value read from that row (``_tf_window_pass``, ``_hazard_window_pass``). Maturity is
+    node by node (``_tfhz_maturity``). The node-by-node form of every step, which these passes
+    reproduce to the bit, is the tests' reference (``tests/valuation/reference_rollback.py``)."""
+    model = args.model
+    n = args.n
+    dt = args.dt
+    x0 = args.x0
+    lnbase = args.lnbase
+    pu = args.pu
+    rr = args.rr
+    spread = args.spread
+    pdef = args.pdef
+    eta = args.eta
+    recovery_value = args.recovery_value
+    kappa = args.kappa
+    redemption = args.redemption
+    accrued_conv = args.accrued_conv
+    cpn_conv = args.cpn_conv
+    window = args.window
+    call_cash = args.call_cash
+    cpn = args.cpn
+    accrued = args.accrued
+    conv_ok = args.conv_ok
+    call_px = args.call_px
+    call_trig = args.call_trig
+    put_px = args.put_px
+    divadd = args.divadd
+    early = args.early
+    ratio = math.exp(args.lnratio)
+    pw = work[0]  # ratio**j: node j's price relative to the lowest node of its step
+    v = work[1]
+    u = work[2]  # tf: cash-only part
+    v2 = work[3]
+    u2 = work[4]
+    cum = work[5]  # cumulative coupons, for the election window
+    pay_v = work[6]  # election window: discounted payoff at its end, per node
+    pay_u = work[7]  # ... and its cash part (tf)
+    wts = work[8]  # election window: binomial weights of its end nodes
+    acc_c = 0.0
+    for i in range(n + 1):
+        acc_c += cpn[i]
+        cum[i] = acc_c
+    for j in range(n + 1):
+        v[j] = redemption
+        u[j] = redemption if model == 1 else 0.0
+    acc_pw = 1.0
+    for j in range(n + 1):
+        pw[j] = acc_pw
+        acc_pw *= ratio
+    opd = 1.0 - pdef
+    ome = 1.0 - eta
+    r_last = np.nan
+    dr = dc = 1.0
+    for i in range(n, -1, -1):
+        w = min(i + window, n) - i
+        if i == n:
+            _tfhz_maturity(args, pw, v, u)
+        else:
+            p = pu[i]
+            q = 1.0 - p
+            c = cpn[i]
+            dv = divadd[i]
+            s_lo = x0 * math.exp(lnbase[i])
+            kc = c if (i < n or cpn_conv > 0.0) else 0.0  # coupon kept on conversion
+            ac = accrued_conv * accrued[i]
+            cash = call_px[i] + accrued[i] + c  # +inf: no call at this step
+            trig = call_trig[i] if call_trig[i] >= 0.0 else -np.inf
+            convertible = conv_ok[i] > 0.0
+            ppc = put_px[i] + c if put_px[i] > 0.0 else -np.inf
+            keep_u = call_cash > 0.0
+            if rr[i] != r_last:  # flat rates: the same factors as the step before, to the bit
+                r_last = rr[i]
+                dr = math.exp(-r_last * dt)
+                dc = math.exp(-(r_last + spread) * dt)
+            if call_px[i] < np.inf and w > 0:
+                # a call with the holder's election window: the called value at each node is the
+                # window's end payoff under the binomial weights (into v2, u2), then the step
+                e = i + w
+                _binom_weights_into(w, p, wts)
+                r_w = 0.0
+                for k in range(i, e):
+                    r_w += rr[k] * dt
+                d_r = math.exp(-r_w)
+                d_c = math.exp(-r_w - spread * (w * dt))
+                surv = (1.0 - pdef) ** w
+                cdiff = cum[e] - cum[i]
+                cash_e = call_px[i] + accrued[e] + cdiff
+                if e == n:
+                    cash_e = max(cash_e, redemption + cpn[n])
+                if model == 1:
+                    conv_mult = d_r
+                    cash_pay = cash_e * d_c
+                else:
+                    conv_mult = d_r * surv
+                    cash_pay = cash_e * d_r * surv
+                lo, hi = _window_payoff(
+                    e,
+                    x0 * math.exp(lnbase[e]),
+                    pw,
+                    divadd[e],
+                    kappa,
+                    accrued_conv * accrued[e],
+                    cdiff,
+                    conv_ok[e] > 0.0,
+                    cash_e,
+                    conv_mult,
+                    cash_pay,
+                    pay_v,
+                    pay_u,
+                )
+                # nodes j < a see cash at every end node (the same sum for all of them), nodes
+                # j >= b conversion at every one (no cash part): the dot products run only where
+                # they differ, with the same terms in the same order, so the same bits
+                m = i + 1
+                a = min(max(lo - w, 0), m)
+                b = min(max(hi + 1, a), m)
+                cash_sum = 0.0
+                for k in range(w + 1):
+                    cash_sum += wts[k] * cash_pay
+                _window_fill(a, cash_sum, v2)
+                _window_dot(m - a, w, wts, pay_v[a:], v2[a:])
+                if model == 1:
+                    _window_fill(a, cash_sum, u2)
+                    _window_dot(b - a, w, wts, pay_u[a:], u2[a:])
+                    _window_fill(m - b, 0.0, u2[b:])
+                    _tf_window_pass(
+                        i,
+                        v,
+                        u,
+                        v2,
+                        u2,
+                        pw,
+                        s_lo,
+                        dv,
+                        p,
+                        q,
+                        dr,
+                        dc,
+                        c,
+                        kappa,
+                        ac,
+                        kc,
+                        convertible,
+                        trig,
+                        ppc,
+                    )
+                    u, u2 = u2, u
+                else:
+                    _hazard_window_pass(
+                        i,
+                        v,
+                        v2,
+                        pw,
+                        s_lo,
+                        dv,
+                        p,
+                        q,
+                        dr,
+                        opd,
+                        pdef,
+                        ome,
+                        recovery_value,
+                        c,
+                        kappa,
+                        ac,
+                        kc,
+                        convertible,
+                        trig,
+                        ppc,
+                        (1.0 - surv) * d_r,
+                    )
+            elif model == 1:
+                _tf_pass(
+                    i,
+                    v,
+                    u,
+                    v2,
+                    u2,
+                    pw,
+                    s_lo,
+                    dv,
+                    p,
+                    q,
+                    dr,
+                    dc,
+                    c,
+                    kappa,
+                    ac,
+                    kc,
+                    convertible,
+                    cash,
+                    trig,
+                    ppc,
+                    keep_u,
+                )
+                u, u2 = u2, u
+            else:
+                _hazard_pass(
+                    i,
+                    v,
+                    v2,
+                    pw,
+                    s_lo,
+                    dv,
+                    p,
+                    q,
+                    dr,
+                    opd,
+                    pdef,
+                    ome,
+                    recovery_value,
+                    c,
+                    kappa,
+                    ac,
+                    kc,
+                    convertible,
+                    cash,
+                    trig,
+                    ppc,
+                )
+            v, v2 = v2, v
+        if i == 2:
+            for j in range(3):
+                early[j] = v[j]
+    return v[0]
+
+
+@njit(cache=True)
+def _binom_weights_into(w, p, out):
+    """``_binom_weights`` into ``out[:w + 1]`` (the same arithmetic, no allocation)."""
+    c = 1.0
+    for k in range(w + 1):
+        out[k] = c * p**k * (1.0 - p) ** (w - k)
+        c = c * (w - k) / (k + 1)
+
+
+@njit(cache=True, error_model="numpy")
+def _window_payoff(
+    e, se_lo, pw, dv, kappa, ace, cdiff, conv_at_end, cash_e, conv_mult, cash_pay, pay_v, pay_u
+):
+    """The election window's end payoff per node of step e, discounted to the call's step:
+    conversion (times ``conv_mult``) where convertible and worth more than the cash ``cash_e``,
+    else ``cash_pay``; ``pay_u``: its cash part (``tf``; zero where converted). Node prices as
+    every other pass takes them, lowest node times ``pw[j]`` (until 2026-11 this row alone
+    multiplied up node by node, a serial chain that kept the pass from vectorizing; values
+    moved by < 3e-13 per 100 face). Returns the first node converted and the last node not
+    converted (e + 1 and −1 where none)."""
+    lo = e + 1
+    hi = -1
+    cut = cash_e if conv_at_end else np.inf
+    for jj in range(e + 1):
+        se = se_lo * pw[jj] + dv
+        conv = kappa * se + ace + cdiff
+        take = conv > cut
+        pay_v[jj] = conv * conv_mult if take else cash_pay
+        pay_u[jj] = 0.0 if take else cash_pay
+        t = jj if take else e + 1
+        lo = t if t < lo else lo
+        t = -1 if take else jj
+        hi = t if t > hi else hi
+    return lo, hi
+
+
+@njit(cache=True, error_model="numpy")
+def _window_fill(m, x, acc):
+    for j in range(m):
+        acc[j] = x
+
+
+@njit(cache=True, error_model="numpy")
+def _window_dot(m, w, wts, pay, acc):
+    """acc[j] = Σ_k wts[k]·pay[j + k] for j < m, summed in k order from 0.0 (the general
+    form's order, so the same bits); k outside so the inner loop vectorizes (indices from 0:
+    numba's negative-index wraparound is then provably dead, which vectorizing needs)."""
+    for j in range(m):
+        acc[j] = 0.0
+    for k in range(w + 1):
+        wk = wts[k]
+        for j in range(m):
+            acc[j] += wk * pay[j + k]
+
+
+@njit(cache=True)
+def _tfhz_maturity(args, pw, v, u):
+    """The events at maturity (step n) on the redemption values in v, u, node by node: the
+    node-by-node form's arithmetic at its last step (no rollback; no election window starts
+    there), so the rollback equals that form to the bit."""
+    n = args.n
+    c = args.cpn[n]
+    has_call = args.call_px[n] < np.inf
+    convertible = args.conv_ok[n] > 0.0
+    kc = c if args.cpn_conv > 0.0 else 0.0  # coupon kept on conversion
+    trig = args.call_trig[n]
+    acc = args.accrued[n]
+    s_lo = args.x0 * math.exp(args.lnbase[n])
+    for j in range(n + 1):
+        s = s_lo * pw[j] + args.divadd[n]
+        val = v[j] + c
+        cash_part = u[j] + c
+        if has_call and (trig < 0.0 or s >= trig):
+            cash = args.call_px[n] + acc + c
+            conv = args.kappa * s + args.accrued_conv * acc + kc
+            if convertible and conv > cash:
+                called, called_u = conv, c
+            else:
+                called, called_u = cash, cash
+            if called < val:
+                val = called
+                cash_part = called_u if args.call_cash > 0.0 else 0.0
+        if args.put_px[n] > 0.0 and val < args.put_px[n] + c:
+            val = args.put_px[n] + c
+            cash_part = val
+        if convertible:
+            conv = args.kappa * s + args.accrued_conv * acc + kc
+            if val <= conv:
+                val = conv
+                cash_part = kc
+        v[j] = val
+        u[j] = cash_part
