@@ -155,7 +155,7 @@ def contract_scratch(ints: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def _civil(o):
+def _civil(o: int) -> tuple[int, int, int]:
     """(year, month, day) of a proleptic Gregorian ordinal (``date.toordinal``)."""
     z = o - 719163 + 719468  # days from 0000-03-01
     era = (z if z >= 0 else z - 146096) // 146097
@@ -169,7 +169,7 @@ def _civil(o):
 
 
 @njit(cache=True)
-def _ordinal(y, m, d):
+def _ordinal(y: int, m: int, d: int) -> int:
     y = y - 1 if m <= 2 else y
     era = (y if y >= 0 else y - 399) // 400
     yoe = y - era * 400
@@ -179,7 +179,7 @@ def _ordinal(y, m, d):
 
 
 @njit(cache=True)
-def _add_months(o, months):
+def _add_months(o: int, months: int) -> int:
     """``pipedeal.schedule.interest.add_months`` on ordinals (clamped to the month's end)."""
     y, m, d = _civil(o)
     index = m - 1 + months
@@ -191,7 +191,7 @@ def _add_months(o, months):
 
 
 @njit(cache=True)
-def _note_contract(ints, flts, ql, cpns):
+def _note_contract(ints: np.ndarray, flts: np.ndarray, ql: bool, cpns: np.ndarray) -> GridContract:
     """The contract of one CSV note (``BatchNote.dated_note``, and ``prepare_fast``'s daily
     callabilities or call window) as a ``GridContract`` over rows of ``cpns``."""
     origin, issue, maturity, call_start = ints[0], ints[1], ints[2], ints[3]
@@ -272,7 +272,9 @@ def _note_contract(ints, flts, ql, cpns):
 
 
 @njit(cache=True)
-def _note_tree(flts, model, tree, n, T, g):
+def _note_tree(
+    flts: np.ndarray, model: int, tree: int, n: int, T: float, g: np.ndarray
+) -> tuple[int, float, float, float, float]:
     """``setup``'s rates, intensity and tree (``build_tree``) for one CSV note, into rows
     ``LNBASE``, ``PU``, ``RR`` of ``g``. Returns (status, dt, lnratio, pdef, eta); status 2:
     Hull's tree needs vol² above the intensity, 3: an up probability outside [0, 1]."""
@@ -322,7 +324,16 @@ def _note_tree(flts, model, tree, n, T, g):
 
 
 @njit(cache=True, error_model="numpy")
-def _build_note(ints, flts, model, tree, n, g, cpns, early):
+def _build_note(
+    ints: np.ndarray,
+    flts: np.ndarray,
+    model: int,
+    tree: int,
+    n: int,
+    g: np.ndarray,
+    cpns: np.ndarray,
+    early: np.ndarray,
+) -> tuple[int, KernelArgs]:
     """Kernel inputs of one CSV note over rows of ``g`` (see ``INPUT_ROWS``; width at least
     n + 2): the same numbers as ``prepare_fast`` (``BatchNote.dated_note`` → ``fill_grid`` →
     ``setup`` → ``build_tree``). Returns (status, ``KernelArgs``); status 0: fine, else the note

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
@@ -35,7 +36,7 @@ _INT_FIELDS = ("model", "n", "window")
 
 
 @njit(parallel=True, cache=True)
-def _batch_kernel(cols, out):
+def _batch_kernel(cols: Any, out: np.ndarray) -> None:
     """``lattice_kernel`` of note k for every k, in parallel; ``cols``: a ``KernelArgs`` of
     columns (scalars as arrays over notes, arrays as rows of 2-D arrays)."""
     for k in prange(cols.model.shape[0]):
@@ -95,7 +96,19 @@ def price_setups(setups: Sequence[KernelArgs]) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _price_block(ints, flts, lo, hi, model, tree, n, g, cpns, out, status):
+def _price_block(
+    ints: np.ndarray,
+    flts: np.ndarray,
+    lo: int,
+    hi: int,
+    model: int,
+    tree: int,
+    n: int,
+    g: np.ndarray,
+    cpns: np.ndarray,
+    out: np.ndarray,
+    status: np.ndarray,
+) -> None:
     """Build the inputs of notes lo..hi-1 and price them, into ``out``; one thread, reusing
     ``g`` (inputs, then the rollbacks' scratch) and ``cpns`` for every note."""
     early = np.zeros(3)

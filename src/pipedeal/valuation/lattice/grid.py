@@ -87,10 +87,10 @@ def closest_index(times: np.ndarray, t: float) -> int:
 
 
 @njit(cache=True)
-def closest(times, t):
+def closest(times: np.ndarray, t: float) -> int:
     """``closest_index``, compiled (``times`` must end at the grid's last time)."""
     n = times.shape[0]
-    k = np.searchsorted(times, t)
+    k = int(np.searchsorted(times, t))
     if k == 0:
         return 0
     if k == n:
@@ -99,7 +99,7 @@ def closest(times, t):
 
 
 @njit(cache=True)
-def fill_grid(c, n, ql, accrued_too, rows):
+def fill_grid(c: GridContract, n: int, ql: bool, accrued_too: bool, rows: np.ndarray) -> None:
     """The grid of contract ``c`` (a ``GridContract``) over n steps, into ``rows`` (at least
     ``GRID_ROWS`` × (n + 1); row ``DIVADD`` is set to zero, the market's dividends are
     ``grid_inputs``'). ``ql``: QuantLib's conventions (clean call prices made dirty here,

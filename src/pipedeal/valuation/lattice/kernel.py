@@ -57,7 +57,7 @@ class KernelArgs(NamedTuple):
 
 
 @njit(cache=True)
-def rollback(args, work):
+def rollback(args: KernelArgs, work: np.ndarray) -> float:
     """The value at the root of the lattice ``args`` (a ``KernelArgs``) under its model, with
     scratch ``work`` (``QL_WORK_ROWS`` × ``work_width(n)`` for ``ql``, ``WORK_ROWS`` × (n + 2)
     for the others; reused across notes by the batch pricer). Writes ``args.early``."""
@@ -67,7 +67,7 @@ def rollback(args, work):
 
 
 @njit(cache=True)
-def lattice_kernel(args):
+def lattice_kernel(args: KernelArgs) -> float:
     """Backward induction over a recombining binomial lattice; returns the value at the root
     and writes the values at the three nodes of step 2 into ``args.early`` (tree Greeks)."""
     n = args.n

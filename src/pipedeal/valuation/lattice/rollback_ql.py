@@ -7,9 +7,13 @@ for step, compiled, as one vectorizable pass over the nodes per step wherever th
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
+
+if TYPE_CHECKING:
+    from pipedeal.valuation.lattice.kernel import KernelArgs
 
 
 @njit(cache=True)
@@ -44,7 +48,7 @@ TINY = 1e-30  # conversion probabilities below this are zero (no subnormal arith
 
 
 @njit(cache=True)
-def work_width(n):
+def work_width(n: int) -> int:
     """Row length of ``ql_rollback``'s scratch for n steps: at least n + 2, and 832 bytes past
     a multiple of 4 KiB, so that the rows a pass reads and the rows it writes never sit at
     the same offset within a page (4K aliasing stalls loads behind unrelated stores)."""
@@ -52,7 +56,7 @@ def work_width(n):
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def ql_rollback(args, work):
+def ql_rollback(args: KernelArgs, work: np.ndarray) -> float:
     """QuantLib's ``TsiveriotisFernandesLattice`` rollback with
     ``DiscretizedConvertible::postAdjustValuesImpl`` (call, put, coupon, conversion) applied at
     each step, for the kernel arguments ``args`` (``KernelArgs``; ``rr[0]`` is the flat rate).

@@ -7,9 +7,13 @@ banded dot products) and the events at maturity. The per-step vectorized passes 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
+
+if TYPE_CHECKING:
+    from pipedeal.valuation.lattice.kernel import KernelArgs
 
 from pipedeal.valuation.lattice.tfhz_passes import (
     _hazard_pass,
@@ -22,7 +26,7 @@ WORK_ROWS = 9  # scratch rows tfhz_rollback needs (ql_rollback: QL_WORK_ROWS), e
 
 
 @njit(cache=True, error_model="numpy")
-def tfhz_rollback(args, work):
+def tfhz_rollback(args: KernelArgs, work: np.ndarray) -> float:
     """The ``tf`` (model 1) and ``hazard`` (model 2) rollbacks of the kernel arguments ``args``
     (``KernelArgs``); ``work``: at least ``WORK_ROWS`` × (n + 2) scratch (reused across notes by
     the batch pricer).
@@ -320,7 +324,7 @@ def _window_dot(m, w, wts, pay, acc):
 
 
 @njit(cache=True)
-def _tfhz_maturity(args, pw, v, u):
+def _tfhz_maturity(args: KernelArgs, pw: np.ndarray, v: np.ndarray, u: np.ndarray) -> None:
     """The events at maturity (step n) on the redemption values in v, u, node by node: the
     node-by-node form's arithmetic at its last step (no rollback; no election window starts
     there), so the rollback equals that form to the bit."""
