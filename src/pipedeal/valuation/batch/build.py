@@ -1,6 +1,6 @@
 """Lattice inputs of CSV notes (``KernelArgs``), built two ways that give the same numbers
 (tested equal): ``prepare_fast`` in Python (the note's contract as ``GridContract`` arrays, then
-``setup``), and ``_build_note``, compiled, straight from a row of ``_fields``' arrays into a
+``setup``), and ``_build_note``, compiled, straight from a row of ``fields``' arrays into a
 thread's scratch. Both place the contract on the grid with ``lattice.grid.fill_grid``, the one
 grid builder. ``prepare`` is the general path (``DatedNote`` → ``to_spec`` → ``setup``) that
 ``prepare_fast`` is tested against.

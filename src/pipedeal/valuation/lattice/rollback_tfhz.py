@@ -36,7 +36,7 @@ def tfhz_rollback(args: KernelArgs, work: np.ndarray) -> float:
     then the step's call, put and conversion, written as selects with per-step constants
     (an absent call is a cash price of +inf, an absent put or conversion a bound of −inf, a
     call without a trigger a trigger of −inf), double-buffered, so LLVM vectorizes it. The
-    arithmetic is the general form's, operation for operation (no ``fastmath``), so values
+    arithmetic is the node-by-node form's, operation for operation (no ``fastmath``), so values
     are the same to the bit. A step with a call and the holder's election window is the same
     in four passes: the window's binomial weights (into scratch), its end payoff per node
     (``_window_payoff``), the called value per node as a dot product of the weights with that
@@ -270,7 +270,8 @@ def tfhz_rollback(args: KernelArgs, work: np.ndarray) -> float:
 
 @njit(cache=True)
 def _binom_weights_into(w, p, out):
-    """``_binom_weights`` into ``out[:w + 1]`` (the same arithmetic, no allocation)."""
+    """The binomial weights C(w, k)·p^k·(1 − p)^(w − k) of the window's end nodes into
+    ``out[:w + 1]`` (the reference form's arithmetic, without its allocation)."""
     c = 1.0
     for k in range(w + 1):
         out[k] = c * p**k * (1.0 - p) ** (w - k)

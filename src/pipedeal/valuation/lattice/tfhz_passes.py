@@ -125,8 +125,9 @@ def _tf_window_pass(
 ):
     """One ``tf`` step with a call and the holder's election window: as ``_tf_pass``, the called
     value and its cash part being v2[j] + c and u2[j] + c (the window's expected payoff, from
-    ``_window_dot``), overwritten with the step's values. The arithmetic is
-    ``_tfhz_general_step``'s, operation for operation."""
+    ``_window_dot``), overwritten with the step's values. The arithmetic is the
+    node-by-node reference form's (``tests/valuation/reference_rollback.py``), operation for
+    operation."""
     for j in range(i + 1):
         uj = u[j]
         uj1 = u[j + 1]
