@@ -31,10 +31,14 @@ _ORDINALS = {
 }
 
 _NUMBER_WORDS = "|".join(sorted(list(_UNITS) + list(_SCALES), key=len, reverse=True))
-# \b and a first-letter look-ahead keep the alternation from being tried inside words
+# The longest number a filing writes in words ("one hundred twenty-three million four hundred
+# fifty-six thousand seven hundred eighty-nine") has 15 words; a longer run is not a figure.
+MAX_NUMBER_WORDS = 25
+# \b and a first-letter look-ahead keep the alternation from being tried inside words; the bound
+# keeps a long run of number words from costing time quadratic in its length
 WORD_NUMBER = (
     rf"(?:\b(?=[zotfsenhmbZOTFSENHMB])(?:{_NUMBER_WORDS})"
-    rf"(?:[\s-]+(?:and[\s-]+)?(?:{_NUMBER_WORDS}))*)"
+    rf"(?:[\s-]+(?:and[\s-]+)?(?:{_NUMBER_WORDS})){{0,{MAX_NUMBER_WORDS - 1}}})"
 )
 DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 NUMBER = rf"(?:{DIGITS}|{WORD_NUMBER})"
@@ -43,19 +47,32 @@ NUMBER = rf"(?:{DIGITS}|{WORD_NUMBER})"
 # fewer; prices have a few decimals. Anything with more than this many digits is not a figure.
 MAX_FIGURE_DIGITS = 30
 _NUMERIC_RUN = re.compile(r"\d[\d,.]*")
+# unbounded on purpose: nothing follows the run, so each run is one greedy match (linear)
+_WORD_RUN = re.compile(
+    rf"\b(?=[zotfsenhmbZOTFSENHMB])(?:{_NUMBER_WORDS})(?:[\s-]+(?:and[\s-]+)?(?:{_NUMBER_WORDS}))*",
+    re.IGNORECASE)
 
 
 def mask_long_numbers(text: str) -> str:
-    """``text`` with the digits of every run of digits, commas and points that has more than
-    ``MAX_FIGURE_DIGITS`` digits replaced by ``#`` (same length, so offsets hold).
+    """``text`` with every run of digits (with commas and points) of more than
+    ``MAX_FIGURE_DIGITS`` digits, and every run of more than ``MAX_NUMBER_WORDS`` number words,
+    written over with ``#`` (same length, so offsets hold; separators are kept).
 
-    Patterns then see no figure there, and no pattern can spend time quadratic in such a run."""
-    def hide(m: re.Match[str]) -> str:
+    Patterns then see no figure there, and none can spend time quadratic in such a run."""
+    def hide_digits(m: re.Match[str]) -> str:
         run = m.group(0)
         if len(run) <= MAX_FIGURE_DIGITS or sum(c.isdigit() for c in run) <= MAX_FIGURE_DIGITS:
             return run
         return "".join("#" if c.isdigit() else c for c in run)
-    return _NUMERIC_RUN.sub(hide, text)
+
+    def hide_words(m: re.Match[str]) -> str:
+        run = m.group(0)
+        words = [w for w in re.split(r"[\s-]+", run.lower()) if w != "and"]
+        if len(words) <= MAX_NUMBER_WORDS:
+            return run
+        return re.sub(r"[^\s-]", "#", run)
+
+    return _WORD_RUN.sub(hide_words, _NUMERIC_RUN.sub(hide_digits, text))
 
 
 def _too_big(value: Decimal) -> bool:
@@ -119,7 +136,7 @@ def _scaled(value: Decimal | None, scale: str | None) -> Decimal | None:
 
 def _digits(s: str) -> Decimal | None:
     s = s.replace(",", "")
-    if len(s) > MAX_FIGURE_DIGITS + 1:  # digits and at most one point
+    if len(s) - s.count(".") > MAX_FIGURE_DIGITS:
         return None
     try:
         return Decimal(s)

@@ -48,16 +48,28 @@ class Found:
 NOT_FOUND: dict[str, Any] = {"value": None, "span": None, "sentence": None}
 
 
+MAX_WORD_CHARS = 100  # a longer run of word characters is no word a term is read from
+_LONG_WORD = re.compile(rf"[\w&'.\-]{{{MAX_WORD_CHARS + 1},}}")
+
+
+def mask_long_words(text: str) -> str:
+    """``text`` with every run of more than ``MAX_WORD_CHARS`` word characters (letters, digits,
+    ``&'.-``) written over with ``#`` (same length, so offsets hold): no name, keyword or figure
+    is that long, and no pattern can then spend time quadratic in such a run."""
+    return _LONG_WORD.sub(lambda m: "#" * len(m.group(0)), text)
+
+
 class Context:
     """A filing and its narrative sentences, as every rule reads them.
 
-    ``flat`` is the text with line breaks as spaces (same offsets, so patterns cross line breaks)
-    and digit runs too long to be a figure masked (see ``numbers.mask_long_numbers``)."""
+    ``flat`` is the text with line breaks as spaces (same offsets, so patterns cross line breaks),
+    with digit runs too long to be a figure and words too long to be words masked (see
+    ``numbers.mask_long_numbers`` and ``mask_long_words``)."""
 
     def __init__(self, filing: Filing, sents: list[Sentence]) -> None:
         self.filing = filing
         self.text = filing.text
-        self.flat = mask_long_numbers(filing.text.replace("\n", " "))
+        self.flat = mask_long_words(mask_long_numbers(filing.text.replace("\n", " ")))
         self.sents = sents
 
     def s_text(self, s: Sentence) -> str:
