@@ -385,8 +385,12 @@ def value_deal(
         raise ValueError(f"state is as of {state.as_of}, the valuation date is {day}")
     mkt = market_inputs(market, day)
     n_shares, n_source = shares_outstanding(loaded.terms, market, day)
+    # the deal's warrant shares that can still dilute: outstanding ones, and those of closings
+    # still to come (their agreements are signed)
     m_warrants = sum(
-        w.shares_outstanding for w in state.warrants.values() if w.issued and not w.expired
+        (ws.shares_outstanding if not ws.expired else 0) if ws.issued
+        else loaded.warrants[name].shares
+        for name, ws in state.warrants.items()
     )
     rows = [
         _value_purchaser(loaded, state, name, day, market, mkt, model, steps, n_shares,
