@@ -1,0 +1,188 @@
+"""Snapshots: the figures at the end of a day, read from a running ``Book``.
+
+``snapshot(contract, book, as_of)`` turns the rules' running state into the frozen ``LedgerState``
+every view reads: per purchaser a ``NoteState`` (outstanding principal, interest accrued and
+unpaid through ``as_of``, what was paid, converted, prepaid and repaid, the split-adjusted
+conversion price, the election window, lapsed if its last day has passed) and a ``WarrantState``
+(shares outstanding, exercised and expired, the adjusted exercise price; a warrant past its expiry
+moment counts as expired even before that is recorded), and the ``DealTotals`` over them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from types import MappingProxyType
+
+from pipedeal.ledger.accrual import conversion_price, exercise_price, payable_interest
+from pipedeal.ledger.contract import Contract
+from pipedeal.ledger.events import Event
+from pipedeal.ledger.state import (
+    ONE_DAY,
+    ZERO,
+    Book,
+    ElectionWindow,
+    RegistrationState,
+    _dec,
+    replace,
+)
+
+
+@dataclass(frozen=True)
+class NoteState:
+    purchaser: str
+    issued: bool
+    issue_date: dt.date | None
+    maturity_date: dt.date
+    maturity_pay_date: dt.date
+    face_principal: Decimal
+    outstanding_principal: Decimal
+    accrued_interest: Decimal
+    interest_paid: Decimal
+    principal_converted: Decimal
+    interest_converted: Decimal
+    shares_issued: int
+    cash_in_lieu: Decimal
+    principal_prepaid: Decimal
+    premium_paid: Decimal
+    principal_repaid: Decimal
+    cash_received: Decimal
+    cash_paid: Decimal
+    conversion_price: Decimal
+    base_conversion_price: Decimal
+    prepayment_notices: int
+    election_window: ElectionWindow | None
+    interest_paid_through: dt.date | None
+    status: str
+
+
+@dataclass(frozen=True)
+class WarrantState:
+    purchaser: str
+    issued: bool
+    shares_initial: int
+    shares_outstanding: int
+    shares_exercised: int
+    shares_delivered: int
+    shares_expired: int
+    exercise_price: Decimal | None
+    base_exercise_price: Decimal | None
+    cash_received: Decimal
+    expires_at: dt.datetime
+    expired: bool
+
+
+@dataclass(frozen=True)
+class DealTotals:
+    outstanding_principal: Decimal
+    accrued_interest: Decimal
+    interest_paid: Decimal
+    principal_converted: Decimal
+    interest_converted: Decimal
+    shares_issued_on_conversion: int
+    warrant_shares_outstanding: int
+    warrant_shares_exercised: int
+    cash_received: Decimal
+    cash_paid: Decimal
+
+
+@dataclass(frozen=True)
+class LedgerState:
+    as_of: dt.date
+    split_factor: Fraction
+    notes: Mapping[str, NoteState]
+    warrants: Mapping[str, WarrantState]
+    registrations: tuple[RegistrationState, ...]
+    events: tuple[Event, ...]
+    totals: DealTotals
+    book: Book = field(repr=False, compare=False)
+
+
+def snapshot(
+    contract: Contract, book: Book, as_of: dt.date, events: tuple[Event, ...] = ()
+) -> LedgerState:
+    """Figures at the end of ``as_of`` from a book holding the events dated up to then."""
+    notes: dict[str, NoteState] = {}
+    for name, n in book.notes.items():
+        d = contract.dates(name)
+        window = n.window
+        if window is not None and window.status == "open" and as_of > window.closes:
+            window = replace(window, status="lapsed")
+        notes[name] = NoteState(
+            purchaser=name,
+            issued=n.issued,
+            issue_date=n.issue_date,
+            maturity_date=d.maturity.date,
+            maturity_pay_date=d.maturity.pay_date,
+            face_principal=n.face,
+            outstanding_principal=n.principal,
+            accrued_interest=payable_interest(contract, name, n, as_of + ONE_DAY),
+            interest_paid=n.interest_paid,
+            principal_converted=n.principal_converted,
+            interest_converted=n.interest_converted,
+            shares_issued=n.shares_issued,
+            cash_in_lieu=n.cash_in_lieu,
+            principal_prepaid=n.principal_prepaid,
+            premium_paid=n.premium_paid,
+            principal_repaid=n.principal_repaid,
+            cash_received=n.cash_received,
+            cash_paid=n.cash_paid,
+            conversion_price=_dec(conversion_price(contract, name, book.factor)),
+            base_conversion_price=contract.conversion_prices[name],
+            prepayment_notices=n.notices,
+            election_window=window,
+            interest_paid_through=n.paid_through,
+            status=n.status,
+        )
+    warrants: dict[str, WarrantState] = {}
+    for name, w in book.warrants.items():
+        expiry = contract.dates(name).warrant_expiry
+        lapsed = w.expired_on is not None or as_of >= expiry.date()
+        outstanding, expired = w.outstanding, w.expired
+        if lapsed and w.expired_on is None:  # expired by time, not yet recorded
+            outstanding, expired = 0, expired + w.outstanding
+        price = exercise_price(contract, name, book.factor)
+        warrants[name] = WarrantState(
+            purchaser=name,
+            issued=w.issued,
+            shares_initial=w.shares_initial,
+            shares_outstanding=outstanding,
+            shares_exercised=w.exercised,
+            shares_delivered=w.delivered,
+            shares_expired=expired,
+            exercise_price=None if price is None else _dec(price),
+            base_exercise_price=contract.exercise_prices.get(name),
+            cash_received=w.cash_received,
+            expires_at=expiry,
+            expired=lapsed,
+        )
+
+    def total(attr: str, values: Iterable[object]) -> Decimal:
+        return sum((getattr(v, attr) for v in values), ZERO)
+
+    ns, ws = list(notes.values()), list(warrants.values())
+    totals = DealTotals(
+        outstanding_principal=total("outstanding_principal", ns),
+        accrued_interest=total("accrued_interest", ns),
+        interest_paid=total("interest_paid", ns),
+        principal_converted=total("principal_converted", ns),
+        interest_converted=total("interest_converted", ns),
+        shares_issued_on_conversion=sum(n.shares_issued for n in ns),
+        warrant_shares_outstanding=sum(w.shares_outstanding for w in ws),
+        warrant_shares_exercised=sum(w.shares_exercised for w in ws),
+        cash_received=total("cash_received", ns) + total("cash_received", ws),
+        cash_paid=total("cash_paid", ns),
+    )
+    return LedgerState(
+        as_of=as_of,
+        split_factor=book.factor,
+        notes=MappingProxyType(notes),
+        warrants=MappingProxyType(warrants),
+        registrations=book.registrations,
+        events=events,
+        totals=totals,
+        book=book,
+    )
