@@ -46,7 +46,9 @@ def book(
     if html is not None or pdf is not None:
         _book_files(deal_dir, html, pdf, day, db)
         return
-    data = book_data(build_context(deal_dir, as_of=day, db=db))
+    import pipedeal
+
+    data = pipedeal.book(deal_dir, as_of=day, db=db).to_json()
     if format is Format.json:
         emit_json(data)
         return
@@ -99,13 +101,15 @@ def schedule(
                     "the text table is for the terminal"
                 )
             format = by_suffix[out.suffix.lower()]
-    ctx = build_context(deal_dir)
-    schedules = ctx.schedules
+    import pipedeal
+
+    deal = pipedeal.load_deal(deal_dir)
+    schedules = deal.schedules
     if purchaser is not None:
-        schedules = tuple(s for s in schedules if s.purchaser == purchaser)
-        if not schedules:
-            names = ", ".join(p.name for p in ctx.deal.purchasers)
+        if purchaser not in deal.notes:
+            names = ", ".join(deal.names)
             raise UserError(f"--purchaser: no purchaser named {purchaser!r} (have: {names})")
+        schedules = (deal.notes[purchaser].schedule,)
     if format is ScheduleFormat.text:
         from rich.table import Table
 

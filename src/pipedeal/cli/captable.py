@@ -97,11 +97,9 @@ def captable(
     format: FormatOpt = Format.text,
 ) -> None:
     """Cap table as of a date: fully diluted shares, ownership, the 20% rule and dilution."""
+    import pipedeal
     from pipedeal.captable.dilution import parse_price_range
     from pipedeal.captable.render import render_captable
-    from pipedeal.captable.report import captable_data
-    from pipedeal.ledger.reading import ledger_view
-    from pipedeal.report.book import build_context
 
     day = _date(as_of, "--as-of")
     grid = parse_price_range(prices) if prices else None
@@ -123,12 +121,10 @@ def captable(
             "tax_rate": _number(tax_rate, "--tax-rate"),
             "period_days": period_days,
         }
-    ctx = build_context(deal_dir)
-    data = captable_data(
-        ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules, as_of=day,
-        grid_prices=grid, grid_dates=grid_dates, ownership_cap=cap,
-        market_basis=market_basis.value, eps=eps, view=ledger_view(ctx.deal_dir, db),
-    )
+    data = pipedeal.cap_table(
+        deal_dir, as_of=day, db=db, ownership_cap=cap, grid_prices=grid, grid_dates=grid_dates,
+        market_basis=market_basis.value, eps=eps,
+    ).to_json()
     if format is Format.json:
         emit_json(data)
         return
@@ -164,18 +160,14 @@ def accounting(
     format: FormatOpt = Format.text,
 ) -> None:
     """Allocation, BCF, amortization and journal entries of the notes and warrants."""
+    import pipedeal
     from pipedeal.accounting.render import render_accounting
-    from pipedeal.accounting.report import accounting_data
-    from pipedeal.ledger.reading import ledger_view
-    from pipedeal.report.book import build_context
 
-    ctx = build_context(deal_dir)
-    data = accounting_data(
-        ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules,
-        regime=regime.value, purchaser=purchaser, note_fair_value=note_fair_value,
+    data = pipedeal.accounting_report(
+        deal_dir, regime=regime.value, purchaser=purchaser, note_fair_value=note_fair_value,
         warrant_fair_value=warrant_fair_value, commitment_price=commitment_price,
-        as_of=_date(as_of, "--as-of"), view=ledger_view(ctx.deal_dir, db),
-    )
+        as_of=_date(as_of, "--as-of"), db=db,
+    ).to_json()
     if format is Format.json:
         emit_json(data)
         return
