@@ -26,6 +26,9 @@ Price = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=8)]
 
 DEAL = "deal"
 
+# what the constructors below accept for an amount (passed through Decimal(...))
+Amount = Decimal | int | str
+
 
 class EventKind(StrEnum):
     NOTE_ISSUED = "note_issued"
@@ -287,11 +290,19 @@ def warrant_of(purchaser: str) -> str:
     return f"warrant:{purchaser}"
 
 
-def _ev(kind: EventKind, date: dt.date, instrument: str, at=None, **payload: Any) -> Event:
-    return Event(kind=kind, date=date, instrument=instrument, at=at, payload=payload)
+def _ev(
+    kind: EventKind,
+    date: dt.date,
+    instrument: str,
+    at: dt.datetime | None = None,
+    **payload: Any,
+) -> Event:
+    return Event.model_validate(
+        {"kind": kind, "date": date, "instrument": instrument, "at": at, "payload": payload}
+    )
 
 
-def note_issued(purchaser: str, date: dt.date, principal, cash_received) -> Event:
+def note_issued(purchaser: str, date: dt.date, principal: Amount, cash_received: Amount) -> Event:
     return _ev(
         EventKind.NOTE_ISSUED,
         date,
@@ -301,13 +312,15 @@ def note_issued(purchaser: str, date: dt.date, principal, cash_received) -> Even
     )
 
 
-def interest_paid(purchaser: str, date: dt.date, amount, through: dt.date) -> Event:
+def interest_paid(purchaser: str, date: dt.date, amount: Amount, through: dt.date) -> Event:
     return _ev(
         EventKind.INTEREST_PAID, date, note_of(purchaser), amount=Decimal(amount), through=through
     )
 
 
-def conversion(purchaser: str, date: dt.date, principal=0, interest=0) -> Event:
+def conversion(
+    purchaser: str, date: dt.date, principal: Amount = 0, interest: Amount = 0
+) -> Event:
     return _ev(
         EventKind.CONVERSION,
         date,
@@ -317,11 +330,13 @@ def conversion(purchaser: str, date: dt.date, principal=0, interest=0) -> Event:
     )
 
 
-def prepayment_notice(purchaser: str, date: dt.date, principal) -> Event:
+def prepayment_notice(purchaser: str, date: dt.date, principal: Amount) -> Event:
     return _ev(EventKind.PREPAYMENT_NOTICE, date, note_of(purchaser), principal=Decimal(principal))
 
 
-def conversion_election(purchaser: str, date: dt.date, principal=0, interest=0) -> Event:
+def conversion_election(
+    purchaser: str, date: dt.date, principal: Amount = 0, interest: Amount = 0
+) -> Event:
     return _ev(
         EventKind.CONVERSION_ELECTION,
         date,
@@ -331,7 +346,9 @@ def conversion_election(purchaser: str, date: dt.date, principal=0, interest=0) 
     )
 
 
-def prepayment_settled(purchaser: str, date: dt.date, principal, interest=0) -> Event:
+def prepayment_settled(
+    purchaser: str, date: dt.date, principal: Amount, interest: Amount = 0
+) -> Event:
     return _ev(
         EventKind.PREPAYMENT_SETTLED,
         date,
@@ -345,7 +362,9 @@ def election_lapsed(purchaser: str, date: dt.date) -> Event:
     return _ev(EventKind.ELECTION_LAPSED, date, note_of(purchaser))
 
 
-def maturity_repayment(purchaser: str, date: dt.date, principal, interest=0) -> Event:
+def maturity_repayment(
+    purchaser: str, date: dt.date, principal: Amount, interest: Amount = 0
+) -> Event:
     return _ev(
         EventKind.MATURITY_REPAYMENT,
         date,
@@ -361,7 +380,7 @@ def warrant_exercised(
     shares: int,
     *,
     method: str = "cash",
-    fair_market_value=None,
+    fair_market_value: Amount | None = None,
     at: dt.datetime | None = None,
 ) -> Event:
     fmv = None if fair_market_value is None else Decimal(fair_market_value)
@@ -384,7 +403,7 @@ def stock_split(date: dt.date, new: int, old: int = 1) -> Event:
     return _ev(EventKind.STOCK_SPLIT, date, DEAL, new=new, old=old)
 
 
-def stock_dividend(date: dt.date, percent) -> Event:
+def stock_dividend(date: dt.date, percent: Amount) -> Event:
     return _ev(EventKind.STOCK_DIVIDEND, date, DEAL, percent=Decimal(percent))
 
 

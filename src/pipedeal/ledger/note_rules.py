@@ -28,7 +28,16 @@ from pipedeal.ledger.events import (
     NoteIssued,
 )
 from pipedeal.ledger.registry import RuleViolation, _check_order, register
-from pipedeal.ledger.state import ONE_DAY, ZERO, Book, _dec, _money, _Note, replace
+from pipedeal.ledger.state import (
+    ONE_DAY,
+    ZERO,
+    Book,
+    ElectionWindow,
+    _dec,
+    _money,
+    _Note,
+    replace,
+)
 
 
 def _note(contract: Contract, book: Book, event: Event) -> tuple[str, _Note]:
@@ -108,6 +117,7 @@ def _interest_paid(contract: Contract, book: Book, event: Event, pl: InterestPai
             f"a payment on {event.date} can only cover days that have ended "
             f"(through {pl.through} is not before the payment date)",
         )
+    assert note.issue_date is not None  # _note: issued
     if pl.through < note.issue_date:
         raise RuleViolation(
             "note.interest", f"through {pl.through} is before the note's issue on {note.issue_date}"
@@ -141,6 +151,7 @@ def _convert(
 ) -> _Note:
     """The note after converting ``pl`` (a conversion, or an election after a notice)."""
     terms = contract.deal.note.conversion
+    assert note.issue_date is not None  # _note: issued
     if event.date < note.issue_date:
         raise RuleViolation(
             "note.conversion.any_time_from_issue",
@@ -200,9 +211,14 @@ def _conversion(contract: Contract, book: Book, event: Event, pl: Conversion) ->
     return _set_note(book, name, note, event.date)
 
 
-def _pending(note: _Note) -> bool:
+def _pending_window(note: _Note) -> ElectionWindow | None:
+    """The window of a noticed prepayment not yet settled, if any."""
     w = note.window
-    return w is not None and w.status != "settled" and w.to_settle > 0
+    return w if w is not None and w.status != "settled" and w.to_settle > 0 else None
+
+
+def _pending(note: _Note) -> bool:
+    return _pending_window(note) is not None
 
 @register(EventKind.MATURITY_REPAYMENT, payload=MaturityRepayment, applies_to="note")
 def _maturity_repayment(
@@ -216,9 +232,10 @@ def _maturity_repayment(
             f"the note matures on {d.maturity.date} (payable {d.maturity.pay_date}); a "
             f"repayment on {event.date} is a prepayment (record a prepayment notice)",
         )
-    if _pending(note):
+    pending = _pending_window(note)
+    if pending is not None:
         raise RuleViolation(
-            "note.prepayment", f"the prepayment noticed on {note.window.notice_date} is not settled"
+            "note.prepayment", f"the prepayment noticed on {pending.notice_date} is not settled"
         )
     if pl.principal != note.principal:
         raise RuleViolation(

@@ -23,7 +23,7 @@ from pipedeal.ledger.events import (
     PrepaymentNotice,
     PrepaymentSettled,
 )
-from pipedeal.ledger.note_rules import _convert, _note, _pending, _set_note
+from pipedeal.ledger.note_rules import _convert, _note, _pending_window, _set_note
 from pipedeal.ledger.registry import RuleViolation, register
 from pipedeal.ledger.state import Book, ElectionWindow, _money, _Note, replace
 from pipedeal.schedule.interest import CENT
@@ -53,10 +53,11 @@ def _prepayment_notice(contract: Contract, book: Book, event: Event, pl: Prepaym
             f"{after} {terms.earliest_months_after_issue} months from issue "
             f"(first allowed day {d.prepayment_from})",
         )
-    if _pending(note):
+    pending = _pending_window(note)
+    if pending is not None:
         raise RuleViolation(
             "note.prepayment",
-            f"the prepayment noticed on {note.window.notice_date} is not yet settled",
+            f"the prepayment noticed on {pending.notice_date} is not yet settled",
         )
     if event.date >= d.maturity.date:
         raise RuleViolation(

@@ -140,6 +140,7 @@ def snapshot(
     warrants: dict[str, WarrantState] = {}
     for name, w in book.warrants.items():
         expiry = contract.dates(name).warrant_expiry
+        assert expiry is not None  # the book holds warrants only when the deal has them
         lapsed = w.expired_on is not None or as_of >= expiry.date()
         outstanding, expired = w.outstanding, w.expired
         if lapsed and w.expired_on is None:  # expired by time, not yet recorded

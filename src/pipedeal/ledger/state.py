@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import Any, TypeVar
 
 from pipedeal.ledger.contract import Contract
 from pipedeal.schedule.interest import CENT
@@ -22,9 +23,10 @@ from pipedeal.schedule.interest import CENT
 ZERO = Decimal(0)
 ONE_DAY = dt.timedelta(days=1)
 PRICE_PLACES = Decimal("0.0000000001")
+_T = TypeVar("_T")
 
 
-def replace(obj, **changes):  # noqa: ANN001, ANN201 - dataclasses.replace, minus its overhead
+def replace(obj: _T, **changes: Any) -> _T:  # dataclasses.replace, minus its overhead
     """A copy of a frozen dataclass with ``changes`` (no __init__ re-run: these have no checks)."""
     new = object.__new__(type(obj))
     new.__dict__.update(obj.__dict__)

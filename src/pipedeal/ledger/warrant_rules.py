@@ -47,6 +47,7 @@ def _warrant(contract: Contract, book: Book, event: Event) -> tuple[str, _Warran
 def _local(contract: Contract, event: Event) -> dt.datetime | None:
     if event.at is None:
         return None
+    assert contract.deal.warrant is not None  # _warrant: the deal has warrants
     zone = ZoneInfo(contract.deal.warrant.expiry_timezone)
     local = event.at.astimezone(zone)
     if local.date() != event.date:
@@ -73,6 +74,7 @@ def _warrant_exercised(contract: Contract, book: Book, event: Event, pl: Warrant
     name, w = _warrant(contract, book, event)
     terms = contract.deal.warrant
     expiry = contract.dates(name).warrant_expiry
+    assert terms is not None and expiry is not None  # _warrant: the deal has warrants
     local = _local(contract, event)
     when = _When(expiry, terms.expiry_timezone)
     if w.expired_on is not None:
@@ -96,6 +98,7 @@ def _warrant_exercised(contract: Contract, book: Book, event: Event, pl: Warrant
                 f"{terms.expiry_time.strftime('%-I:%M %p')} {terms.expiry_timezone}: the "
                 f"warrant expired at {when}",
             )
+    assert w.issue_date is not None  # _warrant: issued
     if event.date < w.issue_date:
         raise RuleViolation(
             "warrant.exercisable_from", f"the warrant is exercisable from {w.issue_date}"
@@ -111,11 +114,13 @@ def _warrant_exercised(contract: Contract, book: Book, event: Event, pl: Warrant
             f"the warrant is exercised in whole only ({w.outstanding:,} shares)",
         )
     price = exercise_price(contract, name, book.factor)
+    assert price is not None
     if pl.method == "cashless":
         if not terms.cashless_exercise:
             raise RuleViolation(
                 "warrant.cashless_exercise", "this warrant does not allow cashless exercise"
             )
+        assert pl.fair_market_value is not None  # WarrantExercised: cashless needs it
         fmv = Fraction(pl.fair_market_value)
         if fmv <= price:
             raise RuleViolation(
@@ -142,13 +147,15 @@ def _warrant_exercised(contract: Contract, book: Book, event: Event, pl: Warrant
 def _warrant_expired(contract: Contract, book: Book, event: Event, pl: Empty) -> Book:
     name, w = _warrant(contract, book, event)
     expiry = contract.dates(name).warrant_expiry
+    terms = contract.deal.warrant
+    assert terms is not None and expiry is not None  # _warrant: the deal has warrants
     local = _local(contract, event)
     if w.expired_on is not None:
         raise RuleViolation("warrant.term_years", f"the warrant already expired ({w.expired_on})")
     if event.date < expiry.date() or (local is not None and local < expiry):
         raise RuleViolation(
             "warrant.term_years",
-            f"the warrant expires at {expiry.isoformat()} ({contract.deal.warrant.expiry_timezone})"
+            f"the warrant expires at {expiry.isoformat()} ({terms.expiry_timezone})"
             f"; it cannot be recorded as expired on {event.date}",
         )
     w = replace(w, expired=w.expired + w.outstanding, outstanding=0, expired_on=event.date)
