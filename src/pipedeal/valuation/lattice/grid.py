@@ -99,6 +99,23 @@ def closest(times: np.ndarray, t: float) -> int:
 
 
 @njit(cache=True)
+def closest_from(times: np.ndarray, t: float, k: int) -> tuple[int, int]:
+    """``closest`` with the search resumed at ``k``, the position the previous call returned:
+    amortized O(1) a call over nondecreasing ``t`` (daily callabilities), the same answer for
+    any ``t``. Returns (index, position)."""
+    n = times.shape[0]
+    if k > n or (k > 0 and times[k - 1] >= t):
+        k = int(np.searchsorted(times, t))
+    while k < n and times[k] < t:
+        k += 1
+    if k == 0:
+        return 0, k
+    if k == n:
+        return n - 1, k
+    return (k if (times[k] - t) < (t - times[k - 1]) else k - 1), k
+
+
+@njit(cache=True)
 def fill_grid(c: GridContract, n: int, ql: bool, accrued_too: bool, rows: np.ndarray) -> None:
     """The grid of contract ``c`` (a ``GridContract``) over n steps, into ``rows`` (at least
     ``GRID_ROWS`` × (n + 1); row ``DIVADD`` is set to zero, the market's dividends are
@@ -171,9 +188,10 @@ def fill_grid(c: GridContract, n: int, ql: bool, accrued_too: bool, rows: np.nda
             if price < call_px[i]:
                 call_px[i] = price
                 call_trig[i] = c.call_trigger[k]
+    at = 0
     for k in range(c.sched_time.shape[0]):
         if c.sched_time[k] >= -1e-12:
-            i = closest(times, c.sched_time[k])
+            i, at = closest_from(times, c.sched_time[k], at)
             if c.sched_price[k] < call_px[i]:
                 call_px[i] = c.sched_price[k]
     for k in range(c.put_time.shape[0]):
