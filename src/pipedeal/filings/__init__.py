@@ -3,9 +3,10 @@ disclosure back.
 
 Owns: text normalisation of plain, HTML and EDGAR SGML submissions (``structure``), the
 number/money/percent/date/duration parsers and printers (``numbers``), rule-based term extraction
-with provenance (``extract``), the deal-file draft (``draft``), the 8-K narrative from a deal and
-the book's filing check (``disclose``) and batch extraction (``batch``). Imports ``terms``,
-``pricing``, ``market`` and ``errors``; no network, no models.
+with provenance (``extract``, the entry points; ``extraction``, the sentence splitter, the rule
+registry and one module per group of terms), the deal-file draft (``draft``), the 8-K narrative
+from a deal and the book's filing check (``disclose``) and batch extraction (``batch``). Imports
+``terms``, ``pricing``, ``market`` and ``errors``; no network, no models.
 """
 
 from pipedeal.filings.extract import (
