@@ -75,4 +75,20 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'pipedeal' has no attribute {name!r}")
 
 
-__all__ = ["__version__", *_API]
+__all__ = [
+    "DealRecord",
+    "DealValuation",
+    "FairValue",
+    "LedgerState",
+    "LoadedDeal",
+    "Report",
+    "__version__",
+    "accounting_report",
+    "book",
+    "cap_table",
+    "deal_record",
+    "deal_state",
+    "load_deal",
+    "open_ledger",
+    "value",
+]

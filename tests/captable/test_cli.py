@@ -157,8 +157,8 @@ def test_captable_eps_bad_inputs(args, message):
 def test_book_section_is_null_without_share_counts(tmp_path):
     import shutil
 
-    from pipedeal.report.sections import captable_section as book_section
     from pipedeal.report.book import build_context
+    from pipedeal.report.sections import captable_section as book_section
 
     deal = tmp_path / "deal"
     shutil.copytree(EXAMPLE, deal)

@@ -192,8 +192,8 @@ def test_deals_share_a_database_without_mixing(pg_backend):
 
 
 def test_book_has_a_ledger_section_only_when_a_ledger_exists(sqlite_backend):
-    from pipedeal.report.sections import ledger_section
     from pipedeal.report.book import build_context, extra_sections
+    from pipedeal.report.sections import ledger_section
 
     assert extra_sections()["ledger"] is ledger_section
     folder = sqlite_backend.deal_dir

@@ -123,5 +123,7 @@ def value_batch(
     for col in ("id", "face", "value", "per 100"):
         t.add_column(col, justify="left" if col == "id" else "right")
     for r in rows:
-        t.add_row(r["id"], f"{r['face']:,.2f}", f"{r['value']:,.2f}", f"{r['value_per_100']:.4f}")
+        t.add_row(
+            str(r["id"]), f"{r['face']:,.2f}", f"{r['value']:,.2f}", f"{r['value_per_100']:.4f}"
+        )
     Console(file=sys.stdout).print(t)

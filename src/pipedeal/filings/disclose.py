@@ -169,7 +169,7 @@ def narrative(deal: Deal, figs: DealFigures) -> list[str]:
 
     if warrant is not None:
         coverage = format_percent(warrant.coverage_shares_per_dollar * 100)
-        ex = [f.exercise_price for f in figs.purchasers]
+        ex = [f.exercise_price for f in figs.purchasers if f.exercise_price is not None]
         if warrant.exercise_price == "conversion_price":
             basis = ("the conversion price of the convertible note" if isinstance(rule, FixedPrice)
                      else _rule_words(rule, "the date of issuance of the warrant"))
@@ -433,8 +433,8 @@ def compare_terms(terms: dict[str, Any], deal: Deal, figs: DealFigures) -> list[
     for key, attr in (("registration_filing_deadline_days", "filing_deadline_days"),
                       ("registration_effectiveness_deadline_days", "effectiveness_deadline_days")):
         if said(key) is not None:
-            mine = getattr(reg, attr) if reg else None
-            add(key, mine, said(key) == mine)
+            deadline = getattr(reg, attr) if reg else None
+            add(key, deadline, said(key) == deadline)
     if said("exemption") is not None:
         ours = list(deal.offering.exemption)
         same = all(any(_same_name(x, y) or _same_name(x, y.split(" of ")[0]) or

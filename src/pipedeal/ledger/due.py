@@ -47,7 +47,10 @@ def due_items(contract: Contract, state: LedgerState, days: int = 30) -> tuple[D
     horizon = as_of + dt.timedelta(days=days)
     items: list[DueItem] = []
 
-    def add(date, kind, instrument, detail, amount=None, shares=None):
+    def add(
+        date: dt.date, kind: str, instrument: str, detail: str,
+        amount: Decimal | None = None, shares: int | None = None,
+    ) -> None:
         status = "overdue" if date < as_of else "due"
         items.append(DueItem(date, kind, instrument, amount, shares, status, detail))
 
@@ -108,17 +111,18 @@ def due_items(contract: Contract, state: LedgerState, days: int = 30) -> tuple[D
                 f"prepayment noticed on {w.notice_date} may settle from this day",
                 amount=min(w.to_settle, note.outstanding_principal),
             )
-    for name, w in state.warrants.items():
-        if not w.issued or w.shares_outstanding <= 0:
+    for name, warrant in state.warrants.items():
+        if not warrant.issued or warrant.shares_outstanding <= 0:
             continue
-        day = w.expires_at.date()
+        expires = warrant.expires_at
+        day = expires.date()
         if as_of <= day <= horizon:
             add(
                 day,
                 "warrant_expiry",
                 f"warrant:{name}",
-                f"expires {w.expires_at.strftime('%H:%M')} {w.expires_at.tzinfo}",
-                shares=w.shares_outstanding,
+                f"expires {expires.strftime('%H:%M')} {expires.tzinfo}",
+                shares=warrant.shares_outstanding,
             )
     reg = contract.deal.registration_rights
     if reg is not None and contract.deal.purchasers:

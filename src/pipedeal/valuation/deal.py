@@ -58,7 +58,9 @@ def _d(x: Decimal) -> str:
 def _price(x: Decimal) -> str:
     """A price without the ledger's trailing zeros, at least to the cent ("1.53", "0.765")."""
     x = x.normalize()
-    return format(x if x.as_tuple().exponent <= -2 else x.quantize(Decimal("0.01")), "f")
+    exponent = x.as_tuple().exponent
+    short = isinstance(exponent, int) and exponent > -2
+    return format(x.quantize(Decimal("0.01")) if short else x, "f")
 
 
 # --- results -----------------------------------------------------------------------------------
