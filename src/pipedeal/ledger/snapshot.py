@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
+from typing import Any
 
 from pipedeal.ledger.accrual import conversion_price, exercise_price, payable_interest
 from pipedeal.ledger.contract import Contract
@@ -99,6 +100,10 @@ class LedgerState:
     events: tuple[Event, ...]
     totals: DealTotals
     book: Book = field(repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``pipedeal ledger state --format json`` prints."""
+        return state_to_json(self)
 
 
 def snapshot(
@@ -187,3 +192,111 @@ def snapshot(
         totals=totals,
         book=book,
     )
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+SCHEMA_VERSION = 1
+
+
+def _d(v: Decimal | None) -> str | None:
+    return None if v is None else format(v, "f")
+
+
+def _day(v: dt.date | None) -> str | None:
+    return None if v is None else v.isoformat()
+
+
+def state_to_json(state: LedgerState) -> dict[str, Any]:
+    """The state as JSON (``docs/ledger.md``): money as decimal strings, dates ISO."""
+    notes = []
+    for n in state.notes.values():
+        w = n.election_window
+        notes.append(
+            {
+                "purchaser": n.purchaser,
+                "status": n.status,
+                "issued": n.issued,
+                "issue_date": _day(n.issue_date),
+                "maturity_date": _day(n.maturity_date),
+                "maturity_pay_date": _day(n.maturity_pay_date),
+                "face_principal": _d(n.face_principal),
+                "outstanding_principal": _d(n.outstanding_principal),
+                "accrued_interest": _d(n.accrued_interest),
+                "interest_paid": _d(n.interest_paid),
+                "interest_paid_through": _day(n.interest_paid_through),
+                "principal_converted": _d(n.principal_converted),
+                "interest_converted": _d(n.interest_converted),
+                "shares_issued": n.shares_issued,
+                "cash_in_lieu": _d(n.cash_in_lieu),
+                "principal_prepaid": _d(n.principal_prepaid),
+                "premium_paid": _d(n.premium_paid),
+                "principal_repaid": _d(n.principal_repaid),
+                "cash_received": _d(n.cash_received),
+                "cash_paid": _d(n.cash_paid),
+                "conversion_price": _d(n.conversion_price.normalize()),
+                "base_conversion_price": _d(n.base_conversion_price),
+                "prepayment_notices": n.prepayment_notices,
+                "election_window": None
+                if w is None
+                else {
+                    "notice_date": _day(w.notice_date),
+                    "principal": _d(w.principal),
+                    "closes": _day(w.closes),
+                    "settle_from": _day(w.settle_from),
+                    "status": w.status,
+                    "elected_principal": _d(w.elected_principal),
+                },
+            }
+        )
+    warrants = [
+        {
+            "purchaser": w.purchaser,
+            "issued": w.issued,
+            "shares_initial": w.shares_initial,
+            "shares_outstanding": w.shares_outstanding,
+            "shares_exercised": w.shares_exercised,
+            "shares_delivered": w.shares_delivered,
+            "shares_expired": w.shares_expired,
+            "exercise_price": (
+                None if w.exercise_price is None else _d(w.exercise_price.normalize())
+            ),
+            "base_exercise_price": _d(w.base_exercise_price),
+            "cash_received": _d(w.cash_received),
+            "expires_at": w.expires_at.isoformat(),
+            "expired": w.expired,
+        }
+        for w in state.warrants.values()
+    ]
+    t = state.totals
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "as_of": state.as_of.isoformat(),
+        "split_factor": str(state.split_factor),
+        "split_factor_decimal": _d(_dec(state.split_factor).normalize()),
+        "events_applied": len(state.events),
+        "notes": notes,
+        "warrants": warrants,
+        "registrations": [
+            {
+                "form": r.form,
+                "file_number": r.file_number,
+                "shares": r.shares,
+                "filed": _day(r.filed),
+                "effective": _day(r.effective),
+            }
+            for r in state.registrations
+        ],
+        "totals": {
+            "outstanding_principal": _d(t.outstanding_principal),
+            "accrued_interest": _d(t.accrued_interest),
+            "interest_paid": _d(t.interest_paid),
+            "principal_converted": _d(t.principal_converted),
+            "interest_converted": _d(t.interest_converted),
+            "shares_issued_on_conversion": t.shares_issued_on_conversion,
+            "warrant_shares_outstanding": t.warrant_shares_outstanding,
+            "warrant_shares_exercised": t.warrant_shares_exercised,
+            "cash_received": _d(t.cash_received),
+            "cash_paid": _d(t.cash_paid),
+        },
+    }
