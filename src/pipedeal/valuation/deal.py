@@ -6,10 +6,10 @@ outstanding; a partly converted note is valued on its remaining principal; after
 conversion and exercise prices and the warrant shares are the adjusted ones; a prepayment that has
 been noticed and not settled is valued as a note redeemed on its settlement date (the holder may
 still convert until then), so an open election window is priced as open. Without a ledger the
-state is the terms' own (``pipedeal.ledger.assumed.terms_state``: issued at closing, interest paid on
-schedule). Coupon dates and amounts come from the note instrument's schedule, the first call date
-and the election window from its ``prepayment_from`` and ``election_window``. Money stays Decimal;
-the models work in float64.
+state is the terms' own (``pipedeal.ledger.assumed.terms_state``: issued at closing, interest
+paid on schedule). Coupon dates and amounts come from the note instrument's schedule, the first
+call date and the election window from its ``prepayment_from`` and ``election_window``. Money
+stays Decimal; the models work in float64.
 """
 
 from __future__ import annotations
