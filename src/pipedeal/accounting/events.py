@@ -1,31 +1,36 @@
 """Journal entries from the ledger: what was recorded, booked under a regime.
 
-Reads the ledger only through its documented state (``docs/ledger.md``): for every date on which
-something was recorded, the state at the end of that day is compared with the state at the end
-of the previous accounting date, and the differences are booked. Per note, in date order:
+Built from the recorded events (``pipedeal.ledger.record.DealRecord``), folded once: each event
+that moves money or shares books one entry, which carries the event's sequence number and hash,
+from the event's payload and the running state just before and after it. Interest accrues with
+time, not with events: at each scheduled payment date and each event date the interest earned
+since the previous one (the change in accrued + paid + converted interest at the end of the day)
+and the discount amortization are booked. Per note, in date order:
 
-1. **Interest accrual** over (previous date, date]: coupon earned (the change in accrued + paid +
-   converted interest) credited to interest payable, plus discount amortization. Amortization is
-   the note's effective-interest schedule (``amortization``) scaled by the principal outstanding
-   at the start of the interval over face; an interval that covers part of a schedule period
-   takes that period's amortization pro rata by days. When the note's principal reaches zero,
-   the discount left (cents of rounding on repayment) is amortized in full.
-2. **Interest paid** in cash: interest payable to cash.
-3. **Conversion** (ASC 470-20-40): the converted share of the unamortized discount is expensed at
-   once under ``legacy`` (ASC 470-20-40-1, EITF 00-27 Issue 11: unamortized BCF/warrant discount
-   on conversion goes to interest expense); under ``asu-2020-06`` the note's carrying amount moves
-   to equity with no gain or loss (ASC 470-20-40-4). Principal and converted interest are
-   credited to common stock at par (``issuer.par_value``, 0 when not given) and APIC.
-4. **Prepayment** (extinguishment, ASC 470-50-40-2): reacquisition price (principal prepaid plus
-   premium) against the net carrying amount of the part prepaid; the difference is a loss (gain
-   when negative). The whole reacquisition price is assigned to the liability: the allocation of
-   part of it to the BCF's equity component (ASC 470-20-40-3) is not modelled.
-5. **Repayment** at maturity: notes payable to cash.
+1. **Interest accrual** over (previous date, date]: coupon earned credited to interest payable,
+   plus discount amortization. Amortization is the note's effective-interest schedule
+   (``amortization``) scaled by the principal outstanding at the start of the interval over
+   face; an interval that covers part of a schedule period takes that period's amortization pro
+   rata by days. When the note is repaid in full, the discount left (cents of rounding) is
+   amortized in full.
+2. **Interest paid** (``interest_paid``, and the interest paid with a prepayment or at maturity):
+   interest payable to cash.
+3. **Conversion** (``conversion``, ``conversion_election``; ASC 470-20-40): the converted share of
+   the unamortized discount is expensed at once under ``legacy`` (ASC 470-20-40-1, EITF 00-27
+   Issue 11); under ``asu-2020-06`` the note's carrying amount moves to equity with no gain or
+   loss (ASC 470-20-40-4). Principal and converted interest are credited to common stock at par
+   (``issuer.par_value``, 0 when not given) and APIC; cash in lieu of fractions leaves equity out.
+4. **Prepayment** (``prepayment_settled``; extinguishment, ASC 470-50-40-2): reacquisition price
+   (principal prepaid plus premium) against the net carrying amount of the part prepaid; the
+   difference is a loss (gain when negative). The whole reacquisition price is assigned to the
+   liability: the allocation of part of it to the BCF's equity component (ASC 470-20-40-3) is
+   not modelled.
+5. **Repayment** at maturity (``maturity_repayment``): notes payable to cash.
 
-Per warrant: an **exercise** credits common stock at par and APIC with the cash received; a
-cashless exercise moves par value of the delivered shares from APIC. Splits and expiries need no
-entry in the deal's journal (par is taken as unchanged by a split; the issuer-wide par transfer
-lies outside the deal's books).
+Per warrant: an **exercise** (``warrant_exercised``) credits common stock at par and APIC with
+the cash received; a cashless exercise moves par value of the delivered shares from APIC. The
+other event kinds book nothing here (notices, elections' windows, lapses, expiries, splits — par
+is taken as unchanged by a split — registration events, memos).
 """
 
 from __future__ import annotations
@@ -51,17 +56,21 @@ from pipedeal.accounting.journal import (
     cents,
     entry,
 )
+from pipedeal.ledger.events import EventKind
 from pipedeal.pricing.figures import PurchaserFigures
 
 ONE_DAY = dt.timedelta(days=1)
 
 
 class LedgerView(Protocol):
-    """What this module needs of a ledger: its state at the end of a day, and its event dates."""
+    """What this module needs of a ledger (``DealRecord``): the state at the end of a day, the
+    event dates, and each recorded event with the running state before and after it."""
 
     def state(self, as_of: dt.date) -> Any: ...
 
     def event_dates(self) -> list[dt.date]: ...
+
+    def steps(self, as_of: dt.date) -> tuple[Any, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -127,13 +136,16 @@ def note_journal(
     *,
     par_value: Decimal = ZERO,
 ) -> NoteJournal:
-    """Entries for one note from issue to ``as_of``, following what the ledger recorded."""
+    """Entries for one note from issue to ``as_of``, from the events the ledger recorded."""
     alloc = acc.allocation
     regime = alloc.regime
     face = alloc.principal
     name = acc.purchaser
+    instrument = f"note:{name}"
+    steps = [s for s in view.steps(as_of)
+             if s.event.instrument == instrument and s.event.date > acc.issue_date]
     pay_dates = [r.date for r in acc.amortization.rows if r.date is not None]
-    dates = sorted({d for d in (*pay_dates, *view.event_dates(), as_of)
+    dates = sorted({d for d in (*pay_dates, *(s.event.date for s in steps), as_of)
                     if acc.issue_date < d <= as_of})
     entries: list[JournalEntry] = [issuance_entry(figures, alloc)]
     discount = alloc.discount
@@ -146,8 +158,8 @@ def note_journal(
     # own accrual is booked with the first interval)
     for day in dates:
         cur = view.state(day).notes[name]
+        # 1. accrual of coupon and amortization over (prev_day, day], on the end-of-day states
         outstanding = prev.outstanding_principal
-        # 1. accrual of coupon and amortization over (prev_day, day]
         coupon = _interest_earned(cur) - earned
         earned = _interest_earned(cur)
         amort = ZERO
@@ -164,59 +176,62 @@ def note_journal(
                  (DEBT_DISCOUNT, -amort)], name))
         discount -= amort
         amortized += amort
-        # 2. interest paid in cash
-        paid = cur.interest_paid - prev.interest_paid
-        if paid:
-            entries.append(entry(day, "interest payment", f"Pay interest {paid:,} to {name}",
-                                 [(INTEREST_PAYABLE, paid), (CASH, -paid)], name))
-        # 3. conversion
-        pc = cur.principal_converted - prev.principal_converted
-        ic = cur.interest_converted - prev.interest_converted
-        n = cur.shares_issued - prev.shares_issued
-        in_lieu = getattr(cur, "cash_in_lieu", ZERO) - getattr(prev, "cash_in_lieu", ZERO)
-        if pc or ic or n:
-            share = discount if pc == outstanding else cents(discount * pc / outstanding)
-            par = cents(par_value * n)
-            amount = pc + ic - in_lieu  # cash paid for fractional shares leaves equity out
-            if regime is Regime.LEGACY:
-                lines = [(INTEREST_EXPENSE, share), (DEBT_DISCOUNT, -share)]
-                to_equity = amount
-                memo = "unamortized discount expensed (ASC 470-20-40-1)"
-            else:
-                lines = [(DEBT_DISCOUNT, -share)]
-                to_equity = amount - share
-                memo = "carrying amount to equity, no gain or loss (ASC 470-20-40-4)"
-            lines += [(NOTES_PAYABLE, pc), (INTEREST_PAYABLE, ic), (CASH, -in_lieu),
-                      (COMMON_STOCK, -par), (APIC, -(to_equity - par))]
-            entries.append(entry(
-                day, "conversion",
-                f"{name} converts principal {pc:,} and interest {ic:,} into {n:,} shares; {memo}",
-                lines, name))
-            discount -= share
-            converted += pc - share
-            equity += to_equity
-            shares += n
-        # 4. prepayment
-        pp = cur.principal_prepaid - prev.principal_prepaid
-        premium = cur.premium_paid - prev.premium_paid
-        if pp or premium:
-            share = discount if pp == outstanding - pc else cents(discount * pp / outstanding)
-            loss = premium + share
-            entries.append(entry(
-                day, "prepayment",
-                f"Prepay {pp:,} of {name}'s note (premium {premium:,}): "
-                f"{'loss' if loss >= 0 else 'gain'} on extinguishment {abs(loss):,} "
-                "(ASC 470-50-40-2)",
-                [(NOTES_PAYABLE, pp), (EXTINGUISHMENT, loss), (DEBT_DISCOUNT, -share),
-                 (CASH, -(pp + premium))], name))
-            discount -= share
-            extinguished += pp - share
-        # 5. repayment
-        pr = cur.principal_repaid - prev.principal_repaid
-        if pr:
-            entries.append(entry(day, "repayment", f"Repay {pr:,} of {name}'s note",
-                                 [(NOTES_PAYABLE, pr), (CASH, -pr)], name))
-            repaid += pr
+        # 2.-5. the events of the day, each from its payload and the state around it
+        for step in (s for s in steps if s.event.date == day):
+            before, after = step.before.notes[name], step.after.notes[name]
+            tag = {"event_seq": step.recorded.seq, "event_hash": step.recorded.hash}
+            kind = step.event.kind
+            paid = after.interest_paid - before.interest_paid
+            if paid:
+                entries.append(entry(day, "interest payment", f"Pay interest {paid:,} to {name}",
+                                     [(INTEREST_PAYABLE, paid), (CASH, -paid)], name, **tag))
+            owed = before.principal
+            if kind in (EventKind.CONVERSION, EventKind.CONVERSION_ELECTION):
+                pc = after.principal_converted - before.principal_converted
+                ic = after.interest_converted - before.interest_converted
+                n = after.shares_issued - before.shares_issued
+                in_lieu = after.cash_in_lieu - before.cash_in_lieu
+                share = discount if pc == owed else cents(discount * pc / owed) if owed else ZERO
+                par = cents(par_value * n)
+                amount = pc + ic - in_lieu  # cash paid for fractional shares leaves equity out
+                if regime is Regime.LEGACY:
+                    lines = [(INTEREST_EXPENSE, share), (DEBT_DISCOUNT, -share)]
+                    to_equity = amount
+                    memo = "unamortized discount expensed (ASC 470-20-40-1)"
+                else:
+                    lines = [(DEBT_DISCOUNT, -share)]
+                    to_equity = amount - share
+                    memo = "carrying amount to equity, no gain or loss (ASC 470-20-40-4)"
+                lines += [(NOTES_PAYABLE, pc), (INTEREST_PAYABLE, ic), (CASH, -in_lieu),
+                          (COMMON_STOCK, -par), (APIC, -(to_equity - par))]
+                entries.append(entry(
+                    day, "conversion",
+                    f"{name} converts principal {pc:,} and interest {ic:,} into {n:,} shares; "
+                    f"{memo}", lines, name, **tag))
+                discount -= share
+                converted += pc - share
+                equity += to_equity
+                shares += n
+            elif kind is EventKind.PREPAYMENT_SETTLED:
+                pp = after.principal_prepaid - before.principal_prepaid
+                premium = after.premium_paid - before.premium_paid
+                share = discount if pp == owed else cents(discount * pp / owed)
+                loss = premium + share
+                entries.append(entry(
+                    day, "prepayment",
+                    f"Prepay {pp:,} of {name}'s note (premium {premium:,}): "
+                    f"{'loss' if loss >= 0 else 'gain'} on extinguishment {abs(loss):,} "
+                    "(ASC 470-50-40-2)",
+                    [(NOTES_PAYABLE, pp), (EXTINGUISHMENT, loss), (DEBT_DISCOUNT, -share),
+                     (CASH, -(pp + premium))], name, **tag))
+                discount -= share
+                extinguished += pp - share
+            elif kind is EventKind.MATURITY_REPAYMENT:
+                pr = after.principal_repaid - before.principal_repaid
+                if pr:
+                    entries.append(entry(day, "repayment", f"Repay {pr:,} of {name}'s note",
+                                         [(NOTES_PAYABLE, pr), (CASH, -pr)], name, **tag))
+                    repaid += pr
         prev_day, prev = day, cur
     final = view.state(as_of).notes[name]
     payable = sum((e_line.net for e in entries for e_line in e.lines
@@ -246,33 +261,32 @@ def warrant_journal(
     purchaser: str, issue_date: dt.date, view: LedgerView, as_of: dt.date,
     *, par_value: Decimal = ZERO,
 ) -> WarrantJournal:
-    dates = sorted({d for d in view.event_dates() if issue_date < d <= as_of})
+    """Entries for one warrant's exercises up to ``as_of``, one per ``warrant_exercised``."""
     entries: list[JournalEntry] = []
     equity = cash_total = ZERO
     shares = 0
-    prev = view.state(issue_date).warrants.get(purchaser)
-    for day in dates:
-        cur = view.state(day).warrants.get(purchaser)
-        if cur is None or prev is None:
-            prev = cur
+    instrument = f"warrant:{purchaser}"
+    for step in view.steps(as_of):
+        exercise = step.event.kind is EventKind.WARRANT_EXERCISED
+        if step.event.instrument != instrument or not exercise:
             continue
-        cash = cur.cash_received - prev.cash_received
-        delivered = cur.shares_delivered - prev.shares_delivered
-        exercised = cur.shares_exercised - prev.shares_exercised
+        before, after = step.before.warrants[purchaser], step.after.warrants[purchaser]
+        cash = after.cash_received - before.cash_received
+        delivered = after.delivered - before.delivered
+        exercised = after.exercised - before.exercised
         n = delivered if delivered > 0 else exercised
-        if n or cash:
-            par = cents(par_value * n)
-            if cash:
-                lines = [(CASH, cash), (COMMON_STOCK, -par), (APIC, -(cash - par))]
-                memo = f"{purchaser} exercises warrants for {exercised:,} shares, cash {cash:,}"
-            else:
-                lines = [(APIC, par), (COMMON_STOCK, -par)]
-                memo = f"{purchaser} exercises warrants cashless: {n:,} net shares delivered"
-            entries.append(entry(day, "exercise", memo, lines, purchaser))
-            equity += cash
-            cash_total += cash
-            shares += n
-        prev = cur
+        par = cents(par_value * n)
+        if cash:
+            lines = [(CASH, cash), (COMMON_STOCK, -par), (APIC, -(cash - par))]
+            memo = f"{purchaser} exercises warrants for {exercised:,} shares, cash {cash:,}"
+        else:
+            lines = [(APIC, par), (COMMON_STOCK, -par)]
+            memo = f"{purchaser} exercises warrants cashless: {n:,} net shares delivered"
+        entries.append(entry(step.event.date, "exercise", memo, lines, purchaser,
+                             event_seq=step.recorded.seq, event_hash=step.recorded.hash))
+        equity += cash
+        cash_total += cash
+        shares += n
     return WarrantJournal(purchaser, tuple(entries), equity, shares, cash_total)
 
 

@@ -57,6 +57,8 @@ class JournalEntry:
     memo: str
     lines: tuple[JournalLine, ...]
     purchaser: str = ""
+    event_seq: int | None = None  # the ledger event this entry books (None: an accrual)
+    event_hash: str | None = None
 
     def __post_init__(self) -> None:
         if self.debits != self.credits:
@@ -79,9 +81,11 @@ class JournalEntry:
 
 
 def entry(
-    date: dt.date, kind: str, memo: str, amounts: Iterable[tuple[str, Decimal]], purchaser: str = ""
+    date: dt.date, kind: str, memo: str, amounts: Iterable[tuple[str, Decimal]],
+    purchaser: str = "", *, event_seq: int | None = None, event_hash: str | None = None,
 ) -> JournalEntry:
-    """Build an entry from (account, debit-positive amount) pairs; zero lines are dropped."""
+    """Build an entry from (account, debit-positive amount) pairs; zero lines are dropped.
+    ``event_seq``/``event_hash``: the ledger event the entry books."""
     lines = []
     for account, amount in amounts:
         amount = cents(amount)
@@ -89,7 +93,7 @@ def entry(
             lines.append(JournalLine(account, debit=amount))
         elif amount < 0:
             lines.append(JournalLine(account, credit=-amount))
-    return JournalEntry(date, kind, memo, tuple(lines), purchaser)
+    return JournalEntry(date, kind, memo, tuple(lines), purchaser, event_seq, event_hash)
 
 
 def balances(entries: Iterable[JournalEntry], through: dt.date | None = None) -> dict[str, Decimal]:
@@ -118,6 +122,7 @@ def entry_json(e: JournalEntry) -> dict[str, object]:
         "kind": e.kind,
         "purchaser": e.purchaser,
         "memo": e.memo,
+        "event": None if e.event_seq is None else {"seq": e.event_seq, "hash": e.event_hash},
         "lines": [
             {
                 "account": line.account,

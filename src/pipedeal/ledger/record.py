@@ -23,6 +23,19 @@ from pipedeal.ledger.rules import Book, LedgerState, apply, snapshot
 
 
 @dataclass(frozen=True)
+class Step:
+    """One recorded event and the running state before and after it."""
+
+    recorded: RecordedEvent
+    before: Book
+    after: Book
+
+    @property
+    def event(self) -> Event:
+        return self.recorded.event
+
+
+@dataclass(frozen=True)
 class DealRecord:
     deal: LoadedDeal
     recorded: tuple[RecordedEvent, ...] | None = None  # None: the deal has no ledger
@@ -76,6 +89,24 @@ class DealRecord:
                         counts.append(i + 1)
             hit = (dates, books, counts)
             self._cache["folded"] = hit
+        return hit  # type: ignore[return-value]
+
+    def steps(self, as_of: dt.date) -> tuple[Step, ...]:
+        """Each recorded event dated on or before ``as_of``, in recorded order, with the running
+        state just before and just after it (one fold over the log)."""
+        key = f"steps:{as_of.isoformat()}"
+        hit = self._cache.get(key)
+        if hit is None:
+            out: list[Step] = []
+            book = Book.empty(self.deal)
+            for rec in self.recorded or ():
+                if rec.event.date > as_of:
+                    continue
+                after = apply(self.deal, book, rec.event)
+                out.append(Step(rec, book, after))
+                book = after
+            hit = tuple(out)
+            self._cache[key] = hit
         return hit  # type: ignore[return-value]
 
     def state(self, as_of: dt.date) -> LedgerState:
