@@ -199,6 +199,26 @@ def book(
     return Report("book", as_of, book_data(ctx))
 
 
+def disclosure(deal: LoadedDeal | Path | str, *, style: str = "current") -> str:
+    """The Form 8-K narrative of the financing, written from the terms and the prices fixed at
+    issue (``style``: ``current`` — Items 1.01, 2.03, 3.02, 9.01 — or ``2004`` — Items 5, 7)."""
+    from pipedeal.filings.disclose import render
+
+    loaded = _loaded(deal)
+    if style not in ("current", "2004"):
+        raise UserError(f"--style: use current or 2004, got {style!r}")
+    return render(loaded.terms, loaded.figures, style)
+
+
+def extract_filing(path: Path | str) -> Report:
+    """A filing (text, HTML or EDGAR .txt) read into its structure, registrant and the deal's
+    terms, each with the span of text it came from (``docs/filings.md``)."""
+    from pipedeal.filings.extract import extract_file
+
+    data = extract_file(path)
+    return Report("extract", None, data)
+
+
 __all__ = [
     "DealRecord",
     "DealValuation",
@@ -211,6 +231,8 @@ __all__ = [
     "cap_table",
     "deal_record",
     "deal_state",
+    "disclosure",
+    "extract_filing",
     "load_deal",
     "open_ledger",
     "value",

@@ -43,3 +43,11 @@ def test_cli_json_equals_api_json(deal_copy):
     book = _cli("book", folder, "--as-of", DAY.isoformat())
     assert book == _same(pipedeal.book(deal, as_of=DAY).to_json())
     assert book["ledger"]["totals"]["principal_converted"] == "250000"
+
+
+def test_extract_and_disclose_are_the_api(example_dir):
+    filing = str(example_dir / "8-K.txt")
+    assert _cli("extract", filing) == _same(pipedeal.extract_filing(filing).to_json())
+    r = runner.invoke(app, ["disclose", str(example_dir), "--style", "2004"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout == pipedeal.disclosure(pipedeal.load_deal(example_dir), style="2004")

@@ -38,7 +38,8 @@ def extract(
                                    help="include the normalised text that spans index into"),
 ) -> None:
     """Read a financing 8-K: structure, registrant and deal terms with provenance."""
-    from pipedeal.filings.extract import extract_file, read_filing_file
+    import pipedeal
+    from pipedeal.filings.extract import read_filing_file
 
     if _is_batch(target, jsonl):
         from pipedeal.filings.batch import run_batch
@@ -51,7 +52,7 @@ def extract(
         if failed:
             raise typer.Exit(2)
         return
-    data = extract_file(target)
+    data = pipedeal.extract_filing(target).to_json()
     if with_text:
         from pipedeal.filings.structure import read_text
 
@@ -102,11 +103,11 @@ def disclose(
     format: FormatOpt = Format.text,
 ) -> None:
     """Write the Form 8-K narrative for the financing from the deal's terms."""
-    from pipedeal.filings.disclose import disclosure_text
+    import pipedeal
 
     if out is not None:
         check_target(out, "--out")
-    text = disclosure_text(deal_dir, style=style.value)
+    text = pipedeal.disclosure(deal_dir, style=style.value)
     if out is not None:
         write_atomic(out, text, "--out")
     if format is Format.json:

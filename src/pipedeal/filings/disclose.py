@@ -24,10 +24,8 @@ from pipedeal.filings.numbers import (
     number_words,
     plain,
 )
-from pipedeal.market.closes import load_deal_closes
-from pipedeal.pricing.figures import DealFigures, deal_figures
+from pipedeal.pricing.figures import DealFigures
 from pipedeal.pricing.rules import describe_rule
-from pipedeal.terms.loader import load_deal
 from pipedeal.terms.models import (
     Deal,
     FixedPrice,
@@ -78,11 +76,6 @@ def _prices(values: list[Decimal], noun: str) -> str:
         return f"a{'n' if noun[0] in 'aeiou' else ''} {noun} of {format_money(values[0])} per share"
     return f"a{'n' if noun[0] in 'aeiou' else ''} {noun} of " \
            f"{_join([format_money(v) for v in values])}, respectively"
-
-
-def _figures(deal_dir: Path, deal: Deal) -> DealFigures:
-    prices = load_deal_closes(deal_dir, deal.market.closes, deal.market.trading_calendar)
-    return deal_figures(deal, prices)
 
 
 def narrative(deal: Deal, figs: DealFigures) -> list[str]:
@@ -322,10 +315,11 @@ def render(deal: Deal, figs: DealFigures, style: str = "current") -> str:
 
 
 def disclosure_text(deal_dir: Path | str, style: str = "current") -> str:
-    """The 8-K narrative for the deal in ``deal_dir``."""
-    deal_dir = Path(deal_dir)
-    deal = load_deal(deal_dir)
-    return render(deal, _figures(deal_dir, deal), style)
+    """The 8-K narrative for the deal in ``deal_dir`` (``pipedeal.disclosure``)."""
+    from pipedeal.instruments import load
+
+    loaded = load(deal_dir)
+    return render(loaded.terms, loaded.figures, style)
 
 
 # --- the book's filing check ---------------------------------------------------------------------
