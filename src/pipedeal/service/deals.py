@@ -1,0 +1,157 @@
+"""The workspace's deals: their stored folders, loaded once, and their ledgers.
+
+A deal is the files of its folder (``deal.toml``, and ``closes.csv``, ``market.toml`` or a
+filing when given) copied under ``DATA/deals/<slug>/``, plus its ledger in the workspace
+database. The ledger's deal key is the deal's name, because the public API
+(``pipedeal.open_ledger``, ``pipedeal.value``, ``pipedeal.book``) opens a ledger by the deal's
+name; two deals of one name cannot share a workspace. Each deal is loaded once
+(``pipedeal.load_deal``) and its ``Ledger`` kept open; a lock per deal serialises this
+process's use of it (the ledger itself serialises appends across processes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pipedeal
+from pipedeal.errors import UserError
+from pipedeal.instruments.deal import LoadedDeal
+from pipedeal.ledger.ledger import Ledger
+from pipedeal.ledger.opening import init_ledger
+from pipedeal.service.settings import Settings
+from pipedeal.service.store import Store
+
+DEAL_FILE = "deal.toml"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_SKIP = re.compile(r"^ledger\.sqlite.*$")
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILES = 20
+
+
+class Conflict(Exception):
+    """A request that contradicts what exists (a deal of that name, a moved ledger head)."""
+
+
+@dataclass
+class DealHandle:
+    key: str
+    folder: Path
+    loaded: LoadedDeal
+    ledger: Ledger
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def head_seq(self) -> int:
+        records = self.ledger.events()
+        return records[-1].seq if records else 0
+
+
+def _slug(name: str) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "deal"
+    return f"{base}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
+def check_file_name(name: str) -> None:
+    if not _NAME.match(name) or _SKIP.match(name):
+        raise UserError(
+            f"files: {name!r} is not an accepted file name (letters, digits, '.', '_', '-'; "
+            "no ledger files: the ledger lives in the workspace)"
+        )
+
+
+class DealRoom:
+    """The deals of one workspace."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self._handles: dict[str, DealHandle] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            for h in self._handles.values():
+                h.ledger.close()
+            self._handles.clear()
+
+    def exists(self, key: str) -> bool:
+        return self.store.deal_folder(key) is not None
+
+    def handle(self, key: str) -> DealHandle:
+        """The deal ``key``, loaded once per process; ``KeyError`` when there is none."""
+        with self._lock:
+            h = self._handles.get(key)
+            if h is not None:
+                return h
+            folder = self.store.deal_folder(key)
+            if folder is None:
+                raise KeyError(key)
+            path = self.settings.deals_dir / folder
+            loaded = pipedeal.load_deal(path)
+            ledger = pipedeal.open_ledger(loaded, self.settings.url)
+            h = DealHandle(key, path, loaded, ledger)
+            self._handles[key] = h
+            return h
+
+    @contextmanager
+    def using(self, key: str) -> Iterator[DealHandle]:
+        h = self.handle(key)
+        with h.lock:
+            yield h
+
+    def import_files(self, files: Mapping[str, bytes], by: str, at: dt.datetime) -> str:
+        """Store a deal from its files, create its ledger (recording the closings, by ``by``);
+        its key. ``UserError`` for a bad file; ``Conflict`` if a deal of that name exists."""
+        if DEAL_FILE not in files:
+            raise UserError(f"files: {DEAL_FILE} is required")
+        if len(files) > MAX_FILES:
+            raise UserError(f"files: at most {MAX_FILES} files")
+        for name, data in files.items():
+            check_file_name(name)
+            if len(data) > MAX_FILE_BYTES:
+                raise UserError(f"files: {name} is larger than {MAX_FILE_BYTES} bytes")
+        root = self.settings.deals_dir
+        root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".import-", dir=root))
+        try:
+            for name, data in files.items():
+                (staging / name).write_bytes(data)
+            loaded = pipedeal.load_deal(staging)  # UserError names the file and field
+            key = loaded.terms.name
+            if self.exists(key):
+                raise Conflict(f"a deal named {key!r} is already in this workspace")
+            dest = root / _slug(key)
+            if dest.exists():  # left by an import that failed after the move: replace it
+                shutil.rmtree(dest)
+            staging.rename(dest)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        try:
+            loaded = pipedeal.load_deal(dest)
+            init_ledger(dest, self.settings.url, deal_key=key, contract=loaded, by=by).close()
+            self.store.add_deal(key, dest.name, by, at)
+        except BaseException:
+            if not self.exists(key):
+                shutil.rmtree(dest, ignore_errors=True)
+            raise
+        return key
+
+    def import_folder(self, folder: Path, by: str, at: dt.datetime) -> str:
+        """``pipedeal deals import DEAL_DIR``: the folder's regular files, minus any ledger."""
+        if not (folder / DEAL_FILE).is_file():
+            raise UserError(f"{folder}: no {DEAL_FILE} in this folder")
+        files = {
+            p.name: p.read_bytes()
+            for p in sorted(folder.iterdir())
+            if p.is_file() and not _SKIP.match(p.name) and _NAME.match(p.name)
+        }
+        return self.import_files(files, by, at)

@@ -1,0 +1,96 @@
+"""Notifications: what each recorded event tells whom, written to the outbox (the inbox API).
+
+A prepayment notice goes to each holder bound to that purchaser, with the election window the
+instrument layer computes (``note.election_window``) and its deadline instant; a lapse goes to
+the holders and the issuers; a holder's conversion, election or warrant exercise goes to the
+issuers (who confirm it with share delivery). Each message is keyed by (deal, event, recipient),
+so writing it again (a retry, a restart, a second process, ``reconcile``) adds nothing.
+
+The outbox row is written right after the event's own transaction, not inside it (the ledger's
+``record`` owns its transaction); ``reconcile`` re-derives every message from the log, so a crash
+between the two is repaired by the next sweep. Delivery by e-mail (SMTP) is not built yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pipedeal.instruments.deal import LoadedDeal
+from pipedeal.ledger.chain import RecordedEvent
+from pipedeal.ledger.events import EventKind
+from pipedeal.service.store import Store
+
+TO_HOLDERS = {EventKind.PREPAYMENT_NOTICE, EventKind.ELECTION_LAPSED}
+TO_ISSUERS = {
+    EventKind.ELECTION_LAPSED,
+    EventKind.CONVERSION,
+    EventKind.CONVERSION_ELECTION,
+    EventKind.WARRANT_EXERCISED,
+}
+
+
+def deadline(closes: dt.date, zone: str) -> dt.datetime:
+    """The instant an election window whose last day is ``closes`` ends: midnight after it."""
+    return dt.datetime.combine(closes + dt.timedelta(days=1), dt.time(0), ZoneInfo(zone))
+
+
+def window_json(deal: LoadedDeal, purchaser: str, notice: dt.date, zone: str) -> dict[str, Any]:
+    w = deal.note(purchaser).election_window(notice)
+    end = deadline(w.closes, zone)
+    return {
+        "notice_date": notice.isoformat(),
+        "closes": w.closes.isoformat(),
+        "settle_from": w.settle_from.isoformat(),
+        "deadline": end.isoformat(),
+        "deadline_utc": end.astimezone(dt.UTC).isoformat(),
+    }
+
+
+def notify(
+    store: Store,
+    deal_key: str,
+    deal: LoadedDeal,
+    records: Iterable[RecordedEvent],
+    at: dt.datetime,
+    zone: str,
+) -> int:
+    """Write the outbox messages ``records`` call for; how many were new."""
+    grants = None
+    added = 0
+    for rec in records:
+        e = rec.event
+        if e.kind not in TO_HOLDERS and e.kind not in TO_ISSUERS:
+            continue
+        if grants is None:
+            grants = store.grants_on(deal_key)
+        purchaser = e.purchaser
+        body: dict[str, Any] = {
+            "subject": f"{e.kind.value.replace('_', ' ')}: {e.instrument} on {e.date}",
+            "event": {"seq": rec.seq, **e.to_json()},
+            "recorded_by": rec.recorded_by,
+        }
+        if e.kind is EventKind.PREPAYMENT_NOTICE and purchaser is not None:
+            body["election_window"] = window_json(deal, purchaser, e.date, zone)
+        for g in grants:
+            to_holder = (
+                e.kind in TO_HOLDERS and g.role == "holder" and g.purchaser == purchaser
+            )
+            to_issuer = e.kind in TO_ISSUERS and g.role == "issuer"
+            if not (to_holder or to_issuer):
+                continue
+            dedupe = f"{deal_key}\x1f{rec.seq}\x1f{g.user_id}\x1f{e.kind.value}"
+            if store.enqueue(dedupe, deal_key, g.user_id, e.kind.value, rec.seq, body, at):
+                added += 1
+    return added
+
+
+def reconcile(
+    store: Store, deal_key: str, deal: LoadedDeal, records: Iterable[RecordedEvent],
+    at: dt.datetime, zone: str,
+) -> int:
+    """Every message the whole log calls for (idempotent): repairs a crash between an event and
+    its messages, and reaches users granted after the event."""
+    return notify(store, deal_key, deal, records, at, zone)

@@ -1,0 +1,53 @@
+"""The deal room's settings: where its data lives, its database, and its security knobs.
+
+``Settings`` is plain, frozen data; ``pipedeal serve`` builds it from its options, tests build it
+directly. The workspace database is SQLite ``room.sqlite`` in the data folder unless ``db_url``
+names another (``postgresql+psycopg://...``); deal folders are stored under ``data/deals/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+SQLITE_FILE = "room.sqlite"
+SECRET_FILE = "secret.key"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    db_url: str | None = None
+    # cookies carry ``Secure`` (set it when served over TLS, directly or behind a proxy)
+    secure_cookies: bool = False
+    session_ttl: dt.timedelta = dt.timedelta(hours=12)
+    token_ttl: dt.timedelta = dt.timedelta(days=90)
+    max_token_ttl: dt.timedelta = dt.timedelta(days=366)
+    # login throttling: this many failures for one user name (or from one address) in the
+    # window lock further attempts until the window has passed
+    throttle_failures: int = 5
+    throttle_window: dt.timedelta = dt.timedelta(minutes=15)
+    # an election window's last day ends at midnight in this zone (the SEC's business days);
+    # the sweeper records the lapse after that instant
+    deadline_zone: str = "America/New_York"
+    # seconds between deadline sweeps in ``pipedeal serve`` (0: no background sweeper)
+    sweep_interval_s: float = 60.0
+    # the most lattice steps a valuation request may ask for (bounds one request's CPU)
+    max_steps: int = 2000
+
+    @property
+    def url(self) -> str:
+        if self.db_url:
+            if "://" in self.db_url:
+                return self.db_url
+            return f"sqlite:///{Path(self.db_url).resolve()}"
+        return f"sqlite:///{(self.data_dir / SQLITE_FILE).resolve()}"
+
+    @property
+    def deals_dir(self) -> Path:
+        return self.data_dir / "deals"
+
+    @property
+    def secret_file(self) -> Path:
+        return self.data_dir / SECRET_FILE
