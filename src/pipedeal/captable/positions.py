@@ -2,9 +2,10 @@
 
 Two sources give the same ``Position``:
 
-* the deal terms alone (``positions_from_terms``): every note closed by the date is outstanding
-  until its maturity payment date, interest is paid on schedule, nothing is converted or
-  exercised, warrants are outstanding until they expire;
+* the deal terms alone (``positions_from_terms``): the terms' own state
+  (``pipedeal.ledger.assumed.terms_state``: every note closed by the date is outstanding until
+  its maturity payment date, interest is paid on schedule, nothing is converted or exercised,
+  warrants are outstanding until they expire);
 * the ledger (``pipedeal.captable.ledger``), when the deal folder has one: what was recorded.
 """
 
@@ -16,7 +17,7 @@ from decimal import Decimal
 
 from pipedeal.errors import UserError
 from pipedeal.pricing.figures import DealFigures, conversion_shares
-from pipedeal.schedule.interest import CENT, NoteSchedule, add_months, interest_between
+from pipedeal.schedule.interest import NoteSchedule
 from pipedeal.terms.models import Deal
 
 
@@ -59,53 +60,30 @@ def check_as_of(deal: Deal, as_of: dt.date) -> None:
         )
 
 
-def accrued_unpaid(schedule: NoteSchedule, deal: Deal, as_of: dt.date) -> Decimal:
-    """Interest accrued through ``as_of`` (inclusive) less interest paid on or before it."""
-    terms = deal.note.interest
-    exact = Decimal(0)
-    paid = Decimal(0)
-    for p in schedule.periods:
-        if p.pay_date <= as_of:
-            paid += p.amount
-        if p.period_end <= as_of:
-            exact += p.exact
-        elif p.period_start <= as_of:
-            exact += interest_between(
-                schedule.principal, terms.rate, p.period_start,
-                as_of + dt.timedelta(days=1), terms.day_count,
-            )
-    accrued = exact.quantize(CENT, rounding=terms.rounding_mode.decimal_mode) - paid
-    return max(accrued, Decimal(0))
-
-
-def warrant_expiry(deal: Deal, issue: dt.date) -> dt.date | None:
-    if deal.warrant is None:
-        return None
-    return add_months(issue, 12 * deal.warrant.term_years)
-
-
 def positions_from_terms(
     deal: Deal, figures: DealFigures, schedules: tuple[NoteSchedule, ...], as_of: dt.date
 ) -> Positions:
+    """Positions on the terms alone: the state of the contract performed as scheduled."""
+    from pipedeal.instruments.deal import LoadedDeal
+    from pipedeal.ledger.assumed import terms_state
+
     check_as_of(deal, as_of)
-    by_name = {s.purchaser: s for s in schedules}
+    state = terms_state(LoadedDeal.from_figures(deal, figures), as_of)
     out = []
     for f in figures.purchasers:
         p = f.purchaser
         if p.closing_date > as_of:
             continue
-        sched = by_name[p.name]
-        repaid = as_of >= sched.maturity.pay_date
-        expiry = warrant_expiry(deal, p.closing_date)
-        expired = expiry is not None and as_of > expiry
+        note, warrant = state.notes[p.name], state.warrants.get(p.name)
         out.append(Position(
             purchaser=p.name,
             closing_date=p.closing_date,
-            principal_outstanding=Decimal(0) if repaid else p.principal,
-            accrued_interest=Decimal(0) if repaid else accrued_unpaid(sched, deal, as_of),
-            conversion_price=f.conversion_price,
-            warrant_shares_outstanding=0 if expired else f.warrant_shares,
-            exercise_price=f.exercise_price,
+            principal_outstanding=note.outstanding_principal,
+            accrued_interest=note.accrued_interest,
+            conversion_price=note.conversion_price.normalize(),
+            warrant_shares_outstanding=0 if warrant is None else warrant.shares_outstanding,
+            exercise_price=None if warrant is None or warrant.exercise_price is None
+            else warrant.exercise_price.normalize(),
         ))
     return Positions(as_of, tuple(out), "terms")
 

@@ -1,10 +1,11 @@
 """The state a deal has on its terms alone, when nothing has been recorded.
 
-Without a ledger every view still takes a state: the notes and warrants issued at each closing
-with the principal of the deal file, and each month's interest paid on its pay date (the
-contractual schedule). Nothing is converted, prepaid, exercised or repaid; a note past maturity
-shows its principal still outstanding (the views flag it as matured). It is the same fold as a
-real ledger's (``rules.replay``) over these implied events, so the two cannot disagree.
+Without a ledger every view still takes a state: the contract performed as scheduled. The notes
+and warrants are issued at each closing with the principal of the deal file, each month's
+interest is paid on its pay date and the principal with the last interest on the maturity pay
+date (the contractual schedule); nothing is converted, prepaid or exercised, and warrants lapse
+at expiry. It is the same fold as a real ledger's (``rules.replay``) over these implied events,
+so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pipedeal.ledger.rules import LedgerState, replay
 
 
 def assumed_events(deal: LoadedDeal) -> tuple[Event, ...]:
-    """Issuance at each closing and the scheduled interest payments before maturity."""
+    """Issuance at each closing, the scheduled interest payments and the repayment at maturity."""
     out: list[Event] = []
     for name in deal.names:
         note = deal.notes[name]
@@ -28,6 +29,8 @@ def assumed_events(deal: LoadedDeal) -> tuple[Event, ...]:
             if not period.at_maturity and period.amount > 0:
                 out.append(ev.interest_paid(name, period.pay_date, period.amount,
                                             period.period_end))
+        out.append(ev.maturity_repayment(name, note.maturity.pay_date, p.principal,
+                                         note.schedule.final_interest))
     return tuple(sorted(out, key=lambda e: e.date))
 
 
