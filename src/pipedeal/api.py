@@ -84,7 +84,7 @@ def deal_state(
     deal: LoadedDeal | Path | str, as_of: dt.date, db: str | None = None
 ) -> LedgerState:
     """The state at the end of ``as_of``: from the ledger when there is one, else on the terms
-    alone (issued at closing, interest paid on schedule)."""
+    alone (issued at closing, interest paid on schedule, repaid at maturity)."""
     return deal_record(deal, db).state(as_of)
 
 
