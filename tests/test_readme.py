@@ -48,3 +48,13 @@ def test_every_readme_command_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert (scratch / "ledger.sqlite").exists()
     assert (tmp_path / "drafted" / "deal.toml").exists()
     assert not (EXAMPLE / "ledger.sqlite").exists()
+
+
+def test_readme_python_example_runs(monkeypatch: pytest.MonkeyPatch):
+    text = (ROOT / "README.md").read_text()
+    start = text.index("```python", text.index("## Python API")) + len("```python")
+    code = text[start : text.index("```", start)]
+    monkeypatch.chdir(ROOT)
+    scope: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - our own README
+    assert "state" in scope and "deal" in scope
