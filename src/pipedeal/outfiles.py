@@ -1,48 +1,261 @@
-"""Output files every command writes (``--out``, ``--html``, ``--pdf``): checked before any work,
-written whole or not at all.
+"""Output files every command writes (``--out``, ``--html``, ``--pdf``, ``--jsonl``,
+``--deal-out``): checked before any work, written whole or not at all.
 
-A target in a missing or read-only folder is a user mistake: one line naming the option, exit 2,
-and nothing written. Content goes to a temporary file in the target's folder, then ``os.replace``
-puts it in place, so a failure never leaves a half-written file behind.
+The rules, each a one-line ``UserError`` naming the option (exit 2, nothing written):
+
+* only a regular file is written: an existing device node, FIFO, socket or folder is refused;
+  a symbolic link is refused unless the command was given ``--follow-symlinks`` (then its
+  target is written, the link stays);
+* a deal's own inputs and its ledger are never overwritten: ``deal.toml``, ``market.toml``,
+  ``closes.csv`` and ``ledger.sqlite*`` in a deal folder (one that holds a ``deal.toml``), any
+  existing SQLite database, and whatever the command reads (``protect``: the filing, the batch
+  CSV, the ``--db`` file), also through another name (a hard link);
+* a missing or read-only folder is refused up front;
+* content goes to a temporary file in the target's folder, is flushed to disk, then
+  ``os.replace`` puts it in place: a failure or a kill never leaves a half-written target (at
+  worst a ``.NAME.*.tmp`` file beside it after a SIGKILL, safe to delete);
+* an existing file keeps its permission bits; a new one gets ``0666`` less the umask.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pipedeal.errors import UserError
 
+DEAL_INPUTS = ("deal.toml", "market.toml", "closes.csv")
+"""Files of a deal folder no output may replace."""
 
-def check_target(path: Path | str, option: str) -> Path:
-    """``path`` if a file can be written there; ``UserError`` naming ``option`` otherwise."""
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise UserError(f"{option} {path}: is a directory; give a file name")
+LEDGER_FILE = "ledger.sqlite"
+"""The default ledger of a deal folder; ``ledger.sqlite-wal`` / ``-shm`` / ``-journal`` too."""
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+_KINDS = (
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def ledger_files(db: str | None) -> tuple[Path, ...]:
+    """The files of a SQLite ledger named by ``--db`` (or ``$PIPEDEAL_DB``); none for a server."""
+    value = db if db is not None else os.environ.get("PIPEDEAL_DB")
+    if not value:
+        return ()
+    if "://" in value:
+        if not value.startswith("sqlite:///"):
+            return ()
+        value = value.removeprefix("sqlite:///").split("?", 1)[0]
+        if not value or value == ":memory:":
+            return ()
+    main = Path(value)
+    return (main, *(main.with_name(main.name + s) for s in ("-wal", "-shm", "-journal")))
+
+
+def deal_inputs(deal_dir: Path | str | None, db: str | None = None) -> tuple[Path, ...]:
+    """What a command on ``deal_dir`` reads: its input files and its ledger's files."""
+    paths: list[Path] = list(ledger_files(db))
+    if deal_dir is not None:
+        folder = Path(deal_dir)
+        if folder.is_file():  # a path to deal.toml itself
+            folder = folder.parent
+        paths += [folder / name for name in DEAL_INPUTS]
+        paths += [folder / (LEDGER_FILE + s) for s in ("", "-wal", "-shm", "-journal")]
+    return tuple(paths)
+
+
+def _kind(mode: int) -> str | None:
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def check_target(
+    path: Path | str,
+    option: str,
+    *,
+    protect: Iterable[Path | str] = (),
+    follow_symlinks: bool = False,
+    draft: bool = False,
+) -> Path:
+    """The file to write for ``path`` (a symlink's target when following), checked against every
+    rule of this module; ``UserError`` naming ``option`` otherwise.
+
+    ``draft``: the target is a drafted ``deal.toml`` (``extract --deal-out``), which may replace
+    another ``deal.toml`` (the caller asks for ``--force``) as long as no ledger sits beside it.
+    """
+    given = Path(path)
+    if str(given) in ("", "-"):
+        raise UserError(f"{option} {str(given)!r}: give a file name")
+    target = given
+    try:
+        info = os.lstat(given)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise UserError(f"{option} {given}: cannot check: {exc.strerror}") from None
+    if info is not None and stat.S_ISLNK(info.st_mode):
+        if not follow_symlinks:
+            raise UserError(
+                f"{option} {given}: is a symbolic link; pass --follow-symlinks to write to its "
+                "target"
+            )
+        target = Path(os.path.realpath(given))
+        try:
+            info = os.lstat(target)
+        except OSError:
+            info = None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise UserError(f"{option} {given}: is a directory; give a file name")
+    if info is not None:
+        kind = _kind(info.st_mode)
+        if kind is not None:
+            raise UserError(f"{option} {given}: is {kind}, not a regular file; nothing written")
+    parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
-        raise UserError(f"{option} {path}: folder {parent} does not exist")
+        raise UserError(f"{option} {given}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise UserError(f"{option} {path}: folder {parent} is not writable")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise UserError(f"{option} {path}: file is not writable")
-    return path
+        raise UserError(f"{option} {given}: folder {parent} is not writable")
+    _check_protected(given, target, option, protect, exists=info is not None, draft=draft)
+    if info is not None and not os.access(target, os.W_OK):
+        raise UserError(f"{option} {given}: file is not writable")
+    return target
 
 
-def write_atomic(path: Path | str, content: bytes | str, option: str) -> None:
-    """Write ``content`` (text as UTF-8) to ``path`` in one piece."""
-    path = check_target(path, option)
+def _check_protected(
+    given: Path,
+    target: Path,
+    option: str,
+    protect: Iterable[Path | str],
+    *,
+    exists: bool,
+    draft: bool = False,
+) -> None:
+    name = target.name
+    deal_folder = (target.parent / DEAL_INPUTS[0]).is_file()
+    if draft and name == DEAL_INPUTS[0]:
+        ledgers = [p for p in target.parent.glob(LEDGER_FILE + "*") if p.is_file()]
+        if ledgers:
+            raise UserError(
+                f"{option} {given}: {target.parent} holds a ledger ({ledgers[0].name}) recorded "
+                "under its deal.toml; draft into a new folder"
+            )
+    elif deal_folder and (name in DEAL_INPUTS or name.startswith(LEDGER_FILE)):
+        raise UserError(
+            f"{option} {given}: would overwrite the deal's own {name} in {target.parent}; "
+            "write elsewhere"
+        )
+    for other in protect:
+        other = Path(other)
+        if _same(target, other) or (os.path.abspath(target) == os.path.abspath(other)):
+            raise UserError(
+                f"{option} {given}: is an input of this command ({other}); write elsewhere"
+            )
+    if exists and _is_sqlite(target):
+        raise UserError(f"{option} {given}: is a SQLite database (a ledger?); write elsewhere")
+
+
+def _new_file_mode() -> int:
+    """``0666`` less the process umask (read without changing it where /proc allows)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def atomic_path(
+    path: Path | str,
+    option: str,
+    *,
+    protect: Iterable[Path | str] = (),
+    follow_symlinks: bool = False,
+    draft: bool = False,
+) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write; on a clean exit it replaces ``path`` (mode kept
+    or from the umask), on an exception it is removed and ``path`` is left as it was."""
+    protect = tuple(protect)
+    target = check_target(
+        path, option, protect=protect, follow_symlinks=follow_symlinks, draft=draft
+    )
+    try:
+        existing = os.stat(target)
+        mode = stat.S_IMODE(existing.st_mode)
+    except FileNotFoundError:
+        mode = _new_file_mode()
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise UserError(f"{option} {path}: cannot write: {exc.strerror}") from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        # the target may have changed while we worked: check it again just before replacing
+        check_target(path, option, protect=protect, follow_symlinks=follow_symlinks, draft=draft)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"{option} {path}: cannot write: {exc.strerror}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _sync_folder(target.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_atomic(
+    path: Path | str,
+    content: bytes | str,
+    option: str,
+    *,
+    protect: Iterable[Path | str] = (),
+    follow_symlinks: bool = False,
+    draft: bool = False,
+) -> None:
+    """Write ``content`` (text as UTF-8) to ``path`` in one piece, by the rules above."""
     data = content.encode("utf-8") if isinstance(content, str) else content
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise UserError(f"{option} {path}: cannot write: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise UserError(f"{option} {path}: cannot write: {exc.strerror}") from None
+    with atomic_path(
+        path, option, protect=protect, follow_symlinks=follow_symlinks, draft=draft
+    ) as tmp:
+        tmp.write_bytes(data)

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from pipedeal.cli.app import app
+from pipedeal.cli.options import FollowSymlinks
 from pipedeal.cli.output import Format, ScheduleFormat, emit_json, stdout_console
 from pipedeal.report.book import book_data, build_context
 from pipedeal.report.text import render_book
@@ -40,11 +41,12 @@ def book(
         None, "--db", help="the ledger's database URL or SQLite file (default $PIPEDEAL_DB, else "
         "DEAL_DIR/ledger.sqlite)",
     ),
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """The deal book: terms, prices, schedules, checks, ledger, cap table, accounting, value."""
     day = as_of.date() if as_of else None
     if html is not None or pdf is not None:
-        _book_files(deal_dir, html, pdf, day, db)
+        _book_files(deal_dir, html, pdf, day, db, follow_symlinks)
         return
     import pipedeal
 
@@ -56,12 +58,19 @@ def book(
 
 
 def _book_files(
-    deal_dir: Path, html: Path | None, pdf: Path | None, as_of: dt.date | None, db: str | None
+    deal_dir: Path,
+    html: Path | None,
+    pdf: Path | None,
+    as_of: dt.date | None,
+    db: str | None,
+    follow_symlinks: bool = False,
 ) -> None:
     """``--html`` / ``--pdf``: write the report files and say where they are."""
+    from pipedeal.outfiles import deal_inputs
     from pipedeal.report.html import check_targets, render_html, write_html, write_pdf
 
-    check_targets(html, pdf)
+    protect = deal_inputs(deal_dir, db)
+    check_targets(html, pdf, protect=protect, follow_symlinks=follow_symlinks)
     status = Console(stderr=True).status  # a spinner on a terminal; silent otherwise
     with status("computing the deal book..."):
         ctx = build_context(deal_dir, as_of=as_of, db=db)
@@ -70,10 +79,10 @@ def _book_files(
         page = render_html(data, ctx, generated=dt.date.today().isoformat())
     if pdf is not None:
         with status("printing the PDF with headless Chromium..."):
-            pages = write_pdf(page, pdf)
+            pages = write_pdf(page, pdf, protect=protect, follow_symlinks=follow_symlinks)
         typer.echo(f"wrote {pdf} ({pages} pages)", err=True)
     if html is not None:
-        write_html(page, html)
+        write_html(page, html, protect=protect, follow_symlinks=follow_symlinks)
         typer.echo(f"wrote {html}", err=True)
 
 
@@ -85,13 +94,15 @@ def schedule(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="write to this file instead of stdout"
     ),
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Interest and maturity payments of every note, as a table, JSON or CSV."""
     from pipedeal.errors import UserError
-    from pipedeal.outfiles import check_target, write_atomic
+    from pipedeal.outfiles import check_target, deal_inputs, write_atomic
 
+    protect = deal_inputs(deal_dir)
     if out is not None:
-        check_target(out, "--out")
+        check_target(out, "--out", protect=protect, follow_symlinks=follow_symlinks)
         if format is ScheduleFormat.text:
             # `--out schedule.csv` alone: the file name says the format
             by_suffix = {".csv": ScheduleFormat.csv, ".json": ScheduleFormat.json}
@@ -140,4 +151,6 @@ def schedule(
     if out is None:
         sys.stdout.write(buffer.getvalue())
     else:
-        write_atomic(out, buffer.getvalue(), "--out")
+        write_atomic(
+            out, buffer.getvalue(), "--out", protect=protect, follow_symlinks=follow_symlinks
+        )

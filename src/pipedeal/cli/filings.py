@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -11,10 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from pipedeal.cli.app import app
-from pipedeal.cli.options import DealDir, FormatOpt
+from pipedeal.cli.options import DealDir, FollowSymlinks, FormatOpt
 from pipedeal.cli.output import Format, emit_json, stdout_console
 from pipedeal.errors import UserError
-from pipedeal.outfiles import check_target, write_atomic
+from pipedeal.outfiles import atomic_path, check_target, deal_inputs, write_atomic
 
 
 class Style(StrEnum):
@@ -36,32 +37,57 @@ def extract(
     jsonl: Path | None = typer.Option(None, "--jsonl", help="batch: one JSON line per filing"),
     with_text: bool = typer.Option(False, "--with-text",
                                    help="include the normalised text that spans index into"),
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Read a financing 8-K: structure, registrant and deal terms with provenance."""
     import pipedeal
     from pipedeal.filings.extract import read_filing_file
 
     if _is_batch(target, jsonl):
-        from pipedeal.filings.batch import run_batch
+        from pipedeal.filings.batch import expand, run_batch
 
         if jsonl is None:
             raise UserError(f"{target}: a folder or glob needs --jsonl OUT")
         if deal_out is not None:
             raise UserError("--deal-out takes a single filing, not a folder or glob")
-        failed = run_batch(target, jsonl, Console(stderr=True))
+        # JSON Lines are written whole: to a temporary file beside --jsonl, renamed at the end;
+        # an interrupted batch leaves the old file as it was (rerun the batch to resume).
+        inputs = expand(target)
+        with atomic_path(jsonl, "--jsonl", protect=inputs,
+                         follow_symlinks=follow_symlinks) as tmp:
+            failed = run_batch(target, tmp, Console(stderr=True))
         if failed:
             raise typer.Exit(2)
         return
+    draft_file: Path | None = None
+    if deal_out is not None:
+        from pipedeal.terms.loader import DEAL_FILE
+
+        if deal_out.exists() and not deal_out.is_dir():
+            raise UserError(f"--deal-out {deal_out}: not a folder")
+        draft_file = deal_out / DEAL_FILE
+        if os.path.lexists(draft_file) and not force:
+            raise UserError(f"{draft_file}: already exists; pass --force to overwrite it")
+        if deal_out.is_dir():
+            check_target(draft_file, "--deal-out", protect=(Path(target),),
+                         follow_symlinks=follow_symlinks, draft=True)
     data = pipedeal.extract_filing(target).to_json()
     if with_text:
         from pipedeal.filings.structure import read_text
 
         data["text"] = read_text(read_filing_file(target))[0]
-    if deal_out is not None:
-        from pipedeal.filings.draft import write_draft
+    if deal_out is not None and draft_file is not None:
+        from pipedeal.filings.draft import draft_toml
 
-        path, missing = write_draft(data, deal_out, force=force)
-        data["deal_draft"] = {"path": str(path), "fill": missing}
+        text, missing = draft_toml(data)
+        try:
+            deal_out.mkdir(parents=True, exist_ok=True)  # a new deal folder
+        except OSError as exc:
+            raise UserError(f"--deal-out {deal_out}: cannot create the folder: {exc.strerror}"
+                            ) from None
+        write_atomic(draft_file, text, "--deal-out", protect=(Path(target),),
+                     follow_symlinks=follow_symlinks, draft=True)
+        data["deal_draft"] = {"path": str(draft_file), "fill": missing}
     if format is Format.json:
         emit_json(data)
         return
@@ -101,15 +127,17 @@ def disclose(
                                 "(Items 1.01, 2.03, 3.02, 9.01)"),
     out: Path | None = typer.Option(None, "--out", "-o", help="write to this file"),
     format: FormatOpt = Format.text,
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Write the Form 8-K narrative for the financing from the deal's terms."""
     import pipedeal
 
+    protect = deal_inputs(deal_dir)
     if out is not None:
-        check_target(out, "--out")
+        check_target(out, "--out", protect=protect, follow_symlinks=follow_symlinks)
     text = pipedeal.disclosure(deal_dir, style=style.value)
     if out is not None:
-        write_atomic(out, text, "--out")
+        write_atomic(out, text, "--out", protect=protect, follow_symlinks=follow_symlinks)
     if format is Format.json:
         emit_json({"schema_version": 1, "style": style.value, "out": str(out) if out else None,
                    "text": text})

@@ -21,6 +21,7 @@ __all__ = [
     "DealKey",
     "Db",
     "EventDate",
+    "FollowSymlinks",
     "FormatOpt",
     "IdempotencyKey",
     "Purchaser",
@@ -32,6 +33,15 @@ DealDir = Annotated[Path, typer.Argument(help="deal folder (holds deal.toml)", s
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="text or json")]
 """``--format text|json``; give it the default ``Format.text``."""
+
+FollowSymlinks = Annotated[
+    bool,
+    typer.Option(
+        "--follow-symlinks",
+        help="an output path that is a symbolic link: write to its target (default: refuse)",
+    ),
+]
+"""``--follow-symlinks`` of a command that writes files; give it the default ``False``."""
 
 # --- the ledger: where it lives and who records ------------------------------------------------
 

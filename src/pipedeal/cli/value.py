@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipedeal.cli.app import app
+from pipedeal.cli.options import FollowSymlinks
 from pipedeal.cli.output import Format, emit_json, stdout_console
 from pipedeal.errors import UserError
 from pipedeal.outfiles import check_target, write_atomic
@@ -61,12 +62,14 @@ def value_batch(
     tree: str | None = typer.Option(None, "--tree", help="crr | jr | lr (default per model)"),
     out: Path | None = typer.Option(None, "--out", "-o", help="write a CSV of values here"),
     format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Value every note of a CSV in one call (numba, all cores); a progress bar on a terminal."""
     from pipedeal.valuation.batch import price_notes, read_batch_csv
 
     if out is not None:
-        check_target(out, "--out")  # before minutes of pricing, not after
+        # before minutes of pricing, not after
+        check_target(out, "--out", protect=(input_csv,), follow_symlinks=follow_symlinks)
     notes = read_batch_csv(input_csv)
     err = Console(stderr=True)
     if err.is_terminal:
@@ -99,7 +102,13 @@ def value_batch(
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-        write_atomic(out, buffer.getvalue(), "--out")
+        write_atomic(
+            out,
+            buffer.getvalue(),
+            "--out",
+            protect=(input_csv,),
+            follow_symlinks=follow_symlinks,
+        )
     if format is Format.json:
         emit_json(
             {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_FLOOR, Decimal
 from importlib import resources
 from pathlib import Path
@@ -131,28 +131,45 @@ def render_html(data: dict[str, Any], ctx: Any = None, *,
 
 
 
-def check_targets(html: Path | None, pdf: Path | None) -> None:
-    """Fail early (before any work is done) when an output path cannot be written."""
+def check_targets(
+    html: Path | None,
+    pdf: Path | None,
+    *,
+    protect: Iterable[Path] = (),
+    follow_symlinks: bool = False,
+) -> None:
+    """Fail early (before any work is done) when an output path cannot be written
+    (``pipedeal.outfiles``: regular files only, never the deal's inputs or ledger)."""
     if html is not None:
-        check_target(html, "--html")
+        check_target(html, "--html", protect=protect, follow_symlinks=follow_symlinks)
     if pdf is not None:
-        check_target(pdf, "--pdf")
+        check_target(pdf, "--pdf", protect=protect, follow_symlinks=follow_symlinks)
 
 
-def write_html(html: str, path: Path) -> None:
-    write_atomic(path, html, "--html")
+def write_html(
+    html: str, path: Path, *, protect: Iterable[Path] = (), follow_symlinks: bool = False
+) -> None:
+    write_atomic(path, html, "--html", protect=protect, follow_symlinks=follow_symlinks)
 
 
-def write_pdf(html: str, path: Path, *, chromium: str | None = None) -> int:
+def write_pdf(
+    html: str,
+    path: Path,
+    *,
+    chromium: str | None = None,
+    protect: Iterable[Path] = (),
+    follow_symlinks: bool = False,
+) -> int:
     """Print ``html`` to ``path`` through headless Chromium; returns the PDF's page count."""
-    path = check_target(path, "--pdf")
+    protect = tuple(protect)
+    check_target(path, "--pdf", protect=protect, follow_symlinks=follow_symlinks)
     with tempfile.TemporaryDirectory(prefix="pipedeal-pdf-") as tmp:
         src = Path(tmp) / "book.html"
         src.write_text(html, encoding="utf-8")
         out = Path(tmp) / "book.pdf"
         print_pdf(src, out, chromium=chromium)
         content = out.read_bytes()
-    write_atomic(path, content, "--pdf")
+    write_atomic(path, content, "--pdf", protect=protect, follow_symlinks=follow_symlinks)
     return pdf_page_count(content)
 
 
