@@ -100,7 +100,9 @@ def test_legacy_without_commitment_price_exit_2(tmp_path):
 
 
 def test_book_has_captable_section():
-    r = _run("book", EXAMPLE, "--format", "json")
+    # on the 10-Q cover date of 2004-07-13 (29,090,390 shares); the book's default date is the
+    # last closing here (no ledger), where the count of 2004-04-11 applies
+    r = _run("book", EXAMPLE, "--format", "json", "--as-of", "2004-07-13")
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
     cap = d["captable"]

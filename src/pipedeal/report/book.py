@@ -41,6 +41,22 @@ class BookContext:
         return self.record.deal
 
     @property
+    def book_as_of(self) -> dt.date:
+        """The one date of the book: ``--as-of``, else the later of the last ledger event and
+        the last closing (never "today" for a historical deal)."""
+        if self.as_of is not None:
+            return self.as_of
+        last_closing = max(p.closing_date for p in self.loaded.terms.purchasers)
+        last_event = self.record.last_event_date
+        return max(last_closing, last_event) if last_event else last_closing
+
+    @property
+    def as_of_rule(self) -> str:
+        if self.as_of is not None:
+            return "given (--as-of)"
+        return "the later of the last ledger event and the last closing"
+
+    @property
     def deal_dir(self) -> Path:
         assert self.loaded.folder is not None
         return self.loaded.folder
@@ -167,6 +183,9 @@ def book_data(ctx: BookContext) -> dict[str, Any]:
         )
     data: dict[str, Any] = {
         "schema_version": BOOK_SCHEMA_VERSION,
+        "as_of": ctx.book_as_of.isoformat(),
+        "as_of_rule": ctx.as_of_rule,
+        "overdue": overdue_json(ctx),
         "deal": {
             "name": deal.name,
             "notes": deal.notes,
@@ -225,6 +244,18 @@ def book_data(ctx: BookContext) -> dict[str, Any]:
     for name, builder in extra_sections().items():
         data[name] = builder(ctx)
     return data
+
+
+def overdue_json(ctx: BookContext) -> list[dict[str, Any]]:
+    """What the ledger shows past due on the book's date: interest or principal not paid, an
+    election window closed with no settlement, a registration deadline missed (none on the
+    terms alone: there the contract is performed as scheduled)."""
+    from pipedeal.ledger.due import due_items
+
+    if not ctx.record.recorded:
+        return []
+    state = ctx.record.state(ctx.book_as_of)
+    return [i.to_json() for i in due_items(ctx.loaded, state, days=0) if i.status == "overdue"]
 
 
 def _warrant_expiry(loaded: LoadedDeal, name: str) -> str | None:

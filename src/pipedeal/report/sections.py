@@ -8,7 +8,6 @@ the state; none of them reads the deal folder again.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from pipedeal.errors import UserError
@@ -31,8 +30,7 @@ def ledger_section(ctx: BookContext) -> dict[str, Any] | None:
     record = ctx.record
     if record.recorded is None or record.verify is None:
         return None
-    as_of = ctx.as_of or dt.date.today()
-    data = state_json(record.state(as_of))
+    data = state_json(record.state(ctx.book_as_of))
     data["events_recorded"] = len(record.recorded)
     data["location"] = record.location
     data["verify"] = record.verify.to_json()
@@ -62,16 +60,17 @@ def valuation_section(ctx: BookContext) -> dict[str, Any] | None:
 
 
 def captable_section(ctx: BookContext) -> dict[str, Any] | None:
-    """The cap table as of ``ctx.as_of`` (default: the first share count after the last
-    closing), or None when the deal gives no shares-outstanding count on or before that date."""
+    """The cap table on the book's date, or None when the deal gives no shares-outstanding
+    count on or before that date."""
     from pipedeal.captable.report import captable_data
 
     if not ctx.deal.issuer.shares_outstanding:
         return None
     try:
         return captable_data(
-            ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules, as_of=ctx.as_of,
-            ownership_cap=ctx.options.get("ownership_cap"), view=_ledger_view(ctx),
+            ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules,
+            as_of=ctx.book_as_of, ownership_cap=ctx.options.get("ownership_cap"),
+            view=_ledger_view(ctx),
         )
     except UserError:  # no share count on or before the date, a date before closing...
         return None
@@ -94,7 +93,7 @@ def accounting_section(ctx: BookContext) -> dict[str, Any] | None:
             note_fair_value=opts.get("note_fair_value"),
             warrant_fair_value=opts.get("warrant_fair_value"),
             commitment_price=opts.get("commitment_price"),
-            as_of=ctx.as_of if view is not None else None,
+            as_of=ctx.book_as_of if view is not None else None,
             view=view,
             market=ctx.loaded.market,
         )

@@ -23,6 +23,12 @@ def price(value: str | None) -> str:
 
 def render_book(data: dict[str, Any], console: Console) -> None:
     """Print every section of the book that has data."""
+    if data.get("as_of"):
+        console.print(Text(f"Deal book as of {data['as_of']} ({data.get('as_of_rule', '')})",
+                           style="bold"))
+    for item in data.get("overdue") or ():
+        console.print(Text(f"OVERDUE since {item['date']}: {item['kind']} {item['instrument']}"
+                           f" — {item['detail']}", style="bold red"))
     console.print(_summary(data))
     console.print(_pricing(data))
     for p in data["purchasers"]:

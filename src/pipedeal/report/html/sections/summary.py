@@ -30,6 +30,9 @@ from pipedeal.report.html.sections.model import (
 def summary_section(data: dict[str, Any]) -> Section:
     deal, issuer, terms, totals = data["deal"], data["issuer"], data["terms"], data["totals"]
     facts = [
+        ("Book as of", f"{data.get('as_of') or '—'} ({data.get('as_of_rule') or ''})"),
+        ("Overdue", "; ".join(f"{i['kind']} {i['instrument']} since {i['date']}"
+                              for i in data.get("overdue") or ()) or "nothing"),
         ("Issuer", issuer.get("name") or "—"),
         ("State", issuer.get("state") or "—"),
         ("Ticker / exchange", f"{issuer.get('ticker') or '—'} / {issuer.get('exchange') or '—'}"),
