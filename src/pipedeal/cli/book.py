@@ -34,8 +34,8 @@ def book(
         None,
         "--as-of",
         formats=["%Y-%m-%d"],
-        help="date of the ledger state and cap table (default: today for the ledger, the first "
-        "share count after the last closing for the cap table)",
+        help="the book's one date: ledger state, cap table, accounting (default: the later of "
+        "the last ledger event and the last closing)",
     ),
     db: str | None = typer.Option(
         None, "--db", help="the ledger's database URL or SQLite file (default $PIPEDEAL_DB, else "
