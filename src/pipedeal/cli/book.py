@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -42,19 +43,36 @@ def book(
         "DEAL_DIR/ledger.sqlite)",
     ),
     follow_symlinks: FollowSymlinks = False,
+    check: bool = typer.Option(
+        False, "--check", help="exit 1 when a stated figure or a term of the folder's 8-K differs "
+        "from the deal (each difference named on stderr)",
+    ),
 ) -> None:
     """The deal book: terms, prices, schedules, checks, ledger, cap table, accounting, value."""
     day = as_of.date() if as_of else None
     if html is not None or pdf is not None:
-        _book_files(deal_dir, html, pdf, day, db, follow_symlinks)
-        return
-    import pipedeal
+        data = _book_files(deal_dir, html, pdf, day, db, follow_symlinks)
+    else:
+        import pipedeal
 
-    data = pipedeal.book(deal_dir, as_of=day, db=db).to_json()
-    if format is Format.json:
-        emit_json(data)
-        return
-    render_book(data, stdout_console())
+        data = pipedeal.book(deal_dir, as_of=day, db=db).to_json()
+        if format is Format.json:
+            emit_json(data)
+        else:
+            render_book(data, stdout_console())
+    if check:
+        _gate(data)
+
+
+def _gate(data: dict[str, Any]) -> None:
+    """``--check``: name every mismatch on stderr and exit 1 (0 when everything matches)."""
+    from pipedeal.report.book import check_mismatches
+
+    bad = check_mismatches(data)
+    for line in bad:
+        typer.echo(f"MISMATCH {line}", err=True)
+    if bad:
+        raise typer.Exit(1)
 
 
 def _book_files(
@@ -64,8 +82,8 @@ def _book_files(
     as_of: dt.date | None,
     db: str | None,
     follow_symlinks: bool = False,
-) -> None:
-    """``--html`` / ``--pdf``: write the report files and say where they are."""
+) -> dict[str, Any]:
+    """``--html`` / ``--pdf``: write the report files and say where they are; the book data."""
     from pipedeal.outfiles import deal_inputs
     from pipedeal.report.html import check_targets, render_html, write_html, write_pdf
 
@@ -84,6 +102,7 @@ def _book_files(
     if html is not None:
         write_html(page, html, protect=protect, follow_symlinks=follow_symlinks)
         typer.echo(f"wrote {html}", err=True)
+    return data
 
 
 @app.command()

@@ -128,6 +128,10 @@ def disclose(
     out: Path | None = typer.Option(None, "--out", "-o", help="write to this file"),
     format: FormatOpt = Format.text,
     follow_symlinks: FollowSymlinks = False,
+    check: bool = typer.Option(
+        False, "--check", help="also compare the folder's 8-K with the deal's terms; exit 1 on "
+        "any difference (each named on stderr)",
+    ),
 ) -> None:
     """Write the Form 8-K narrative for the financing from the deal's terms."""
     import pipedeal
@@ -135,7 +139,8 @@ def disclose(
     protect = deal_inputs(deal_dir)
     if out is not None:
         check_target(out, "--out", protect=protect, follow_symlinks=follow_symlinks)
-    text = pipedeal.disclosure(deal_dir, style=style.value)
+    deal = pipedeal.load_deal(deal_dir)
+    text = pipedeal.disclosure(deal, style=style.value)
     if out is not None:
         write_atomic(out, text, "--out", protect=protect, follow_symlinks=follow_symlinks)
     if format is Format.json:
@@ -143,3 +148,15 @@ def disclose(
                    "text": text})
     elif out is None:
         typer.echo(text, nl=False)
+    if check:
+        from pipedeal.filings.disclose import filing_check
+        from pipedeal.report.book import check_mismatches
+
+        found = filing_check(Path(deal_dir), deal.terms, deal.figures)
+        if found is None:
+            raise UserError(f"{deal_dir}: --check needs the deal's 8-K in the folder (none found)")
+        bad = check_mismatches({"filing_check": found})
+        for line in bad:
+            typer.echo(f"MISMATCH {line}", err=True)
+        if bad:
+            raise typer.Exit(1)

@@ -29,6 +29,7 @@ from pipedeal.pricing.rules import describe_rule
 from pipedeal.terms.models import (
     Deal,
     FixedPrice,
+    PrepaymentTerms,
     PriceRule,
     Statistic,
     WindowPosition,
@@ -420,6 +421,8 @@ def compare_terms(terms: dict[str, Any], deal: Deal, figs: DealFigures) -> list[
         if said("warrant_term_years") is not None:
             years = warrant.term_years if warrant else None
             add("warrant_term_years", years, _same_money(said("warrant_term_years"), years))
+    if said("prepayment_terms") is not None:
+        lines += _prepayment_lines(terms["prepayment_terms"], note.prepayment)
     if said("registration_rights") is not None:
         has = deal.registration_rights is not None
         add("registration_rights", has, said("registration_rights") == has)
@@ -435,6 +438,28 @@ def compare_terms(terms: dict[str, Any], deal: Deal, figs: DealFigures) -> list[
                        x.lower() in y.lower() for y in ours) for x in said("exemption"))
         add("exemption", ours, same)
     return lines
+
+
+def _prepayment_lines(stated: dict[str, Any], terms: PrepaymentTerms) -> list[dict[str, Any]]:
+    """One line per fact the filing's prepayment passage states, against ``note.prepayment``."""
+    from pipedeal.filings.prepayment_terms import prepayment_facts
+
+    facts = prepayment_facts(stated["value"])
+    ours: dict[str, Any] = {
+        "max_notices": terms.max_notices if terms.allowed else 0,
+        "partial_allowed": terms.partial_allowed,
+        "premium_pct": plain(terms.premium * 100),
+        "earliest_months_after_issue": terms.earliest_months_after_issue,
+        "earliest_inclusive": terms.earliest_inclusive,
+        "holder_election_days": terms.holder_election_days,
+        "election_day_type": terms.election_day_type.value,
+    }
+    out = []
+    for key, value in facts.items():
+        said = plain(value) if isinstance(value, Decimal) else value
+        out.append({"term": f"prepayment.{key}", "filing": said, "deal": ours[key],
+                    "matches": said == ours[key], "sentence": stated["sentence"]})
+    return out
 
 
 def filing_check(deal_dir: Path, deal: Deal, figures: DealFigures) -> dict[str, Any] | None:
@@ -453,7 +478,7 @@ def filing_check(deal_dir: Path, deal: Deal, figures: DealFigures) -> dict[str, 
         "report_date": data["filing"]["report_date"],
         "items": [i["number"] for i in data["filing"]["items"]],
         "all_match": all(line["matches"] for line in lines) if lines else None,
-        "lines": lines,
+        "lines": [{**line, "source": path.name} for line in lines],
     }
 
 

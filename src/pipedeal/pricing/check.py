@@ -16,6 +16,7 @@ class CheckLine:
     stated: str
     computed: str
     matches: bool
+    source: str = ""  # where the stated value comes from (the filing, an exhibit, deal.toml)
 
 
 def disclosure_check(
@@ -36,14 +37,19 @@ def disclosure_check(
                     stated_first.isoformat(),
                     computed.isoformat(),
                     stated_first == computed,
+                    "deal.toml note.interest.first_payment_date (the note's terms, not the 8-K)",
                 )
             )
     stated = deal.disclosure
     if stated is None:
         return tuple(lines)
 
+    source = f"[disclosure] of deal.toml, as stated in {stated.source or 'the filing'}"
+
     def add(name: str, said: object, computed: object) -> None:
-        lines.append(CheckLine(name, _fmt(said), _fmt(computed), _equal(said, computed)))
+        lines.append(
+            CheckLine(name, _fmt(said), _fmt(computed), _equal(said, computed), source)
+        )
 
     if stated.num_purchasers is not None:
         add("number of purchasers", stated.num_purchasers, len(figures.purchasers))

@@ -236,6 +236,7 @@ def book_data(ctx: BookContext) -> dict[str, Any]:
                     "stated": c.stated,
                     "computed": c.computed,
                     "matches": c.matches,
+                    "source": c.source,
                 }
                 for c in ctx.checks
             ],
@@ -244,6 +245,22 @@ def book_data(ctx: BookContext) -> dict[str, Any]:
     for name, builder in extra_sections().items():
         data[name] = builder(ctx)
     return data
+
+
+def check_mismatches(data: dict[str, Any]) -> list[str]:
+    """Every line of the book's checks whose stated value differs from the deal's: the
+    disclosure check (figures stated in ``[disclosure]`` or the note's terms) and the filing
+    check (the terms the folder's 8-K states). One line each, naming the term and the source."""
+    out = []
+    for line in (data.get("disclosure_check") or {}).get("lines") or ():
+        if not line["matches"]:
+            out.append(f"{line['figure']}: stated {line['stated']}, computed {line['computed']} "
+                       f"({line.get('source') or 'deal.toml'})")
+    for line in (data.get("filing_check") or {}).get("lines") or ():
+        if not line["matches"]:
+            out.append(f"{line['term']}: the filing says {line['filing']!r}, the deal gives "
+                       f"{line['deal']!r} ({line.get('source') or 'the filing'})")
+    return out
 
 
 def overdue_json(ctx: BookContext) -> list[dict[str, Any]]:
