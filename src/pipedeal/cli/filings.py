@@ -87,7 +87,13 @@ def extract(
                             ) from None
         write_atomic(draft_file, text, "--deal-out", protect=(Path(target),),
                      follow_symlinks=follow_symlinks, draft=True)
-        data["deal_draft"] = {"path": str(draft_file), "fill": missing}
+        # the filing goes with the draft: the book's filing check reads it from the folder
+        copy = deal_out / Path(target).name
+        same = copy.exists() and copy.resolve() == Path(target).resolve()
+        if not same and (not copy.exists() or force):
+            write_atomic(copy, Path(target).read_bytes(), "--deal-out", protect=(Path(target),),
+                         follow_symlinks=follow_symlinks, draft=True)
+        data["deal_draft"] = {"path": str(draft_file), "fill": missing, "filing": str(copy)}
     if format is Format.json:
         emit_json(data)
         return

@@ -9,6 +9,8 @@ either left to its documented default or given a placeholder, and each such line
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -160,6 +162,13 @@ def draft_toml(data: dict[str, Any], source_name: str | None = None) -> tuple[st
                 "phone"):
         if reg.get(key):
             t.kv(key, reg[key])
+    t.blank()
+    # the cap table and the 20% test need a share count; an 8-K rarely gives one
+    t.lines.append("# [[issuer.shares_outstanding]]")
+    t.lines.append(f"# date = YYYY-MM-DD   {FILL} shares outstanding on a date (the issuer's "
+                   "10-Q/10-K cover), with shares = N and source = \"...\"")
+    t.fill.append("issuer.shares_outstanding: shares outstanding on a date (10-Q/10-K cover); "
+                  "the cap table needs one")
     t.blank()
 
     t.header("market")
@@ -363,6 +372,72 @@ def _registration(t: _Toml, v: dict[str, Any]) -> None:
     t.blank()
 
 
+def _prices(value: Any, n: int) -> list[Decimal] | None:
+    """One price per purchaser from an extracted price (a list, or one price for all)."""
+    if value is None:
+        return None
+    values = value if isinstance(value, list) else [value] * n
+    return [Decimal(str(x)) for x in values] if len(values) == n else None
+
+
+def split_constraints(
+    total: Decimal, prices: list[Decimal], coverage: Decimal, proceeds: Decimal
+) -> str:
+    """The linear constraint the exercise figure puts on the split, in whole numbers:
+    Σ (p_i − p_n)·P_i = proceeds / coverage − p_n·total over i < n (e.g. 3·P1 + P2 = 4,000,000)."""
+    last = prices[-1]
+    coefficients = [p - last for p in prices[:-1]]
+    rhs = proceeds / coverage - last * total
+    places = max(_places(c) for c in (*coefficients, rhs))
+    ints = [int(c * 10**places) for c in coefficients]
+    rhs_int = int(rhs * 10**places)
+    g = math.gcd(*(abs(x) for x in ints), abs(rhs_int)) or 1
+    terms = [f"{'' if x // g == 1 else f'{x // g:,}·'}P{i + 1}" for i, x in enumerate(ints) if x]
+    return f"{' + '.join(terms) or '0'} = {rhs_int // g:,}"
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def solve_split(
+    total: Decimal, prices: list[Decimal], coverage: Decimal, proceeds: Decimal
+) -> list[Decimal] | None:
+    """Per-purchaser principals that give the aggregate ``total`` and, with warrant shares =
+    ``coverage`` × principal (rounded down) at each purchaser's price, the stated exercise
+    ``proceeds`` exactly: the unique such split in the coarsest round unit that has one
+    ($500,000 down to $1,000), or None. Two purchasers: the two equations decide it."""
+    n = len(prices)
+    if n < 2 or n > 4:
+        return None
+
+    def proceeds_of(split: list[Decimal]) -> Decimal:
+        return sum(((coverage * p).to_integral_value(rounding="ROUND_FLOOR") * price
+                    for p, price in zip(split, prices, strict=True)), Decimal(0))
+
+    for unit in (Decimal(500_000), Decimal(250_000), Decimal(100_000), Decimal(50_000),
+                 Decimal(25_000), Decimal(10_000), Decimal(5_000), Decimal(1_000)):
+        steps = int(total // unit)
+        if steps * unit != total or steps > 5_000:
+            continue
+        found: list[list[Decimal]] = []
+        for head in itertools.product(range(1, steps), repeat=n - 1):
+            rest = steps - sum(head)
+            if rest < 1:
+                continue
+            split = [unit * k for k in (*head, rest)]
+            if proceeds_of(split) == proceeds:
+                found.append(split)
+                if len(found) > 1:
+                    break
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return None  # several round splits fit: the filing does not decide
+    return None
+
+
 def _purchasers(t: _Toml, v: dict[str, Any], data: dict[str, Any]) -> None:
     names = v.get("purchaser_names") or []
     n = v.get("num_purchasers") or (len(names) if names else None)
@@ -370,6 +445,17 @@ def _purchasers(t: _Toml, v: dict[str, Any], data: dict[str, Any]) -> None:
     dates = _closing_dates(data, n)
     event = v.get("event_date")
     count = n or 1
+    split: list[Decimal] | None = None
+    constraint = ""
+    prices = _prices(v.get("warrant_exercise_price_usd") or v.get("conversion_price_usd"), count)
+    proceeds = _exercise_proceeds(data)
+    coverage = v.get("warrant_coverage_pct")
+    if principal and count > 1 and prices and proceeds and coverage:
+        total, cov = Decimal(str(principal)), Decimal(str(coverage)) / 100
+        split = solve_split(total, prices, cov, proceeds)
+        linear = split_constraints(total, prices, cov, proceeds)
+        constraint = (f"P1 + ... + P{count} = {total:,} and {linear} (from the ${proceeds:,} "
+                      "exercise figure)")
     for i in range(count):
         t.header("purchasers", array=True)
         if i < len(names):
@@ -385,10 +471,15 @@ def _purchasers(t: _Toml, v: dict[str, Any], data: dict[str, Any]) -> None:
             t.kv("closing_date", dt.date(2000, 1, 1), fill="closing date not in the filing")
         if principal and count == 1:
             t.kv("principal", _dec(principal))
+        elif principal and split is not None:
+            t.kv("principal", _dec(split[i]),
+                 fill=f"the filing gives only the aggregate; this split is the one in round "
+                 f"amounts that fits {constraint}; confirm")
         elif principal:
             share = (Decimal(str(principal)) / count).quantize(Decimal("0.01"))
             t.kv("principal", _dec(share),
-                 fill=f"the filing gives only the aggregate ${principal:,}; equal split assumed")
+                 fill=f"the filing gives only the aggregate ${principal:,}; equal split assumed"
+                 + (f"; the split must satisfy {constraint}" if constraint else ""))
         else:
             t.kv("principal", "1", fill="principal not in the filing")
         if v.get("purchase_price_usd") and principal and v["purchase_price_usd"] < principal \
