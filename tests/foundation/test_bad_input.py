@@ -104,7 +104,7 @@ CASES = {
         "closes.csv",
         "2004-06-14,",
         "2004-06-11,1.37,1000,1.37\n2004-06-14,",
-        r"closes\.csv: 2004-06-11 is not a XNAS trading session",
+        r"closes\.csv:\d+: 2004-06-11 is not a XNAS trading session",
     ),
     "non-numeric close": (
         "closes.csv",

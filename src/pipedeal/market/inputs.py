@@ -10,24 +10,32 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from pipedeal.terms.loader import read_toml, validate
+from pipedeal.terms.models import MAX_SHARES, Frozen
 
 MARKET_FILE = "market.toml"
 
+MIN_SPOT = 1e-6
+"""Smallest share price accepted (a millionth of a dollar); below it the models underflow."""
+MAX_PRICE = 1e9
+"""Largest share price or cash amount per share accepted."""
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+
+class _Frozen(Frozen):
+    """Frozen, no unknown keys, no infinities or NaN; texts and dates bounded as in the terms."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class DividendInput(_Frozen):
     date: dt.date
-    amount: float = Field(gt=0, description="cash per share")
+    amount: float = Field(gt=0, le=MAX_PRICE, description="cash per share")
 
 
 class CurvePoint(_Frozen):
-    years: float = Field(gt=0)
+    years: float = Field(gt=0, le=100)
     zero_rate: float = Field(ge=-0.1, le=1)
 
 
@@ -35,7 +43,7 @@ class MarketFile(_Frozen):
     """The valuation inputs of ``market.toml``."""
 
     as_of: dt.date
-    spot: float = Field(gt=0, description="share price on as_of")
+    spot: float = Field(ge=MIN_SPOT, le=MAX_PRICE, description="share price on as_of")
     volatility: float = Field(gt=0, le=5)
     rate: float = Field(ge=-0.1, le=1, description="risk-free, continuous, flat")
     dividend_yield: float = Field(0.0, ge=0, le=1)
@@ -48,7 +56,7 @@ class MarketFile(_Frozen):
     steps: int = Field(1000, ge=10, le=20000)
     warrant_method: Literal["black-scholes", "binomial"] = "black-scholes"
     dilution: Literal["none", "hull", "galai-schneller"] = "hull"
-    shares_outstanding: int | None = Field(None, gt=0)
+    shares_outstanding: int | None = Field(None, gt=0, le=MAX_SHARES)
     illustrative: bool = Field(True, description="say so when the inputs are not market data")
     source: str | None = None
     dividends: tuple[DividendInput, ...] = ()

@@ -32,16 +32,96 @@ def deal_file(deal_dir: Path | str) -> Path:
     return path
 
 
+MAX_TOML_BYTES = 2 * 1024 * 1024
+"""Largest ``deal.toml`` / ``market.toml`` read (2 MB; the Innovo deal is 6 kB)."""
+MAX_DEPTH = 16
+"""Deepest nesting of tables and arrays (the schema needs 4)."""
+
+
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; a syntax error becomes one line with the file, line and column."""
+    """Parse a TOML file; a syntax error becomes one line with the file, line and column.
+
+    Files over ``MAX_TOML_BYTES``, text that is not UTF-8 and nesting deeper than ``MAX_DEPTH``
+    are refused with the line where that happens."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read: {exc}") from None
+        with path.open("rb") as handle:
+            data = handle.read(MAX_TOML_BYTES + 1)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(data) > MAX_TOML_BYTES:
+        raise UserError(f"{path}: larger than {MAX_TOML_BYTES // 2**20} MB; not a terms file?")
     try:
-        return tomllib.loads(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UserError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+        ) from None
+    deep = _too_deep_line(text)
+    if deep is not None:
+        raise UserError(f"{path}:{deep}: nested deeper than {MAX_DEPTH} levels of [ ] and {{ }}")
+    try:
+        parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # pragma: no cover - the scan above refuses such files first
+        raise UserError(f"{path}: invalid TOML: nested too deeply") from None
+    if _depth(parsed) > MAX_DEPTH:
+        raise UserError(f"{path}: nested deeper than {MAX_DEPTH} levels of tables and arrays")
+    return parsed
+
+
+def _too_deep_line(text: str) -> int | None:
+    """The line where brackets outside strings and comments open more than ``MAX_DEPTH`` deep
+    (a linear scan, so ``tomllib``'s recursion never meets such a file), else None."""
+    depth, line, i, n = 0, 1, 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif ch in "\"'":
+            quote = text[i : i + 3] if text[i : i + 3] in ('"""', "'''") else ch
+            j = i + len(quote)
+            while j < n:
+                if quote[0] == '"' and text[j] == "\\":
+                    line += text[j + 1 : j + 2] == "\n"
+                    j += 2
+                    continue
+                if text.startswith(quote, j):
+                    break
+                if text[j] == "\n":
+                    if len(quote) == 1:
+                        j -= len(quote)  # unterminated: tomllib will say so; count the newline
+                        break
+                    line += 1
+                j += 1
+            i = j + len(quote)
+            continue
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+        i += 1
+    return None
+
+
+def _depth(value: object) -> int:
+    """Nesting depth of parsed TOML (iterative: no recursion on hostile input)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
 
 
 def load_deal(deal_dir: Path | str) -> Deal:

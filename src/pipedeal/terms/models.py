@@ -12,18 +12,77 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+# --- input limits (docs/deal-file.md, "Limits") -------------------------------------------------
+
+MAX_TEXT = 10_000
+"""Longest free-text value (notes, events of default, document titles), in characters."""
+MAX_NAME = 200
+"""Longest name (the deal, the issuer, a purchaser): a name is also a ledger key."""
+MAX_SHARES = 10**15
+"""Largest share count anywhere in the terms."""
+MAX_DAYS = 3650
+"""Longest deadline in days."""
+FIRST_DATE = dt.date(1990, 1, 1)
+"""Earliest date in the terms: the trading calendars start in 1990."""
+LAST_DATE = dt.date(2099, 12, 31)
+"""Latest date in the terms."""
+
+_CONTROL = {*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)} - {0x09, 0x0A, 0x0D}
+
+
+def check_text(value: str, limit: int = MAX_TEXT) -> str:
+    """``value`` if it has no control characters (tab and newlines allowed) and fits ``limit``."""
+    if len(value) > limit:
+        raise ValueError(f"text longer than {limit:,} characters ({len(value):,})")
+    for i, ch in enumerate(value):
+        if ord(ch) in _CONTROL:
+            raise ValueError(
+                f"control character U+{ord(ch):04X} at position {i + 1}; remove it"
+            )
+    return value
 
 
 class Frozen(BaseModel):
-    """Base for every term: immutable; an unknown key is an error, never a silent default."""
+    """Base for every term: immutable; an unknown key is an error, never a silent default.
+
+    Every text is free of control characters and at most ``MAX_TEXT`` long; every date lies in
+    ``FIRST_DATE``..``LAST_DATE``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded(cls, value: object) -> object:
+        if isinstance(value, str):
+            return check_text(value)
+        if isinstance(value, dt.date) and not FIRST_DATE <= value <= LAST_DATE:
+            raise ValueError(f"date {value} is outside {FIRST_DATE} to {LAST_DATE}")
+        if isinstance(value, tuple | list):
+            for item in value:
+                if isinstance(item, str):
+                    check_text(item)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                check_text(str(key), MAX_NAME)
+                check_text(str(item))
+        return value
 
 
 PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=6)]
 NonNegativeMoney = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=6)]
-Rate = Annotated[Decimal, Field(ge=0, le=1)]
+Rate = Annotated[Decimal, Field(ge=0, le=1, decimal_places=10)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+Shares = Annotated[int, Field(ge=0, le=MAX_SHARES)]
 
 
 # --- price rules -------------------------------------------------------------------------------
@@ -84,7 +143,7 @@ class PriceRule(Frozen):
     window_sessions: int = Field(5, ge=1, le=250)
     window: WindowPosition = WindowPosition.BEFORE
     anchor: Literal["issue_date"] = "issue_date"
-    multiplier: Decimal = Field(Decimal("1"), gt=0, le=10)
+    multiplier: Decimal = Field(Decimal("1"), ge=Decimal("0.1"), le=10, decimal_places=6)
     decimals: int = Field(2, ge=0, le=8, description="price rounded to this many places")
     rounding: RoundingMode = RoundingMode.HALF_UP
     fixed_price: PositiveMoney | None = Field(
@@ -209,6 +268,7 @@ class ConversionTerms(Frozen):
         None,
         gt=0,
         lt=1,
+        decimal_places=10,
         description="a holder may not convert or exercise beyond this fraction of the "
         "outstanding common stock (4.99% → 0.0499); none in the Innovo notes",
     )
@@ -220,7 +280,7 @@ class PrepaymentTerms(Frozen):
     earliest_inclusive: bool = Field(
         False, description='"after three months": the day three months after issue is excluded'
     )
-    max_notices: int = Field(1, ge=0)
+    max_notices: int = Field(1, ge=0, le=1000)
     partial_allowed: bool = True
     premium: Rate = Field(Decimal("0"), description="penalty as a fraction of principal prepaid")
     pays_accrued_interest: bool = True
@@ -250,7 +310,10 @@ class NoteTerms(Frozen):
 
 class WarrantTerms(Frozen):
     coverage_shares_per_dollar: Decimal = Field(
-        gt=0, le=100, description="warrant shares per dollar of note principal (12.5% → 0.125)"
+        gt=0,
+        le=100,
+        decimal_places=10,
+        description="warrant shares per dollar of note principal (12.5% → 0.125)",
     )
     share_rounding: RoundingMode = RoundingMode.DOWN
     exercise_price: ExercisePriceTerm = "conversion_price"
@@ -284,8 +347,10 @@ class RegistrationTerms(Frozen):
         "warrant_shares",
     )
     business_day_calendar: str = Field("SEC", description="'Business Day': a day the SEC is open")
-    filing_deadline_days: int | None = Field(None, ge=0, description="days after closing; open")
-    effectiveness_deadline_days: int | None = Field(None, ge=0)
+    filing_deadline_days: int | None = Field(
+        None, ge=0, le=MAX_DAYS, description="days after closing; open"
+    )
+    effectiveness_deadline_days: int | None = Field(None, ge=0, le=MAX_DAYS)
     deadline_day_type: DayType = DayType.CALENDAR
     penalty_pct_per_month: Rate | None = None
 
@@ -295,12 +360,12 @@ class RegistrationTerms(Frozen):
 
 class SharesOutstanding(Frozen):
     date: dt.date
-    shares: int = Field(ge=0)
+    shares: Shares
     source: str | None = None
 
 
 class Issuer(Frozen):
-    name: str = Field(min_length=1)
+    name: Name
     state: str | None = None
     commission_file_number: str | None = None
     irs_employer_number: str | None = None
@@ -310,7 +375,7 @@ class Issuer(Frozen):
     ticker: str | None = None
     exchange: str | None = None
     par_value: NonNegativeMoney | None = None
-    authorized_shares: int | None = Field(None, ge=0)
+    authorized_shares: Shares | None = None
     shares_outstanding: tuple[SharesOutstanding, ...] = ()
 
     def shares_outstanding_on(self, date: dt.date) -> SharesOutstanding | None:
@@ -320,7 +385,7 @@ class Issuer(Frozen):
 
 
 class Purchaser(Frozen):
-    name: str = Field(min_length=1)
+    name: Name
     closing_date: dt.date
     principal: PositiveMoney
     cash_funded: NonNegativeMoney | None = Field(
@@ -345,6 +410,16 @@ class MarketSetup(Frozen):
         "SEC", description="SEC (US federal government closures) | US-federal | an exchange code"
     )
     closes: str | None = Field("closes.csv", description="price file in the deal folder")
+
+    @field_validator("closes")
+    @classmethod
+    def _inside_the_folder(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = value.replace("\\", "/").split("/")
+            if value.startswith("/") or ".." in parts or not value.strip():
+                raise ValueError("give a file name inside the deal folder (no '..', not absolute)")
+        return value
+
     closes_are_illustrative: bool = False
 
 
@@ -363,18 +438,18 @@ class StatedFigures(Frozen):
 
     source: str | None = None
     aggregate_principal: PositiveMoney | None = None
-    warrant_shares: int | None = Field(None, ge=0)
+    warrant_shares: Shares | None = None
     exercise_proceeds: NonNegativeMoney | None = None
     conversion_prices: tuple[PositiveMoney, ...] | None = None
     exercise_prices: tuple[PositiveMoney, ...] | None = None
-    num_purchasers: int | None = Field(None, ge=1)
+    num_purchasers: int | None = Field(None, ge=1, le=10_000)
 
 
 class Deal(Frozen):
     """A whole financing: who, what was agreed, and where its market data comes from."""
 
     schema_version: Literal[1] = 1
-    name: str = Field(min_length=1)
+    name: Name
     notes: str | None = Field(None, description="free text: assumptions, sources")
     issuer: Issuer
     market: MarketSetup = MarketSetup()
@@ -382,7 +457,7 @@ class Deal(Frozen):
     note: NoteTerms
     warrant: WarrantTerms | None = None
     registration_rights: RegistrationTerms | None = RegistrationTerms()
-    purchasers: tuple[Purchaser, ...] = Field(min_length=1)
+    purchasers: tuple[Purchaser, ...] = Field(min_length=1, max_length=10_000)
     disclosure: StatedFigures | None = None
 
     @model_validator(mode="after")

@@ -7,7 +7,12 @@ Columns (one note per row; ``docs/valuation.md`` documents them): ``valuation_da
 year: 12, 4, 2, 1; 0 = no coupon), ``conversion_price``, ``call_start`` (first call date, empty:
 not callable), ``window_days`` (holder's election window after a call, calendar days),
 ``spot``, ``volatility``, ``rate``, ``credit_spread``, ``recovery``, ``face``; optional ``id``,
-``accrued_convertible`` (true/false, default true), ``dividend_yield`` (default 0).
+``accrued_convertible`` (true/false, default true), ``dividend_yield`` (default 0), ``issuer``
+(a label for risk aggregates, default empty).
+
+``iter_batch_csv`` reads the file in chunks (bounded memory); ``read_batch_csv`` is all of them.
+``check_header`` and ``parse_row`` are the checks both use, for other tabular sources
+(``pipedeal.scale.columnar`` reads Parquet with them).
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import os
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +47,7 @@ REQUIRED = (
     "recovery",
     "face",
 )
-OPTIONAL = ("id", "accrued_convertible", "dividend_yield")
+OPTIONAL = ("id", "accrued_convertible", "dividend_yield", "issuer")
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class BatchNote:
     face: float
     accrued_convertible: bool = True
     dividend_yield: float = 0.0
+    issuer: str = ""
 
     def dated_note(self) -> DatedNote:
         coupons: list[DatedCoupon] = []
@@ -97,40 +106,103 @@ class BatchNote:
         )
 
 
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2199, 12, 31)
+"""Dates of a batch row lie in this range."""
+MAX_TERM_YEARS = 60
+"""Longest note (valuation date to maturity)."""
+MIN_PRICE = 1e-6
+MAX_AMOUNT = 1e12
+"""Prices (spot, conversion price) and face amounts lie in ``MIN_PRICE``..``MAX_AMOUNT``."""
+MAX_LINE = 10_000
+"""Longest line of a batch file, in characters."""
+_MAX_CELL = 64
+
+
+def _cells(path: Path | str, number: int, line: str) -> list[str]:
+    """The CSV cells of one line; a NUL, an overlong line or a quoting fault is one line."""
+    if len(line) > MAX_LINE:
+        raise UserError(f"{path}:{number}: line longer than {MAX_LINE:,} characters")
+    if "\0" in line:
+        raise UserError(f"{path}:{number}: NUL byte in the line")
+    try:
+        return next(csv.reader([line]))
+    except csv.Error as exc:
+        raise UserError(f"{path}:{number}: {exc}") from None
+
+
 def read_batch_csv(path: Path) -> list[BatchNote]:
     """Parse the batch file; any fault is a one-line ``UserError`` naming file:line:column."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
-    lines = text.splitlines()
-    rows = [
-        (n, line)
-        for n, line in enumerate(lines, start=1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    if not rows:
-        raise UserError(f"{path}: empty file; expected a header row")
-    header_line, header_text = rows[0]
-    header = [h.strip() for h in next(csv.reader([header_text]))]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise UserError(f"{path}:{header_line}: missing column(s) {', '.join(missing)}")
-    unknown = [h for h in header if h not in REQUIRED and h not in OPTIONAL]
-    if unknown:
-        raise UserError(f"{path}:{header_line}: unknown column(s) {', '.join(unknown)}")
-    notes = []
-    for line_no, line in rows[1:]:
-        cells = next(csv.reader([line]))
-        if len(cells) != len(header):
-            raise UserError(f"{path}:{line_no}: expected {len(header)} columns, found {len(cells)}")
-        notes.append(_parse_note(path, line_no, header, [c.strip() for c in cells]))
+    notes = [n for chunk in iter_batch_csv(path) for n in chunk]
     if not notes:
         raise UserError(f"{path}: no notes (only a header)")
     return notes
 
 
-def _parse_note(path: Path, line: int, header: list[str], cells: list[str]) -> BatchNote:
+def check_header(path: Path | str, line: int | str, header: list[str]) -> None:
+    """``UserError`` naming ``path:line`` when ``header`` lacks a required column or has an
+    unknown one."""
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise UserError(f"{path}:{line}: missing column(s) {', '.join(missing)}")
+    unknown = [h for h in header if h not in REQUIRED and h not in OPTIONAL]
+    if unknown:
+        raise UserError(f"{path}:{line}: unknown column(s) {', '.join(unknown)}")
+    if len(set(header)) != len(header):
+        raise UserError(f"{path}:{line}: a column is named twice")
+
+
+def iter_batch_csv(path: Path, chunk: int = 10_000) -> Iterator[list[BatchNote]]:
+    """The batch file's notes, ``chunk`` at a time, read line by line (memory bounded by the
+    chunk); the same checks and messages as ``read_batch_csv``. A fault raises when its line is
+    reached: a caller that writes as it goes must write to a temporary file."""
+    try:
+        handle = path.open("rb")
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            handle.close()
+            raise UserError(f"{path}: not a regular file")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    with handle:
+        header: list[str] | None = None
+        notes: list[BatchNote] = []
+        line_no = 0
+        try:
+            for line_no, data in enumerate(handle, start=1):
+                # bytes per line: a fault names its own line, and a BOM is dropped
+                raw = data.decode("utf-8-sig" if line_no == 1 else "utf-8")
+                line = raw.rstrip("\r\n")
+                if not line.strip() or line.lstrip().startswith("#"):
+                    continue
+                cells = _cells(path, line_no, line)
+                if header is None:
+                    header = [h.strip() for h in cells]
+                    check_header(path, line_no, header)
+                    continue
+                if len(cells) != len(header):
+                    raise UserError(
+                        f"{path}:{line_no}: expected {len(header)} columns, found {len(cells)}"
+                    )
+                notes.append(parse_row(path, line_no, header, [c.strip() for c in cells]))
+                if len(notes) >= chunk:
+                    yield notes
+                    notes = []
+        except UnicodeDecodeError:
+            raise UserError(f"{path}:{line_no}: not UTF-8 text; save the file as UTF-8") from None
+        if header is None:
+            raise UserError(f"{path}: empty file; expected a header row")
+        if notes:
+            yield notes
+
+
+def parse_row(path: Path | str, line: int | str, header: list[str], cells: list[str]) -> BatchNote:
+    """One note from its cells (strings, as in the CSV); faults name ``path:line:column``."""
+    return _parse_note(path, line, header, cells)
+
+
+def _parse_note(
+    path: Path | str, line: int | str, header: list[str], cells: list[str]
+) -> BatchNote:
     row = dict(zip(header, cells, strict=True))
 
     def where(col: str) -> str:
@@ -138,17 +210,24 @@ def _parse_note(path: Path, line: int, header: list[str], cells: list[str]) -> B
 
     def date(col: str) -> dt.date:
         try:
-            return dt.date.fromisoformat(row[col])
+            if len(row[col]) != 10:
+                raise ValueError(row[col])
+            day = dt.date.fromisoformat(row[col])
         except ValueError:
-            raise UserError(f"{where(col)}: {row[col]!r} is not an ISO date") from None
+            raise UserError(f"{where(col)}: {row[col][:_MAX_CELL]!r} is not an ISO date") from None
+        if not FIRST_DATE <= day <= LAST_DATE:
+            raise UserError(f"{where(col)}: {day} is outside {FIRST_DATE} to {LAST_DATE}")
+        return day
 
     def num(
         col: str, lo: float | None = None, hi: float | None = None, positive: bool = False
     ) -> float:
         try:
+            if len(row[col]) > _MAX_CELL:
+                raise ValueError(row[col])
             value = float(row[col])
         except ValueError:
-            raise UserError(f"{where(col)}: {row[col]!r} is not a number") from None
+            raise UserError(f"{where(col)}: {row[col][:_MAX_CELL]!r} is not a number") from None
         if not math.isfinite(value):
             raise UserError(f"{where(col)}: must be finite")
         if positive and value <= 0:
@@ -167,31 +246,39 @@ def _parse_note(path: Path, line: int, header: list[str], cells: list[str]) -> B
         )
     if maturity <= issue:
         raise UserError(f"{where('maturity_date')}: maturity is not after the issue date")
+    if (maturity - min(issue, valuation)).days > 366 * MAX_TERM_YEARS:
+        raise UserError(f"{where('maturity_date')}: a note longer than {MAX_TERM_YEARS} years")
     freq = num("frequency", lo=0)
     if freq not in (0, 1, 2, 4, 12):
         raise UserError(f"{where('frequency')}: use 12, 4, 2, 1 or 0, got {row['frequency']}")
     window = num("window_days", lo=0, hi=365)
     if window != int(window):
         raise UserError(f"{where('window_days')}: must be a whole number of days")
+    ident = row.get("id", "")
+    if len(ident) > 200 or any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in ident):
+        raise UserError(
+            f"{where('id')}: an id has at most 200 characters and no control characters"
+        )
     acc = row.get("accrued_convertible", "") or "true"
     if acc.lower() not in ("true", "false", "1", "0", "yes", "no"):
         raise UserError(f"{where('accrued_convertible')}: use true or false, got {acc!r}")
     return BatchNote(
-        id=row.get("id") or str(line),
+        id=ident or str(line),
         valuation_date=valuation,
         issue_date=issue,
         maturity_date=maturity,
         coupon=num("coupon", lo=0, hi=1),
         frequency=int(freq),
-        conversion_price=num("conversion_price", positive=True),
+        conversion_price=num("conversion_price", lo=MIN_PRICE, hi=MAX_AMOUNT),
         call_start=date("call_start") if row["call_start"] else None,
         window_days=int(window),
-        spot=num("spot", positive=True),
-        volatility=num("volatility", positive=True),
+        spot=num("spot", lo=MIN_PRICE, hi=MAX_AMOUNT),
+        volatility=num("volatility", positive=True, hi=5),
         rate=num("rate", lo=-0.1, hi=1),
         credit_spread=num("credit_spread", lo=0, hi=5),
         recovery=num("recovery", lo=0, hi=0.999),
-        face=num("face", positive=True),
+        face=num("face", lo=0.01, hi=MAX_AMOUNT),
         accrued_convertible=acc.lower() in ("true", "1", "yes"),
         dividend_yield=num("dividend_yield", lo=0, hi=1) if row.get("dividend_yield") else 0.0,
+        issuer=row.get("issuer", ""),
     )
