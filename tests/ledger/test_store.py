@@ -96,7 +96,13 @@ def test_verify_reports_first_altered_or_missing_event(backend, how, bad_seq, pr
 
             body = row.body.replace("memo 1", "memo X")
             digest = chain_hash(
-                row.prev_hash, row.seq, row.idempotency_key, row.recorded_by, row.recorded_at, body
+                row.prev_hash,
+                row.seq,
+                row.idempotency_key,
+                row.recorded_by,
+                row.recorded_at,
+                body,
+                row.terms_hash,
             )
             stmt = events.update().where(_where(ledger, 5)).values(body=body, hash=digest)
         elif how == "recorded_by":
@@ -131,10 +137,11 @@ def test_migrations_ship_with_the_package_and_run_programmatically(backend):
     assert (root / "env.py").is_file() and (root / "script.py.mako").is_file()
     assert (root / "versions" / "0001_initial.py").is_file()
     assert (root / "versions" / "0002_terms_hash.py").is_file()
+    assert (root / "versions" / "0003_event_terms_hash.py").is_file()
     ledger = init_ledger(backend.deal_dir, backend.db, **backend.open_args())
     with ledger, ledger.engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == head_revision() == "0002"
+        assert version == head_revision() == "0003"
         names = set(sa.inspect(conn).get_table_names())
         assert {"ledger_deals", "ledger_events", "alembic_version"} <= names
     # init again: idempotent, nothing recorded twice

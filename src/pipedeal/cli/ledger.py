@@ -1,4 +1,5 @@
-"""``pipedeal ledger``: init, record <event>, state, history, due, verify.
+"""``pipedeal ledger``: init, record <event>, state, history, due, verify (and, in
+``ledger_anchors``, head, keygen, checkpoint; in ``ledger_import``, import).
 
 The ``record`` sub-commands live in ``ledger_record``; what the commands share (parsing, opening
 and closing the ledger, recording and printing) in ``ledger_common``; the options in ``options``.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,7 +19,9 @@ from pipedeal.cli.ledger_common import closing, open_for_command, parse_date
 from pipedeal.cli.ledger_record import record_app
 from pipedeal.cli.options import By, Db, DealDir, DealKey, FormatOpt
 from pipedeal.cli.output import Format, emit_json, stdout_console
+from pipedeal.errors import UserError
 from pipedeal.ledger import views
+from pipedeal.ledger.anchors import parse_head, read_checkpoint
 from pipedeal.ledger.store import init_ledger
 
 ledger_app = typer.Typer(
@@ -144,16 +148,48 @@ def verify(
     deal_dir: DealDir,
     db: Db = None,
     deal_key: DealKey = None,
+    expect_head: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-head",
+            help="SEQ:HASH kept from `ledger head --export` (or a bare hash): it must still be "
+            "on the chain",
+        ),
+    ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option("--checkpoint", help="a signed checkpoint (`ledger checkpoint`) to check"),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option("--public-key", help="the public key the checkpoint must be signed with"),
+    ] = None,
     format: FormatOpt = Format.text,
 ) -> None:
     """Walk the hash chain; report the first altered or missing event (exit status 1)."""
+    if (checkpoint is None) != (public_key is None):
+        raise UserError("--checkpoint and --public-key go together")
     with open_for_command(deal_dir, db, deal_key) as ledger:
-        report = ledger.verify()
+        anchors = []
+        if checkpoint is not None and public_key is not None:
+            anchors.append(read_checkpoint(checkpoint, public_key, ledger.deal_key))
+        if expect_head is not None:
+            parse_head(expect_head)  # a malformed value is a user error (exit 2)
+        report = ledger.verify(expect_head=expect_head, anchors=anchors)
     if format is Format.json:
         emit_json(views.verify_json(report))
     elif report.ok:
-        print(f"ok: {report.events} events, chain intact, head {report.head_hash}")
+        checked = " and the values kept elsewhere" if anchors or expect_head else ""
+        print(f"ok: {report.events} events, chain intact{checked}, head {report.head_hash}")
+    elif report.first_bad_seq is None:
+        print(f"FAILED: {report.problem}")
     else:
         print(f"FAILED at event {report.first_bad_seq}: {report.problem}")
     if not report.ok:
         sys.exit(1)
+
+
+# the commands of other modules register on ledger_app when imported
+from pipedeal.cli import ledger_anchors, ledger_import  # noqa: E402
+
+__all__ = ["ledger_anchors", "ledger_app", "ledger_import"]

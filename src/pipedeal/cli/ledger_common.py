@@ -16,7 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 from pipedeal.cli.options import By, Db, DealDir, DealKey, FormatOpt, IdempotencyKey
 from pipedeal.cli.output import Format, emit_json
 from pipedeal.errors import UserError
-from pipedeal.ledger import views
+from pipedeal.ledger import bounds, views
 from pipedeal.ledger.contract import Contract
 from pipedeal.ledger.events import Event
 from pipedeal.ledger.rules import Book
@@ -29,22 +29,43 @@ R = TypeVar("R")
 # --- reading the command line ------------------------------------------------------------------
 
 
+# the calendars cover 1990-01-02 to 30 years ahead (market.calendars); an event may not be
+# dated after the moment it is recorded (the ledger checks that, with its clock)
+LAST_CALENDAR_YEARS = 30
+MONEY_DIGITS = 18  # digits before the point (events.Money: 20 digits, 2 after the point)
+
+
 def parse_date(value: str, option: str) -> dt.date:
-    """``value`` as a YYYY-MM-DD date, or a user error naming ``option``."""
+    """``value`` as a YYYY-MM-DD date within the calendars' range, or a user error naming
+    ``option``."""
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value.strip())
     except ValueError:
         raise UserError(f"{option}: not a date (YYYY-MM-DD): {value!r}") from None
+    last = dt.date(dt.date.today().year + LAST_CALENDAR_YEARS, 12, 31)
+    if not bounds.EARLIEST_DATE <= day <= last:
+        raise UserError(
+            f"{option}: {day.isoformat()} is outside the calendars' range "
+            f"({bounds.EARLIEST_DATE.isoformat()} to {last.isoformat()})"
+        )
+    return day
 
 
 def parse_money(value: str, option: str) -> Decimal:
     """An amount in dollars and cents (``$1,000.50`` or ``1000.5``), or a user error."""
+    text = value.replace(",", "").strip().lstrip("$")
+    if len(text) > 64:
+        raise UserError(f"{option}: not an amount (too long): {value[:40]!r}...")
     try:
-        amount = Decimal(value.replace(",", "").lstrip("$"))
+        amount = Decimal(text)
     except InvalidOperation:
         raise UserError(f"{option}: not an amount: {value!r}") from None
     if not amount.is_finite() or amount < 0:
         raise UserError(f"{option}: not an amount: {value!r}")
+    if amount and amount.adjusted() >= MONEY_DIGITS:
+        raise UserError(
+            f"{option}: at most {MONEY_DIGITS} digits before the decimal point: {value!r}"
+        )
     if amount != amount.quantize(Decimal("0.01")):
         raise UserError(f"{option}: amounts are in cents (at most 2 decimals): {value!r}")
     return amount

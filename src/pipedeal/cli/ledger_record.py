@@ -10,6 +10,7 @@ Rejected events are not stored.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -55,6 +56,11 @@ record_app = typer.Typer(
     "Rejected events are not stored.",
     no_args_is_help=True,
 )
+
+
+# NEW-for-OLD (2-for-1, 1 for 10), NEW:OLD or NEW/OLD: unsigned whole numbers only, so that a
+# sign is refused rather than dropped (-1-for-10 is not 1-for-10)
+_RATIO = re.compile(r"(?P<new>[0-9]{1,9})\s*(?:-?\s*for\s*-?|:|/)\s*(?P<old>[0-9]{1,9})")
 
 
 def _option(name: str, help: str | None = None) -> OptionInfo:
@@ -362,16 +368,16 @@ def rec_stock_split(
     ratio: Annotated[str, _option("--ratio", "NEW-for-OLD, e.g. 2-for-1 or 1-for-10")],
 ) -> None:
     """A stock split: prices divide and warrant shares multiply by NEW/OLD."""
-    text = ratio.lower().replace(" ", "").replace("for", ":").replace("-", "")
-    try:
-        new, old = (int(x) for x in text.split(":"))
-        if new <= 0 or old <= 0:
-            raise ValueError
-        event = make_event(ev.stock_split, parse_date(date, "--date"), new, old)
-    except (ValueError, TypeError) as exc:
-        if isinstance(exc, UserError):
-            raise
-        raise UserError(f"--ratio: expected NEW-for-OLD such as 2-for-1: {ratio!r}") from None
+    match = _RATIO.fullmatch(ratio.strip().lower())
+    if match is None:
+        raise UserError(
+            f"--ratio: expected NEW-for-OLD with two positive whole numbers, such as 2-for-1 or "
+            f"1-for-10: {ratio!r}"
+        )
+    new, old = int(match["new"]), int(match["old"])
+    if new <= 0 or old <= 0:
+        raise UserError(f"--ratio: both numbers must be positive: {ratio!r}")
+    event = make_event(ev.stock_split, parse_date(date, "--date"), new, old)
     opts.record(opts.open(), event)
 
 

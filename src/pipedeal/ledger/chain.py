@@ -1,7 +1,10 @@
 """The hash chain: what a stored event carries, how it is hashed, and how the chain is verified.
 
 Every event row carries ``hash = sha256(json([prev_hash, seq, key, recorded_by, recorded_at,
-body]))`` where ``body`` is the event's canonical JSON (``Event.canonical``); the first
+body, terms]))`` where ``body`` is the event's canonical JSON (``Event.canonical``) and ``terms``
+the fingerprint of the contract terms the event was recorded under (``Contract.fingerprint()``,
+stored in the row's ``terms_hash``; it changes only at an amendment memo). Rows written before
+revision 0003 have no ``terms_hash`` and were hashed without it (six elements). The first
 ``prev_hash`` is ``sha256("pipedeal-ledger\\n" + deal_key)``. This module owns that encoding,
 the record of a stored event (``RecordedEvent``, and the row it is stored as), who and when an
 event is recorded by default, and ``verify_rows``: the walk that finds the first altered,
@@ -23,7 +26,7 @@ from typing import Any
 from sqlalchemy.engine import Row
 
 from pipedeal.ledger.contract import Contract
-from pipedeal.ledger.events import Event
+from pipedeal.ledger.events import Event, EventKind
 from pipedeal.ledger.rules import Book, RuleViolation, apply
 
 USER_ENV = "PIPEDEAL_USER"
@@ -34,9 +37,18 @@ def genesis_hash(deal_key: str) -> str:
     return hashlib.sha256(f"pipedeal-ledger\n{deal_key}".encode()).hexdigest()
 
 
-def chain_hash(prev: str, seq: int, key: str, by: str, at: str, body: str) -> str:
-    """The hash of one event row, linking it to the previous one."""
-    data = json.dumps([prev, seq, key, by, at, body], separators=(",", ":"), ensure_ascii=False)
+AMENDMENT_KEY_PREFIX = "terms:"  # the idempotency key of a terms amendment memo
+
+
+def chain_hash(
+    prev: str, seq: int, key: str, by: str, at: str, body: str, terms: str | None = None
+) -> str:
+    """The hash of one event row, linking it to the previous one; ``terms`` (the fingerprint the
+    event was recorded under) is part of it from revision 0003 on (None: an older row)."""
+    items: list[Any] = [prev, seq, key, by, at, body]
+    if terms is not None:
+        items.append(terms)
+    data = json.dumps(items, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(data.encode()).hexdigest()
 
 
@@ -69,6 +81,7 @@ class RecordedEvent:
     prev_hash: str
     hash: str
     already_recorded: bool = False  # the append was a retry of an event already stored
+    terms_hash: str | None = None  # the terms fingerprint it was recorded under (hashed)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -96,6 +109,7 @@ def event_row(deal_id: int, rec: RecordedEvent, body: str) -> dict[str, Any]:
         "recorded_at": rec.recorded_at,
         "prev_hash": rec.prev_hash,
         "hash": rec.hash,
+        "terms_hash": rec.terms_hash,
     }
 
 
@@ -110,6 +124,28 @@ def recorded(row: Row[Any], event: Event | None = None, already: bool = False) -
         prev_hash=row.prev_hash,
         hash=row.hash,
         already_recorded=already,
+        terms_hash=row.terms_hash,
+    )
+
+
+def row_hash(row: Row[Any]) -> str:
+    """The hash a stored row's content gives (compare with ``row.hash``)."""
+    return chain_hash(
+        row.prev_hash,
+        row.seq,
+        row.idempotency_key,
+        row.recorded_by,
+        row.recorded_at,
+        row.body,
+        row.terms_hash,
+    )
+
+
+def terms_mismatch(stored: str | None, chain: str, seq: int) -> str:
+    """The problem when the deal row's fingerprint is not the one the hash chain carries."""
+    return (
+        f"the deal's terms fingerprint ({stored[:12] if stored else 'NULL'}) differs from the "
+        f"one in the hash chain ({chain[:12]}, event {seq}): it was changed outside the ledger"
     )
 
 
@@ -137,49 +173,68 @@ class VerifyReport:
 
 
 def verify_rows(
-    contract: Contract, deal_key: str, head_seq: int, head_hash: str, rows: Iterable[Row[Any]]
+    contract: Contract,
+    deal_key: str,
+    head_seq: int,
+    head_hash: str,
+    rows: Iterable[Row[Any]],
+    stored_terms: str | None = None,
 ) -> VerifyReport:
     """Check ``rows`` (the deal's events in sequence order) against the chain head the deal row
     holds: contiguous numbers from 1, each hash matching its content and linking to the one
-    before, columns matching the body, every event passing the rules."""
+    before, columns matching the body, the terms fingerprint changing only at an amendment memo
+    and matching the deal row's (``stored_terms``), every event passing the rules."""
     prev = genesis_hash(deal_key)
     expected = 1
     book = Book.empty(contract)
+    terms: str | None = None  # the fingerprint the chain carries so far
+    terms_seq = 0
 
     def bad(seq: int, problem: str) -> VerifyReport:
         return VerifyReport(False, expected - 1, head_seq, head_hash, seq, problem)
 
     for row in rows:
-        if row.seq != expected:
+        seq = row.seq
+        if seq != expected:
             return bad(
                 expected,
-                f"event {expected} is missing (the sequence goes from {expected - 1} to {row.seq})",
+                f"event {expected} is missing (the sequence goes from {expected - 1} to {seq})",
             )
-        digest = chain_hash(
-            row.prev_hash, row.seq, row.idempotency_key, row.recorded_by, row.recorded_at, row.body
-        )
-        if digest != row.hash:
-            return bad(row.seq, f"event {row.seq} was altered: its content does not match its hash")
+        if row_hash(row) != row.hash:
+            return bad(seq, f"event {seq} was altered: its content does not match its hash")
         if row.prev_hash != prev:
             return bad(
-                row.seq - 1,
-                f"event {row.seq - 1} was altered or replaced: event {row.seq} links to a "
-                f"different hash",
+                seq - 1,
+                f"event {seq - 1} was altered or replaced: event {seq} links to a different hash",
             )
         try:
             event = Event.from_json(row.body)
         except ValueError:
-            return bad(row.seq, f"event {row.seq} is unreadable")
+            return bad(seq, f"event {seq} is unreadable")
         if (event.date, event.instrument, event.kind.value) != (
             row.event_date,
             row.instrument,
             row.kind,
         ):
-            return bad(row.seq, f"event {row.seq} was altered: its columns differ from its body")
+            return bad(seq, f"event {seq} was altered: its columns differ from its body")
+        row_terms = row.terms_hash
+        if row_terms is None:
+            if terms is not None:
+                return bad(seq, f"event {seq} was altered: it carries no terms fingerprint")
+        elif row_terms != terms:
+            amendment = event.kind is EventKind.MEMO and row.idempotency_key.startswith(
+                AMENDMENT_KEY_PREFIX
+            )
+            if terms is not None and not amendment:
+                return bad(
+                    seq,
+                    f"event {seq} changes the terms fingerprint without an amendment memo",
+                )
+            terms, terms_seq = row_terms, seq
         try:
             book = apply(contract, book, event)
         except RuleViolation as exc:
-            return bad(row.seq, f"event {row.seq} breaks a rule on replay: {exc.message}")
+            return bad(seq, f"event {seq} breaks a rule on replay: {exc.message}")
         prev = row.hash
         expected += 1
     last = expected - 1
@@ -192,4 +247,6 @@ def verify_rows(
         )
     if head_hash != prev:
         return bad(last, f"event {last} was altered: the ledger head holds a different hash")
+    if terms is not None and stored_terms != terms:
+        return bad(terms_seq, terms_mismatch(stored_terms, terms, terms_seq))
     return VerifyReport(True, last, head_seq, head_hash)

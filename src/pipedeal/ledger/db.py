@@ -139,12 +139,29 @@ def current_revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
+# pg_advisory_lock key of schema migrations (any constant; "pipedeal" in ASCII)
+MIGRATION_LOCK = 0x7069706564656164
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent)."""
+    """Bring the schema to the newest Alembic revision (idempotent). On PostgreSQL under an
+    advisory lock, so that concurrent ``ledger init`` runs create the tables once (SQLite's
+    ``BEGIN IMMEDIATE`` serialises them already)."""
     from alembic import command
 
     with engine.connect() as conn:
         conn = conn.execution_options(pipedeal_write=True)
-        command.upgrade(alembic_config(conn), "head")
-        if conn.in_transaction():
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
             conn.commit()
+        try:
+            command.upgrade(alembic_config(conn), "head")
+            if conn.in_transaction():
+                conn.commit()
+        finally:
+            if postgres:
+                if conn.in_transaction():
+                    conn.rollback()
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+                conn.commit()

@@ -25,6 +25,7 @@ PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=2)]
 Price = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=8)]
 
 DEAL = "deal"
+MAX_SHARES = 10**15  # shares in one event (exercised, registered)
 
 # what the constructors below accept for an amount (passed through Decimal(...))
 Amount = Decimal | int | str
@@ -96,7 +97,7 @@ class MaturityRepayment(_Payload):
 
 
 class WarrantExercised(_Payload):
-    shares: int = Field(gt=0)
+    shares: int = Field(gt=0, le=MAX_SHARES)
     method: Literal["cash", "cashless"] = "cash"
     fair_market_value: Price | None = Field(
         None, description="price per share used for a cashless (net) exercise"
@@ -131,7 +132,7 @@ class StockDividend(_Payload):
 class RegistrationFiled(_Payload):
     form: str = Field("S-3", min_length=1, max_length=20)
     file_number: str | None = Field(None, max_length=40)
-    shares: int | None = Field(None, ge=0)
+    shares: int | None = Field(None, ge=0, le=MAX_SHARES)
 
 
 class RegistrationEffective(_Payload):

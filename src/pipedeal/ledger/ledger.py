@@ -1,23 +1,28 @@
 """The ``Ledger`` object: one deal's event log in one database, appended to and read.
 
 Each append is one transaction that takes the deal's row lock (``BEGIN IMMEDIATE`` on SQLite,
-``SELECT ... FOR UPDATE`` on PostgreSQL), checks the rules against the log so far, inserts the
-event with the next sequence number and moves the chain head. Transient conflicts (a locked
-database, a serialisation failure, the head moved) are retried; the idempotency key makes a
-retried append apply once. Reading keeps the log and the running ``Book`` cached in memory and
-catches up with events others appended; ``state`` is a pure replay (``rules``).
+``SELECT ... FOR UPDATE`` on PostgreSQL), reads the rows from the last one this object knows
+to the head (catching up with events others appended, and checking that the head is the last
+row: no row missing below it, none beyond it, the same hash), checks the bounds (``bounds``)
+and the rules against the running ``Book`` kept in memory (the log is never replayed on an
+append), inserts the event with the next sequence number and moves the chain head. Transient
+conflicts (a locked database, a serialisation failure, the head moved) are retried; the
+idempotency key makes a retried append apply once. A ledger whose head does not match its rows
+is refused (``LedgerBroken``, with ``verify``'s message). ``state`` is a pure replay (``rules``).
 
 Opening and creating a ledger is ``opening``'s; the hash encoding and ``verify``'s walk are
-``chain``'s; engines and migrations are ``db``'s.
+``chain``'s; engines and migrations are ``db``'s; signed checkpoints ``anchors``'.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
@@ -25,14 +30,18 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pipedeal.errors import UserError
+from pipedeal.ledger import bounds
+from pipedeal.ledger.anchors import Anchor, check_anchor, parse_head
 from pipedeal.ledger.chain import (
+    AMENDMENT_KEY_PREFIX,
     RecordedEvent,
     VerifyReport,
     chain_hash,
     default_user,
     event_row,
-    now,
+    genesis_hash,
     recorded,
+    terms_mismatch,
     verify_rows,
 )
 from pipedeal.ledger.contract import Contract
@@ -45,10 +54,32 @@ if TYPE_CHECKING:
     from pipedeal.ledger.due import DueItem
 
 MAX_ATTEMPTS = 200
+BATCH_ROWS = 5000  # rows per INSERT of a bulk import
+
+# statements built once (compiled once by SQLAlchemy's cache)
+_HEAD = sa.select(deals.c.head_seq, deals.c.head_hash, deals.c.terms_hash).where(
+    deals.c.id == sa.bindparam("deal")
+)
+_HEAD_LOCKED = _HEAD.with_for_update()
+_TAIL = (
+    sa.select(events)
+    .where(events.c.deal_id == sa.bindparam("deal"), events.c.seq >= sa.bindparam("lo"))
+    .order_by(events.c.seq)
+)
+_INSERT = events.insert()
+_MOVE = (
+    deals.update()
+    .where(deals.c.id == sa.bindparam("deal"), deals.c.head_seq == sa.bindparam("old_seq"))
+    .values(
+        head_seq=sa.bindparam("new_seq"),
+        head_hash=sa.bindparam("new_hash"),
+        terms_hash=sa.bindparam("new_terms"),
+    )
+)
 
 
 class _Head(NamedTuple):
-    """The deal row's chain head and the terms its events were recorded under."""
+    """The deal row's chain head and the terms fingerprint it holds."""
 
     head_seq: int
     head_hash: str
@@ -57,6 +88,34 @@ class _Head(NamedTuple):
 
 class _Conflict(Exception):
     """The chain head moved under us; retry."""
+
+
+class LedgerBroken(UserError):
+    """The stored ledger is not what its head says (a row missing, added or altered outside the
+    ledger, or the terms fingerprint changed outside it). ``problem`` is ``verify``'s message."""
+
+    def __init__(self, location: str, problem: str) -> None:
+        self.problem = problem
+        super().__init__(f"ledger {location}: {problem}; run pipedeal ledger verify")
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """Events written in a transaction not yet committed, and the book after them."""
+
+    book: Book
+    recs: list[RecordedEvent]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What ``Ledger.import_events`` did: events appended, and those already stored (same key,
+    same event) that were skipped."""
+
+    recorded: int
+    already_recorded: int
+    head_seq: int
+    head_hash: str
 
 
 def terms_changed_message(location: str) -> str:
@@ -71,15 +130,30 @@ def terms_changed_message(location: str) -> str:
 class Ledger:
     """One deal's event log in one database, with the running state cached in memory."""
 
-    def __init__(self, contract: Contract, engine: Engine, url: str, deal_key: str, deal_id: int):
+    def __init__(
+        self,
+        contract: Contract,
+        engine: Engine,
+        url: str,
+        deal_key: str,
+        deal_id: int,
+        *,
+        clock: bounds.Clock | None = None,
+    ):
         self.contract = contract
         self.engine = engine
         self.url = url
         self.deal_key = deal_key
         self.deal_id = deal_id
+        self.clock = clock
         self._seq = 0
+        self._hash = genesis_hash(deal_key)
+        self._terms: str | None = None  # the terms fingerprint the chain carries (last row's)
+        self._terms_seq = 0
         self._book = Book.empty(contract)
         self._records: list[RecordedEvent] = []
+        self._keys: dict[str, RecordedEvent] = {}
+        self._lock = threading.RLock()
 
     # context manager sugar
     def __enter__(self) -> Ledger:
@@ -95,6 +169,13 @@ class Ledger:
     def location(self) -> str:
         return shown_url(self.url)
 
+    def now(self) -> dt.datetime:
+        """The recording clock (``clock=``, else ``bounds.utc_now``), in UTC."""
+        stamp = self.clock() if self.clock is not None else bounds.utc_now()
+        if stamp.tzinfo is None:
+            raise ValueError("the ledger's clock must return a time-zone aware datetime")
+        return stamp.astimezone(dt.UTC)
+
     @contextmanager
     def _tx(self, write: bool) -> Iterator[Connection]:
         with self.engine.connect() as conn:
@@ -103,23 +184,48 @@ class Ledger:
             with conn.begin():
                 yield conn
 
-    def _sync(self, conn: Connection, head_seq: int) -> None:
-        """Bring the cached log and book up to ``head_seq`` (events appended by anyone)."""
-        if head_seq < self._seq:  # the log shrank: never by us; start over
-            self._seq, self._book, self._records = 0, Book.empty(self.contract), []
-        if head_seq == self._seq:
-            return
-        rows = conn.execute(
-            sa.select(events)
-            .where(events.c.deal_id == self.deal_id, events.c.seq > self._seq)
-            .order_by(events.c.seq)
-        )
-        book, records, seq = self._book, list(self._records), self._seq
+    def _broken(self, problem: str) -> LedgerBroken:
+        return LedgerBroken(self.location, problem)
+
+    def _read_head(self, conn: Connection, lock: bool) -> _Head:
+        row = conn.execute(_HEAD_LOCKED if lock else _HEAD, {"deal": self.deal_id}).one()
+        return _Head(row.head_seq, row.head_hash, row.terms_hash)
+
+    def _sync(self, conn: Connection, head: _Head) -> None:
+        """Bring the cached log and book up to the head (events appended by anyone), checking
+        that the head is the last row: the row this object read last still there and the same,
+        every row up to the head present and linked, none beyond it, the head's hash the last
+        row's."""
+        known = self._seq
+        if head.head_seq < known:
+            raise self._broken(
+                f"the ledger head moved back from event {known} to event {head.head_seq}: "
+                "events were removed outside the ledger"
+            )
+        rows = conn.execute(_TAIL, {"deal": self.deal_id, "lo": max(known, 1)})
+        book, seq, prev = self._book, known, self._hash
+        terms, terms_seq = self._terms, self._terms_seq
+        new: list[RecordedEvent] = []
+        seen_known = known == 0
         for row in rows:
+            if row.seq <= known:  # the last row this object read
+                if row.seq != known or row.hash != self._hash:
+                    raise self._broken(f"event {known} was altered or replaced since it was read")
+                seen_known = True
+                continue
+            if row.seq > head.head_seq:
+                raise self._broken(
+                    f"event {head.head_seq + 1} was added outside the ledger "
+                    f"(head is at {head.head_seq})"
+                )
             if row.seq != seq + 1:
-                raise UserError(
-                    f"ledger {self.location}: event {seq + 1} is missing; "
-                    "run pipedeal ledger verify"
+                raise self._broken(
+                    f"event {seq + 1} is missing (the sequence goes from {seq} to {row.seq})"
+                )
+            if row.prev_hash != prev:
+                raise self._broken(
+                    f"event {seq} was altered or replaced: event {row.seq} links to a "
+                    "different hash"
                 )
             rec = recorded(row)
             try:
@@ -129,44 +235,111 @@ class Ledger:
                     f"ledger {self.location}: stored event {row.seq} no longer passes the rules "
                     f"({exc.message}); did deal.toml change since it was recorded?"
                 ) from None
-            records.append(rec)
-            seq = row.seq
-        self._book, self._records, self._seq = book, records, seq
+            new.append(rec)
+            seq, prev = row.seq, row.hash
+            if rec.terms_hash is not None and rec.terms_hash != terms:
+                terms, terms_seq = rec.terms_hash, row.seq
+        if not seen_known:
+            raise self._broken(f"event {known} is missing (the ledger head is at {head.head_seq})")
+        if seq != head.head_seq:
+            raise self._broken(
+                f"event {seq + 1} is missing (the ledger head is at {head.head_seq})"
+            )
+        if prev != head.head_hash:
+            raise self._broken(f"event {seq} was altered: the ledger head holds a different hash")
+        if new:
+            self._commit(book, new, terms, terms_seq)
 
-    def _head(self, conn: Connection, lock: bool) -> _Head:
-        q = sa.select(deals.c.head_seq, deals.c.head_hash, deals.c.terms_hash).where(
-            deals.c.id == self.deal_id
-        )
-        if lock:
-            q = q.with_for_update()
-        return _Head(*conn.execute(q).one())
+    def _commit(
+        self, book: Book, new: list[RecordedEvent], terms: str | None, terms_seq: int
+    ) -> None:
+        """Advance the cached log (after the rows are known to be stored)."""
+        self._book = book
+        self._records.extend(new)
+        for rec in new:
+            self._keys[rec.idempotency_key] = rec
+        self._seq, self._hash = new[-1].seq, new[-1].hash
+        self._terms, self._terms_seq = terms, terms_seq
 
-    def _check_terms(self, stored: str | None) -> None:
+    def _terms_in_force(self, head: _Head) -> str | None:
+        """The fingerprint the log was recorded under: the chain's (which the deal row must
+        repeat), else (a log written before revision 0003) the deal row's."""
+        if self._terms is not None:
+            if head.terms_hash != self._terms:
+                raise self._broken(terms_mismatch(head.terms_hash, self._terms, self._terms_seq))
+            return self._terms
+        return head.terms_hash
+
+    def _check_terms(self, head: _Head) -> None:
+        stored = self._terms_in_force(head)
         if stored is not None and stored != self.contract.fingerprint():
             raise UserError(terms_changed_message(self.location))
 
+    def _locked(self, conn: Connection) -> _Head:
+        """Lock the deal row, catch up with the log and check its head (inside a write)."""
+        head = self._read_head(conn, lock=True)
+        self._sync(conn, head)
+        return head
+
     def refresh(self) -> None:
-        with self._tx(write=False) as conn:
-            self._sync(conn, self._head(conn, lock=False).head_seq)
+        with self._lock, self._tx(write=False) as conn:
+            self._sync(conn, self._read_head(conn, lock=False))
 
     # --- writing -------------------------------------------------------------------------------
 
-    def record(
-        self, event: Event, *, key: str | None = None, by: str | None = None
-    ) -> RecordedEvent:
-        """Append ``event`` durably, or raise ``RuleViolation`` (nothing written).
+    def _stage(
+        self,
+        head: _Head,
+        items: Iterable[tuple[Event, str, str]],
+        now: dt.datetime,
+        *,
+        book: Book | None = None,
+    ) -> tuple[Book, list[RecordedEvent], list[dict[str, Any]]]:
+        """Check and hash ``items`` (event, key, by) after the head: the bounds, the rules on
+        the running book, sequence numbers and the chain; nothing is written."""
+        contract, terms = self.contract, self.contract.fingerprint()
+        book = self._book if book is None else book
+        seq, prev = head.head_seq, head.head_hash
+        at = now.isoformat(timespec="microseconds")
+        recs: list[RecordedEvent] = []
+        rows: list[dict[str, Any]] = []
+        for event, key, by in items:
+            bounds.check_event(event, key, by, now)
+            book = apply(contract, book, event)  # RuleViolation: nothing is written
+            seq += 1
+            body = event.canonical()
+            digest = chain_hash(prev, seq, key, by, at, body, terms)
+            rec = RecordedEvent(seq, event, key, by, at, prev, digest, terms_hash=terms)
+            recs.append(rec)
+            rows.append(event_row(self.deal_id, rec, body))
+            prev = digest
+        return book, recs, rows
 
-        ``key`` (default: a digest of the event) makes retries safe: an event whose key is
-        already stored is not appended again; the stored record comes back with
-        ``already_recorded=True``. Reusing a key for a different event is an error.
-        """
-        key = key or event.content_key()
-        by = by or default_user()
-        body = event.canonical()
+    def _write(self, conn: Connection, head: _Head, rows: list[dict[str, Any]]) -> None:
+        """Insert staged rows and move the head onto the last (in the caller's transaction)."""
+        if not rows:
+            return
+        for i in range(0, len(rows), BATCH_ROWS):
+            conn.execute(_INSERT, rows[i : i + BATCH_ROWS])
+        last = rows[-1]
+        moved = conn.execute(
+            _MOVE,
+            {
+                "deal": self.deal_id,
+                "old_seq": head.head_seq,
+                "new_seq": last["seq"],
+                "new_hash": last["hash"],
+                "new_terms": last["terms_hash"],
+            },
+        )
+        if moved.rowcount != 1:
+            raise _Conflict()
+
+    def _retrying(self, attempt_once: Any) -> Any:
         delay = 0.002
         for attempt in range(MAX_ATTEMPTS):
             try:
-                return self._append_once(event, key, by, body)
+                return attempt_once()
             except (OperationalError, IntegrityError, _Conflict) as exc:
                 transient = isinstance(exc, _Conflict) or is_transient(exc)
                 if attempt == MAX_ATTEMPTS - 1 or not transient:
@@ -177,49 +350,53 @@ class Ledger:
                 delay = min(delay * 2, 0.25)
         raise AssertionError("unreachable")
 
-    def _append_once(
-        self, event: Event, key: str, by: str, body: str, *, adopt_terms: bool = False
+    def record(
+        self, event: Event, *, key: str | None = None, by: str | None = None
     ) -> RecordedEvent:
-        with self._tx(write=True) as conn:
-            head = self._head(conn, lock=True)
-            if not adopt_terms:
-                self._check_terms(head.terms_hash)
-            existing = conn.execute(
-                sa.select(events).where(
-                    events.c.deal_id == self.deal_id, events.c.idempotency_key == key
-                )
-            ).first()
-            if existing is not None:
-                if existing.body != body:
-                    raise UserError(
-                        f"idempotency key {key!r} is already used by event {existing.seq} for a "
-                        f"different event"
-                    )
-                return recorded(existing, already=True)
-            self._sync(conn, head.head_seq)
-            book = apply(self.contract, self._book, event)  # RuleViolation: rolled back
-            seq = head.head_seq + 1
-            at = now()
-            digest = chain_hash(head.head_hash, seq, key, by, at, body)
-            rec = RecordedEvent(seq, event, key, by, at, head.head_hash, digest)
-            conn.execute(events.insert().values(**event_row(self.deal_id, rec, body)))
-            moved = conn.execute(
-                deals.update()
-                .where(deals.c.id == self.deal_id, deals.c.head_seq == head.head_seq)
-                .values(head_seq=seq, head_hash=digest)
-            )
-            if adopt_terms:  # the amendment memo and the new terms commit together
-                conn.execute(
-                    deals.update()
-                    .where(deals.c.id == self.deal_id)
-                    .values(terms_hash=self.contract.fingerprint())
-                )
-            if moved.rowcount != 1:
-                raise _Conflict()
-        # committed
-        self._book, self._seq = book, seq
-        self._records.append(rec)
+        """Append ``event`` durably, or raise ``RuleViolation`` (nothing written).
+
+        ``key`` (default: a digest of the event) makes retries safe: an event whose key is
+        already stored is not appended again; the stored record comes back with
+        ``already_recorded=True``. Reusing a key for a different event is an error. The event's
+        dates may not be after the moment of recording nor before the calendars (``bounds``).
+        """
+        key = key or event.content_key()
+        by = by or default_user()
+        rec: RecordedEvent = self._retrying(lambda: self._append_once(event, key, by))
         return rec
+
+    def _stored(self, key: str, event: Event) -> RecordedEvent | None:
+        """The stored record under ``key`` (the cache is complete up to the locked head)."""
+        existing = self._keys.get(key)
+        if existing is None:
+            return None
+        if existing.event.canonical() != event.canonical():
+            raise UserError(
+                f"idempotency key {key!r} is already used by event {existing.seq} for a "
+                f"different event"
+            )
+        return existing
+
+    def _append_once(self, event: Event, key: str, by: str) -> RecordedEvent:
+        with self._lock:
+            with self._tx(write=True) as conn:
+                head = self._locked(conn)
+                self._check_terms(head)
+                existing = self._stored(key, event)
+                if existing is not None:
+                    return replace(existing, already_recorded=True)
+                book, recs, rows = self._stage(head, [(event, key, by)], self.now())
+                self._write(conn, head, rows)
+            # committed
+            self._commit(book, recs, recs[-1].terms_hash, self._next_terms_seq(recs))
+            return recs[-1]
+
+    def _next_terms_seq(self, recs: list[RecordedEvent]) -> int:
+        """The sequence number from which the chain carries the terms of ``recs``."""
+        for rec in recs:
+            if rec.terms_hash != self._terms:
+                return rec.seq
+        return self._terms_seq
 
     def record_many(
         self, items: Iterable[Event | tuple[Event, str | None]], *, by: str | None = None
@@ -227,61 +404,117 @@ class Ledger:
         """Append many events in ONE transaction (bulk import; not one-per-event durability).
 
         ``items`` yields events or ``(event, key)`` pairs. All or nothing: a rule violation
-        anywhere rolls the whole batch back. Returns the number of events appended.
+        anywhere rolls the whole batch back; a key already stored is an error. Returns the
+        number of events appended.
         """
-        by = by or default_user()
-        with self._tx(write=True) as conn:
-            head = self._head(conn, lock=True)
-            self._sync(conn, head.head_seq)
-            book, seq, prev = self._book, head.head_seq, head.head_hash
-            stored_keys = {r.idempotency_key for r in self._records}
-            rows: list[dict[str, Any]] = []
-            recs: list[RecordedEvent] = []
-            for item in items:
-                event, given = item if isinstance(item, tuple) else (item, None)
-                key = given or event.content_key()
-                if key in stored_keys:
-                    raise UserError(f"idempotency key {key!r} is already used (bulk import)")
-                stored_keys.add(key)
-                book = apply(self.contract, book, event)
-                seq += 1
-                at, body = now(), event.canonical()
-                digest = chain_hash(prev, seq, key, by, at, body)
-                rec = RecordedEvent(seq, event, key, by, at, prev, digest)
-                rows.append(event_row(self.deal_id, rec, body))
-                recs.append(rec)
-                prev = digest
-            for i in range(0, len(rows), 5000):
-                conn.execute(events.insert(), rows[i : i + 5000])
-            moved = conn.execute(
-                deals.update()
-                .where(deals.c.id == self.deal_id, deals.c.head_seq == head.head_seq)
-                .values(head_seq=seq, head_hash=prev)
-            )
-            if moved.rowcount != 1:
-                raise _Conflict()
-        self._book, self._seq = book, seq
-        self._records.extend(recs)
-        return len(recs)
+        result = self.import_events(items, by=by, skip_recorded=False)
+        return result.recorded
 
-    def amend_terms(self, previous: str, *, by: str | None = None) -> RecordedEvent:
-        """Adopt the contract's current terms: a memo naming both fingerprints, in the same
-        transaction as the deal row's update (replay then runs under the new terms)."""
+    def import_events(
+        self,
+        items: Iterable[Event | tuple[Event, str | None]],
+        *,
+        by: str | None = None,
+        skip_recorded: bool = True,
+    ) -> ImportResult:
+        """Append many events in one transaction, each bounded, ruled, numbered and hashed
+        (``ledger import``). All or nothing. An item whose key is already stored for the same
+        event is skipped (``skip_recorded``; else an error), so a rerun imports nothing twice."""
+        by = by or default_user()
+        pending: list[tuple[Event, str, str]] = []
+        for item in items:
+            event, given = item if isinstance(item, tuple) else (item, None)
+            pending.append((event, given or event.content_key(), by))
+        result: ImportResult = self._retrying(lambda: self._import_once(pending, skip_recorded))
+        return result
+
+    def _import_once(
+        self, pending: list[tuple[Event, str, str]], skip_recorded: bool
+    ) -> ImportResult:
+        with self._lock:
+            with self._tx(write=True) as conn:
+                head = self._locked(conn)
+                self._check_terms(head)
+                todo: list[tuple[Event, str, str]] = []
+                seen: set[str] = set()
+                skipped = 0
+                for event, key, by in pending:
+                    if key in seen:
+                        raise UserError(f"idempotency key {key!r} is used twice in the import")
+                    seen.add(key)
+                    if key in self._keys:
+                        if not skip_recorded:
+                            raise UserError(
+                                f"idempotency key {key!r} is already used (bulk import)"
+                            )
+                        self._stored(key, event)  # a different event: an error
+                        skipped += 1
+                        continue
+                    todo.append((event, key, by))
+                book, recs, rows = self._stage(head, todo, self.now())
+                self._write(conn, head, rows)
+            if recs:
+                self._commit(book, recs, recs[-1].terms_hash, self._next_terms_seq(recs))
+            return ImportResult(len(recs), skipped, self._seq, self._hash)
+
+    def initialise(
+        self,
+        conn: Connection,
+        issues: Iterable[tuple[Event, str]],
+        *,
+        by: str,
+        accept_terms: bool,
+    ) -> _Staged:
+        """``ledger init``'s writes, in the caller's transaction (which holds the deal row):
+        adopt or amend the terms, then record the closings not yet recorded. Returns what was
+        written; the caller commits, then hands it to ``adopt``."""
+        head = self._locked(conn)
+        stored = self._terms_in_force(head)
+        new = self.contract.fingerprint()
+        now = self.now()
+        book = self._book
+        recs: list[RecordedEvent] = []
+        rows: list[dict[str, Any]] = []
+        if stored is not None and stored != new:
+            if not accept_terms:
+                raise UserError(terms_changed_message(self.location))
+            memo = self._amendment_memo(stored, new, now)
+            key = f"{AMENDMENT_KEY_PREFIX}{stored[:16]}:{new[:16]}"
+            book, recs, rows = self._stage(head, [(memo, key, by)], now, book=book)
+        todo: list[tuple[Event, str, str]] = []
+        for event, key in issues:
+            name = event.purchaser
+            if name is None or book.notes[name].issued or key in self._keys:
+                continue  # recorded before (by init or by hand)
+            todo.append((event, key, by))
+        if todo:
+            after = _Head(
+                recs[-1].seq if recs else head.head_seq,
+                recs[-1].hash if recs else head.head_hash,
+                head.terms_hash,
+            )
+            book, more, more_rows = self._stage(after, todo, now, book=book)
+            recs, rows = recs + more, rows + more_rows
+        if rows:
+            self._write(conn, head, rows)
+        elif stored is None:  # a deal row without a fingerprint (before revision 0002): adopt
+            conn.execute(deals.update().where(deals.c.id == self.deal_id).values(terms_hash=new))
+        return _Staged(book, recs)
+
+    def adopt(self, staged: _Staged) -> None:
+        """After ``initialise``'s transaction committed: advance the cached log."""
+        book, recs = staged.book, staged.recs
+        if recs:
+            self._commit(book, recs, recs[-1].terms_hash, self._next_terms_seq(recs))
+
+    def _amendment_memo(self, previous: str, new: str, now: dt.datetime) -> Event:
         from pipedeal.ledger import events as ev
 
-        new = self.contract.fingerprint()
-        day = max((r.event.date for r in self.events()), default=dt.date.today())
-        memo = ev.memo(
+        day = max((r.event.date for r in self._records), default=now.date())
+        return ev.memo(
             day,
             f"contract terms amended in deal.toml: terms {previous[:12]} "
             f"replaced by {new[:12]} (ledger init --accept-terms)",
-        )
-        return self._append_once(
-            memo,
-            f"terms:{previous[:16]}:{new[:16]}",
-            by or default_user(),
-            memo.canonical(),
-            adopt_terms=True,
         )
 
     # --- reading -------------------------------------------------------------------------------
@@ -312,22 +545,55 @@ class Ledger:
 
         return due_items(self.contract, self.state(as_of), days)
 
-    def verify(self) -> VerifyReport:
-        """Walk the whole chain from the database; report the first altered or missing event."""
+    def head(self) -> tuple[int, str]:
+        """The chain head (sequence number and hash), checked against the last row."""
+        self.refresh()
+        return self._seq, self._hash
+
+    def verify(
+        self, *, expect_head: str | None = None, anchors: Sequence[Anchor] = ()
+    ) -> VerifyReport:
+        """Walk the whole chain from the database; report the first altered or missing event.
+
+        ``expect_head`` (``SEQ:HASH`` as ``ledger head --export`` prints, or a bare hash) and
+        ``anchors`` (e.g. a signed checkpoint, ``anchors.read_checkpoint``) are values kept
+        outside the database: each must still be on the chain, so truncation, re-chaining and
+        rewrites that leave a consistent chain behind are reported too."""
+        wanted = list(anchors)
+        if expect_head is not None:
+            wanted.append(parse_head(expect_head))
         with self._tx(write=False) as conn:
-            head = self._head(conn, lock=False)
-            rows = conn.execute(
-                sa.select(events).where(events.c.deal_id == self.deal_id).order_by(events.c.seq)
+            head = self._read_head(conn, lock=False)
+            rows = conn.execute(_TAIL, {"deal": self.deal_id, "lo": 1})
+            report = verify_rows(
+                self.contract,
+                self.deal_key,
+                head.head_seq,
+                head.head_hash,
+                rows,
+                stored_terms=head.terms_hash,
             )
-            report = verify_rows(self.contract, self.deal_key, head.head_seq, head.head_hash, rows)
-        if report.ok and head.terms_hash not in (None, self.contract.fingerprint()):
-            return VerifyReport(
-                False,
-                report.events,
-                report.head_seq,
-                report.head_hash,
-                None,
-                "the chain is intact, but deal.toml's contract terms differ from those the "
+            if report.ok:
+                for anchor in wanted:
+                    problem = check_anchor(conn, self.deal_id, self.deal_key, head, anchor)
+                    if problem is not None:
+                        return replace(
+                            report, ok=False, first_bad_seq=problem[0], problem=problem[1]
+                        )
+                chain_terms = conn.execute(
+                    sa.select(events.c.terms_hash)
+                    .where(events.c.deal_id == self.deal_id, events.c.terms_hash.is_not(None))
+                    .order_by(events.c.seq.desc())
+                    .limit(1)
+                ).scalar()
+        if not report.ok:
+            return report
+        in_force = chain_terms if chain_terms is not None else head.terms_hash
+        if in_force not in (None, self.contract.fingerprint()):
+            return replace(
+                report,
+                ok=False,
+                problem="the chain is intact, but deal.toml's contract terms differ from those the "
                 "events were recorded under (restore deal.toml, or record the amendment with "
                 "pipedeal ledger init --accept-terms)",
             )

@@ -10,32 +10,88 @@ events; ``open_ledger`` only opens what exists, at the current schema revision;
 
 from __future__ import annotations
 
+import datetime as dt
+import random
+import time
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pipedeal.errors import UserError
-from pipedeal.ledger.chain import default_user, genesis_hash, now
+from pipedeal.ledger import bounds
+from pipedeal.ledger.chain import default_user, genesis_hash
 from pipedeal.ledger.contract import Contract
 from pipedeal.ledger.db import (
     connect_error,
     current_revision,
     head_revision,
+    is_transient,
     make_engine,
     migrate,
     resolve_url,
     shown_url,
     sqlite_path,
 )
-from pipedeal.ledger.ledger import Ledger, terms_changed_message
+from pipedeal.ledger.events import Event
+from pipedeal.ledger.ledger import MAX_ATTEMPTS, Ledger, _Conflict, terms_changed_message
+from pipedeal.ledger.rules import Book, RuleViolation, apply
 from pipedeal.ledger.schema import deals
 
+__all__ = ["init_ledger", "ledger_exists", "open_ledger", "terms_changed_message"]
 
-def _deal_row(conn: Connection, deal_key: str) -> Row[Any] | None:
-    return conn.execute(sa.select(deals).where(deals.c.deal_key == deal_key)).first()
+
+def _deal_row(conn: Connection, deal_key: str, lock: bool = False) -> Row[Any] | None:
+    q = sa.select(deals).where(deals.c.deal_key == deal_key)
+    return conn.execute(q.with_for_update() if lock else q).first()
+
+
+def _field_error(where: str, exc: ValidationError) -> UserError:
+    e = exc.errors()[0]
+    loc = ".".join(str(x) for x in e["loc"] if x != "payload") or "event"
+    return UserError(f"{where}: {loc}: {e['msg'].removeprefix('Value error, ')}")
+
+
+def _closings(contract: Contract) -> list[tuple[Event, str]]:
+    """The ``note_issued`` event (and its key) of every purchaser's closing; a purchaser whose
+    figures the event model refuses is a one-line error naming it."""
+    from pipedeal.ledger import events as ev
+
+    out: list[tuple[Event, str]] = []
+    for i, p in enumerate(contract.deal.purchasers):
+        try:
+            event = ev.note_issued(p.name, p.closing_date, p.principal, p.funded)
+        except ValidationError as exc:
+            raise _field_error(f"purchasers[{i}]", exc) from None
+        out.append((event, f"init:note_issued:{p.name}"))
+    return out
+
+
+def _precheck(
+    contract: Contract, key: str, by: str, issues: list[tuple[Event, str]], clock: bounds.Clock
+) -> None:
+    """What ``init`` can refuse before touching the database: names that do not fit their
+    columns, and closings the bounds or the rules refuse on an empty log."""
+    bounds.check_text("deal key", key, bounds.MAX_DEAL_KEY)
+    bounds.check_text("--by", by, bounds.MAX_BY)
+    if "\x00" in contract.deal.name:
+        raise UserError("deal.name: may not contain a NUL character")
+    now = clock().astimezone(dt.UTC)
+    book = Book.empty(contract)
+    for i, (event, ikey) in enumerate(issues):
+        try:
+            bounds.check_event(event, ikey, by, now)
+            book = apply(contract, book, event)
+        except UserError as exc:
+            raise RuleViolation(f"purchasers[{i}]", f"{event.purchaser!r}: {exc.message}") from None
+
+
+def _remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def init_ledger(
@@ -47,91 +103,103 @@ def init_ledger(
     by: str | None = None,
     contract: Contract | None = None,
     accept_terms: bool = False,
+    clock: bounds.Clock | None = None,
 ) -> Ledger:
     """Create (or migrate) the ledger database and the deal's row; idempotent.
 
     With ``issue`` (the default) the closing of every purchaser's note (and warrant) is recorded
     as a ``note_issued`` event, at the deal file's principal and cash funded.
 
-    The deal row keeps ``contract.fingerprint()``. When deal.toml's terms have changed since,
+    The deal row and the closings are written in ONE transaction: when a closing is refused (a
+    bound, a rule, a name too long for its column) nothing is written, and a SQLite file this
+    call created is removed again. The schema migration runs first, under an advisory lock on
+    PostgreSQL (concurrent inits are safe).
+
+    The chain keeps ``contract.fingerprint()``. When deal.toml's terms have changed since,
     init refuses unless ``accept_terms``: then it records a memo event naming both fingerprints
-    (the amendment is in the audit trail) and keeps the new one.
+    (the amendment is in the audit trail and the hash chain) and keeps the new one.
     """
     contract = contract or Contract.from_deal_dir(deal_dir)
     url = resolve_url(deal_dir, db)
     path = sqlite_path(url)
     if path is not None and not path.parent.is_dir():
         raise UserError(f"--db {path}: folder {path.parent} does not exist")
-    engine = make_engine(url)
     key = deal_key or contract.deal.name
-    fingerprint = contract.fingerprint()
-    previous: str | None = None
+    by = by or default_user()
+    issues = _closings(contract) if issue else []
+    _precheck(contract, key, by, issues, clock or bounds.utc_now)
+    fresh = path is not None and not path.exists()
+    engine = make_engine(url)
     try:
-        migrate(engine)
-        for _ in range(20):
-            try:
-                previous = _ensure_deal_row(engine, contract, key, fingerprint, by)
-                break
-            except IntegrityError:  # another process created it at the same moment
-                continue
-    except OperationalError as exc:
+        try:
+            migrate(engine)
+            return _init_deal(engine, contract, url, key, by, issues, accept_terms, clock)
+        except OperationalError as exc:
+            raise connect_error(url, exc) from exc
+    except BaseException:
         engine.dispose()
-        raise connect_error(url, exc) from exc
-    ledger = _open(contract, engine, url, key)
-    if previous is not None and previous != fingerprint:
-        if not accept_terms:
-            ledger.close()
-            raise UserError(terms_changed_message(ledger.location))
-        ledger.amend_terms(previous, by=by)
-    if issue:
-        from pipedeal.ledger import events as ev
-
-        for p in contract.deal.purchasers:
-            if ledger.tip().notes[p.name].issued:  # recorded before (by init or by hand)
-                continue
-            e = ev.note_issued(p.name, p.closing_date, p.principal, p.funded)
-            ledger.record(e, key=f"init:note_issued:{p.name}", by=by)
-    return ledger
+        if fresh and path is not None:
+            _remove_sqlite(path)
+        raise
 
 
-def _ensure_deal_row(
-    engine: Engine, contract: Contract, key: str, fingerprint: str, by: str | None
-) -> str | None:
-    """Create the deal's row if it is missing; the terms fingerprint it held before (None: new,
-    or made before revision 0002 and now given ``fingerprint``)."""
-    with engine.connect() as conn:
-        conn = conn.execution_options(pipedeal_write=True)
-        with conn.begin():
-            row = _deal_row(conn, key)
-            if row is None:
-                conn.execute(
-                    deals.insert().values(
-                        deal_key=key,
-                        deal_name=contract.deal.name,
-                        created_at=now(),
-                        created_by=by or default_user(),
-                        head_seq=0,
-                        head_hash=genesis_hash(key),
-                        terms_hash=fingerprint,
-                    )
-                )
-            elif row.terms_hash is None:  # made before revision 0002: adopt
-                conn.execute(
-                    deals.update().where(deals.c.id == row.id).values(terms_hash=fingerprint)
-                )
-            else:
-                previous: str = row.terms_hash
-                return previous
-    return None
+def _init_deal(
+    engine: Engine,
+    contract: Contract,
+    url: str,
+    key: str,
+    by: str,
+    issues: list[tuple[Event, str]],
+    accept_terms: bool,
+    clock: bounds.Clock | None,
+) -> Ledger:
+    """The deal row, the terms and the closings, in one transaction (retried on a race)."""
+    delay = 0.002
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            with engine.connect() as conn:
+                conn = conn.execution_options(pipedeal_write=True)
+                with conn.begin():
+                    row = _deal_row(conn, key, lock=True)
+                    if row is None:
+                        created = conn.execute(
+                            deals.insert().values(
+                                deal_key=key,
+                                deal_name=contract.deal.name,
+                                created_at=bounds.utc_now().isoformat(timespec="microseconds"),
+                                created_by=by,
+                                head_seq=0,
+                                head_hash=genesis_hash(key),
+                                terms_hash=contract.fingerprint(),
+                            )
+                        )
+                        pk = created.inserted_primary_key
+                        assert pk is not None
+                        deal_id = int(pk[0])
+                    else:
+                        deal_id = int(row.id)
+                    ledger = Ledger(contract, engine, url, key, deal_id, clock=clock)
+                    staged = ledger.initialise(conn, issues, by=by, accept_terms=accept_terms)
+                ledger.adopt(staged)
+                return ledger
+        except (IntegrityError, OperationalError, _Conflict) as exc:
+            transient = isinstance(exc, _Conflict) or is_transient(exc)
+            if attempt == MAX_ATTEMPTS - 1 or not transient:
+                raise
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.25)
+    raise AssertionError("unreachable")
 
 
-def _open(contract: Contract, engine: Engine, url: str, key: str) -> Ledger:
+def _open(
+    contract: Contract, engine: Engine, url: str, key: str, clock: bounds.Clock | None = None
+) -> Ledger:
     with engine.connect() as conn:
         row = _deal_row(conn, key)
     if row is None:
         engine.dispose()
         raise UserError(f"ledger {shown_url(url)} holds no deal {key!r}; run pipedeal ledger init")
-    return Ledger(contract, engine, url, key, row.id)
+    return Ledger(contract, engine, url, key, row.id, clock=clock)
 
 
 def open_ledger(
@@ -140,6 +208,7 @@ def open_ledger(
     *,
     deal_key: str | None = None,
     contract: Contract | None = None,
+    clock: bounds.Clock | None = None,
 ) -> Ledger:
     """Open an existing ledger; ``UserError`` if there is none (nothing is created)."""
     contract = contract or Contract.from_deal_dir(deal_dir)
@@ -158,7 +227,7 @@ def open_ledger(
                 f"ledger {shown_url(url)} has schema revision {rev or 'none'}, expected "
                 f"{head_revision()}; run pipedeal ledger init"
             )
-        return _open(contract, engine, url, key)
+        return _open(contract, engine, url, key, clock)
     except OperationalError as exc:
         engine.dispose()
         raise connect_error(url, exc) from exc

@@ -37,6 +37,9 @@ events = sa.Table(
     sa.Column("recorded_at", sa.String(40), nullable=False),  # ISO 8601, UTC
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    # Contract.fingerprint() of the terms the event was recorded under, hashed into the chain
+    # (revision 0003; NULL in rows written before it, which were hashed without it)
+    sa.Column("terms_hash", sa.String(64), nullable=True),
     sa.UniqueConstraint("deal_id", "seq", name="uq_ledger_events_seq"),
     sa.UniqueConstraint("deal_id", "idempotency_key", name="uq_ledger_events_key"),
     sa.CheckConstraint("seq >= 1", name="ck_ledger_events_seq_positive"),
