@@ -56,16 +56,42 @@ def value(
 
 @app.command("value-batch")
 def value_batch(
-    input_csv: Path = typer.Argument(..., help="one note per row (columns: docs/valuation.md)"),
+    input_csv: Path = typer.Argument(
+        ..., help="one note per row, CSV or .parquet (columns: docs/valuation.md)"
+    ),
     model: str = typer.Option("hazard", "--model", help="hazard | tf | hull | ql"),
     steps: int = typer.Option(500, "--steps", help="lattice steps"),
     tree: str | None = typer.Option(None, "--tree", help="crr | jr | lr (default per model)"),
-    out: Path | None = typer.Option(None, "--out", "-o", help="write a CSV of values here"),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="write values here (CSV, or Parquet for .parquet)"
+    ),
     format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
     follow_symlinks: FollowSymlinks = False,
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="run on this Dask scheduler (tcp://HOST:8786)"
+    ),
+    cluster: str | None = typer.Option(
+        None, "--cluster", help="run on a new local Dask cluster of N workers (local:N)"
+    ),
+    scenarios: Path | None = typer.Option(
+        None, "--scenarios", help="shocks (CSV rows or TOML grid): a long table and risk"
+    ),
+    chunk: int | None = typer.Option(
+        None, "--chunk", help="pricings per partition (default 2000)"
+    ),
 ) -> None:
-    """Value every note of a CSV in one call (numba, all cores); a progress bar on a terminal."""
+    """Value every note of a CSV or Parquet file (numba, all cores; or a Dask cluster); a
+    progress bar on a terminal."""
+    from pipedeal.scale.cli import wants_scale
     from pipedeal.valuation.batch import price_notes, read_batch_csv
+
+    if wants_scale(input_csv, out, scheduler, cluster, scenarios, chunk):
+        from pipedeal.scale.cli import value_batch as scaled
+
+        scaled(input_csv, out, model=model, steps=steps, tree=tree, scheduler=scheduler,
+               cluster=cluster, scenarios=scenarios, chunk=chunk,
+               as_json=format is Format.json, follow_symlinks=follow_symlinks)
+        return
 
     if out is not None:
         # before minutes of pricing, not after

@@ -1,0 +1,17 @@
+"""pyarrow, imported on first use (it ships no type information: ``Any`` here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def pa() -> Any:
+    import pyarrow  # type: ignore[import-untyped]
+
+    return pyarrow
+
+
+def pq() -> Any:
+    import pyarrow.parquet  # type: ignore[import-untyped]
+
+    return pyarrow.parquet
