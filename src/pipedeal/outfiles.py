@@ -20,6 +20,7 @@ The rules, each a one-line ``UserError`` naming the option (exit 2, nothing writ
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import stat
 import tempfile
@@ -30,6 +31,9 @@ from pipedeal.errors import UserError
 
 DEAL_INPUTS = ("deal.toml", "market.toml", "closes.csv")
 """Files of a deal folder no output may replace."""
+
+FILING_PATTERNS = ("8-K*.txt", "8-K*.htm", "8-K*.html", "8k*.txt", "8k*.htm")
+"""A deal folder's filing (as ``pipedeal.filings.disclose.FILING_PATTERNS`` finds it)."""
 
 LEDGER_FILE = "ledger.sqlite"
 """The default ledger of a deal folder; ``ledger.sqlite-wal`` / ``-shm`` / ``-journal`` too."""
@@ -68,7 +72,28 @@ def deal_inputs(deal_dir: Path | str | None, db: str | None = None) -> tuple[Pat
             folder = folder.parent
         paths += [folder / name for name in DEAL_INPUTS]
         paths += [folder / (LEDGER_FILE + s) for s in ("", "-wal", "-shm", "-journal")]
+        paths += [folder / name for name in _named_in_terms(folder / DEAL_INPUTS[0])]
     return tuple(paths)
+
+
+def _named_in_terms(deal_toml: Path) -> list[str]:
+    """The price file and the filing a ``deal.toml`` names (best effort: a broken file names
+    nothing here, and its loader reports it)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(deal_toml.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return []
+    names = []
+    closes = data.get("market", {}).get("closes") if isinstance(data.get("market"), dict) else None
+    if isinstance(closes, str) and closes:
+        names.append(closes)
+    disclosure = data.get("disclosure")
+    source = disclosure.get("source") if isinstance(disclosure, dict) else None
+    if isinstance(source, str) and source.split():
+        names.append(source.split()[0])
+    return names
 
 
 def _kind(mode: int) -> str | None:
@@ -156,14 +181,16 @@ def _check_protected(
 ) -> None:
     name = target.name
     deal_folder = (target.parent / DEAL_INPUTS[0]).is_file()
-    if draft and name == DEAL_INPUTS[0]:
+    is_filing = any(fnmatch.fnmatchcase(name, pattern) for pattern in FILING_PATTERNS)
+    if draft and (name == DEAL_INPUTS[0] or is_filing):
+        # a draft deal folder gets its deal.toml and its filing, unless a ledger is recorded there
         ledgers = [p for p in target.parent.glob(LEDGER_FILE + "*") if p.is_file()]
         if ledgers:
             raise UserError(
                 f"{option} {given}: {target.parent} holds a ledger ({ledgers[0].name}) recorded "
                 "under its deal.toml; draft into a new folder"
             )
-    elif deal_folder and (name in DEAL_INPUTS or name.startswith(LEDGER_FILE)):
+    elif deal_folder and (name in DEAL_INPUTS or name.startswith(LEDGER_FILE) or is_filing):
         raise UserError(
             f"{option} {given}: would overwrite the deal's own {name} in {target.parent}; "
             "write elsewhere"

@@ -272,3 +272,25 @@ def test_a_missing_folder_is_one_line(deal_copy: Path, tmp_path: Path, option: s
         code, err = _run("book", str(deal_copy), option, target)
     assert code == 2
     assert "does not exist" in _one_line(err) and option in err
+
+
+def test_the_deals_filing_is_never_overwritten(deal_copy: Path) -> None:
+    filing = deal_copy / "8-K.txt"
+    before = filing.read_bytes()
+    code, err = _run("disclose", str(deal_copy), "--out", str(filing))
+    assert code == 2 and "8-K.txt" in _one_line(err)
+    assert filing.read_bytes() == before
+
+
+def test_the_filing_patterns_match_the_books_filing_check() -> None:
+    from pipedeal.filings.disclose import FILING_PATTERNS
+    from pipedeal.outfiles import FILING_PATTERNS as OURS
+
+    assert OURS == FILING_PATTERNS
+
+
+def test_a_price_file_named_in_the_terms_is_protected(deal_copy: Path) -> None:
+    toml = deal_copy / "deal.toml"
+    toml.write_text(toml.read_text().replace('closes = "closes.csv"', 'closes = "prices.csv"'))
+    (deal_copy / "closes.csv").rename(deal_copy / "prices.csv")
+    assert deal_copy / "prices.csv" in deal_inputs(deal_copy)
