@@ -15,7 +15,15 @@ from pipedeal.cli.app import app
 from pipedeal.cli.options import DealDir, FollowSymlinks, FormatOpt
 from pipedeal.cli.output import Format, emit_json, stdout_console
 from pipedeal.errors import UserError
-from pipedeal.outfiles import atomic_path, check_target, deal_inputs, write_atomic
+from pipedeal.outfiles import (
+    atomic_path,
+    check_target,
+    deal_inputs,
+    markup,
+    plain,
+    safe_tree,
+    write_atomic,
+)
 
 
 class Style(StrEnum):
@@ -34,29 +42,37 @@ def extract(
     format: FormatOpt = Format.text,
     deal_out: Path | None = typer.Option(None, "--deal-out", help="write a draft deal.toml here"),
     force: bool = typer.Option(False, "--force", help="overwrite an existing deal.toml"),
-    jsonl: Path | None = typer.Option(None, "--jsonl", help="batch: one JSON line per filing"),
+    jsonl: Path | None = typer.Option(None, "--jsonl", help="batch: one JSON line per filing "
+                                      "(Parquet for .parquet)"),
     with_text: bool = typer.Option(False, "--with-text",
                                    help="include the normalised text that spans index into"),
     follow_symlinks: FollowSymlinks = False,
+    scheduler: str | None = typer.Option(None, "--scheduler", help="batch on this Dask "
+                                         "scheduler (tcp://HOST:8786); resumes"),
+    cluster: str | None = typer.Option(None, "--cluster", help="batch on a new local Dask "
+                                       "cluster of N workers (local:N); resumes"),
 ) -> None:
     """Read a financing 8-K: structure, registrant and deal terms with provenance."""
     import pipedeal
     from pipedeal.filings.extract import read_filing_file
 
-    if _is_batch(target, jsonl):
-        from pipedeal.filings.batch import expand, run_batch
+    if _is_batch(target, jsonl) and jsonl is not None and deal_out is None:
+        from pipedeal.scale.cli import wants_scale
 
+        if wants_scale("", jsonl, scheduler, cluster):
+            from pipedeal.scale.cli import extract_batch
+
+            code = extract_batch(target, jsonl, scheduler=scheduler, cluster=cluster,
+                                 follow_symlinks=follow_symlinks)
+            if code:
+                raise typer.Exit(code)
+            return
+    if _is_batch(target, jsonl):
         if jsonl is None:
             raise UserError(f"{target}: a folder or glob needs --jsonl OUT")
         if deal_out is not None:
             raise UserError("--deal-out takes a single filing, not a folder or glob")
-        # JSON Lines are written whole: to a temporary file beside --jsonl, renamed at the end;
-        # an interrupted batch leaves the old file as it was (rerun the batch to resume).
-        inputs = expand(target)
-        with atomic_path(jsonl, "--jsonl", protect=inputs,
-                         follow_symlinks=follow_symlinks) as tmp:
-            failed = run_batch(target, tmp, Console(stderr=True))
-        if failed:
+        if _run_batch(target, jsonl, follow_symlinks):
             raise typer.Exit(2)
         return
     draft_file: Path | None = None
@@ -100,7 +116,34 @@ def extract(
     _render(data, stdout_console())
 
 
-def _render(data: dict, console: Console) -> None:
+def _run_batch(target: str, jsonl: Path, follow_symlinks: bool) -> list[tuple[str, str]]:
+    """The local batch: progress bar, JSON Lines written whole (a temporary file beside
+    ``--jsonl``, renamed at the end: an interrupted batch leaves the old file as it was; rerun
+    it to resume), a summary naming the file, failures listed; returns the failures."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pipedeal.filings.batch import expand, extract_many
+
+    files = expand(target)
+    console = Console(stderr=True)
+    columns = (TextColumn("extract"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with (
+        atomic_path(jsonl, "--jsonl", protect=files, follow_symlinks=follow_symlinks) as tmp,
+        Progress(*columns, console=console, transient=False) as progress,
+    ):
+        task = progress.add_task("extract", total=len(files))
+        result = extract_many(files, tmp, progress, task)
+    console.print(f"{result.files} files, {result.ok} extracted, {len(result.failures)} failed, "
+                  f"{result.seconds:.2f} s, {result.files_per_second:.1f} files/s → "
+                  f"{markup(jsonl)}", highlight=False)
+    for source, message in result.failures:
+        console.print(plain(f"failed: {source}: {message}"), markup=False, highlight=False,
+                      soft_wrap=True)
+    return result.failures
+
+
+def _render(raw: dict, console: Console) -> None:
+    data = safe_tree(raw)  # a registrant's name or an exhibit title is text, never markup
     f, reg = data["filing"], data["registrant"]
     console.print(f"[bold]{reg.get('name') or '(no registrant)'}[/bold]  form {f['form_type']}  "
                   f"report {f['report_date']}  earliest event {f['earliest_event_date']}")
@@ -117,7 +160,7 @@ def _render(data: dict, console: Console) -> None:
     table.add_column("value")
     table.add_column("span")
     for key, t in data["terms"].items():
-        value = "—" if t["value"] is None else json.dumps(t["value"])
+        value = "—" if t["value"] is None else markup(json.dumps(raw["terms"][key]["value"]))
         span = "" if t["span"] is None else f"{t['span'][0]}–{t['span'][1]}"
         table.add_row(key, value, span)
     console.print(table)

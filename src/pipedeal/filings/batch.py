@@ -1,18 +1,22 @@
 """Batch extraction: many filings to JSON Lines, with progress, failures collected, throughput.
 
 One failing file never stops the rest: its error is recorded (and reported at the end) and the
-run carries on. Each output line is the ``extract`` JSON of one filing plus ``source``; failed
-files get a line ``{"source": ..., "error": ...}`` too, so the output lists every input.
+run carries on. Each output line is the ``extract`` JSON of one filing plus ``source`` and
+``sha256`` (of the file's bytes: what a resumed run skips by); failed files get a line
+``{"source": ..., "sha256": ..., "error": ...}`` too, so the output lists every input.
+``extract_record`` makes one line's record; ``pipedeal.scale.filings`` runs it on Dask workers.
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -59,6 +63,24 @@ def expand(target: str) -> list[Path]:
     return sorted(files)
 
 
+def extract_record(path: Path | str) -> tuple[dict[str, Any], str | None]:
+    """One file's output record and its error (``None`` when extracted); never raises."""
+    try:
+        digest: str | None = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        digest = None  # extract_file names the fault
+    try:
+        data = extract_file(path)
+    except UserError as exc:
+        message = exc.message.removeprefix(f"{path}: ")
+        return {"source": str(path), "sha256": digest, "error": message}, message
+    except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the batch
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        return {"source": str(path), "sha256": digest, "error": message}, message
+    data["sha256"] = digest
+    return data, None
+
+
 def extract_many(files: Iterable[Path], out: Path, progress: Progress | None = None,
                  task: TaskID | None = None) -> BatchResult:
     """Extract each file into a line of ``out``; errors are recorded, never raised."""
@@ -67,18 +89,11 @@ def extract_many(files: Iterable[Path], out: Path, progress: Progress | None = N
     with out.open("w", encoding="utf-8") as sink:
         for path in files:
             result.files += 1
-            try:
-                data = extract_file(path)
-            except UserError as exc:
-                message = exc.message.removeprefix(f"{path}: ")
-                result.failures.append((str(path), message))
-                data = {"source": str(path), "error": message}
-            except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the batch
-                message = f"internal error: {type(exc).__name__}: {exc}"
-                result.failures.append((str(path), message))
-                data = {"source": str(path), "error": message}
-            else:
+            data, message = extract_record(path)
+            if message is None:
                 result.ok += 1
+            else:
+                result.failures.append((str(path), message))
             sink.write(json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n")
             if progress is not None and task is not None:
                 progress.advance(task)

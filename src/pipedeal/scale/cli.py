@@ -123,3 +123,47 @@ def _parquet(path: Path) -> bool:
 def _progress(console: Console, label: str) -> Progress:
     return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console, transient=True, disable=not console.is_terminal)
+
+
+def extract_batch(
+    target: str,
+    out: Path,
+    *,
+    scheduler: str | None,
+    cluster: str | None,
+    follow_symlinks: bool,
+) -> int:
+    """``extract DIR|GLOB --jsonl OUT`` partitioned by file (here or on a cluster), resuming
+    from what ``OUT`` already holds; progress and a summary on stderr. Returns the exit status:
+    0, 2 when a file failed, 130 when interrupted (rerun to resume)."""
+    from pipedeal.filings.batch import expand
+    from pipedeal.scale.cluster import connect
+    from pipedeal.scale.filings import extract_files
+
+    files = expand(target)
+    check_target(out, "--jsonl", protect=files, follow_symlinks=follow_symlinks)
+    err = Console(stderr=True)
+    with (
+        connect(scheduler, cluster) as client,
+        atomic_path(out, "--jsonl", protect=files, follow_symlinks=follow_symlinks) as tmp,
+        Progress(TextColumn("extract"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                 console=err, transient=False) as progress,
+    ):
+        task = progress.add_task("extract", total=len(files))
+        summary = extract_files(
+            files, out, tmp, client=client, parquet=_parquet(out),
+            on_progress=lambda done: progress.update(task, completed=done),
+        )
+    err.print(
+        f"{summary.files} files, {summary.ok} extracted, {len(summary.failures)} failed, "
+        f"{summary.skipped} skipped (already in {out}), {summary.seconds:.2f} s, "
+        f"{summary.files_per_second:.1f} files/s → {out}",
+        markup=False, highlight=False, soft_wrap=True,
+    )
+    for source, message in summary.failures:
+        err.print(f"failed: {source}: {message}", markup=False, highlight=False, soft_wrap=True)
+    if summary.interrupted:
+        err.print(f"{summary.interrupted}: {summary.kept + summary.done} files are in {out}; "
+                  "run the same command again to resume", markup=False, highlight=False)
+        return 130
+    return 2 if summary.failures else 0

@@ -1,0 +1,139 @@
+"""``extract --jsonl`` partitioned by file, here or on a Dask cluster; resumable.
+
+Files are sent in groups (``files_per_task``) to ``pipedeal.filings.batch.extract_record``, the
+same function the single-machine batch runs, so the lines are the same text. Each line carries
+the file's ``sha256``; a rerun into the same output keeps the earlier extracted lines and skips
+every file whose content hash is among them (a failed file's line is dropped and the file tried
+again). Per-file errors are lines of the output and never stop the run. An interruption (Ctrl-C,
+a lost scheduler) keeps the lines written so far: the output is replaced by them, whole lines
+only, and the next run resumes from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipedeal.filings.batch import extract_record
+from pipedeal.scale.cluster import ordered_map, workers
+from pipedeal.scale.columnar import RecordWriter, read_records, record_line
+
+if TYPE_CHECKING:
+    from dask.distributed import Client
+
+
+@dataclass
+class ExtractSummary:
+    files: int = 0
+    ok: int = 0
+    skipped: int = 0
+    kept: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    interrupted: str | None = None
+
+    @property
+    def done(self) -> int:
+        """Files extracted or failed in this run."""
+        return self.ok + len(self.failures)
+
+    @property
+    def files_per_second(self) -> float:
+        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+
+def extract_group(
+    paths: Sequence[str], known: Collection[tuple[str, str]]
+) -> list[tuple[str | None, str | None]]:
+    """For each file: (its JSON line, its error or ``None``), or (``None``, ``None``) when its
+    (source, content hash) is in ``known`` (already in the output)."""
+    out: list[tuple[str | None, str | None]] = []
+    for path in paths:
+        try:
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        except OSError:
+            digest = None
+        if digest is not None and (path, digest) in known:
+            out.append((None, None))
+            continue
+        data, message = extract_record(path)
+        out.append((record_line(data), message))
+    return out
+
+
+def _groups(files: Sequence[Path], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(files), size):
+        yield [str(p) for p in files[start : start + size]]
+
+
+def earlier_records(out: Path) -> tuple[list[str], set[tuple[str, str]]]:
+    """The lines of an earlier run's output to keep (extracted files) and their (source, hash)."""
+    keep: list[str] = []
+    known: set[tuple[str, str]] = set()
+    for line in read_records(out):
+        record = json.loads(line)
+        digest, source = record.get("sha256"), record.get("source")
+        if isinstance(digest, str) and isinstance(source, str) and "error" not in record:
+            keep.append(line)
+            known.add((source, digest))
+    return keep, known
+
+
+def extract_files(
+    files: Sequence[Path],
+    out: Path,
+    tmp: Path,
+    *,
+    client: Client | None = None,
+    parquet: bool = False,
+    files_per_task: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ExtractSummary:
+    """Extract ``files`` into ``tmp`` (to replace ``out``, whose extracted lines are kept first
+    and whose files are skipped); ``on_progress(files_done)`` after each group."""
+    summary = ExtractSummary(files=len(files))
+    start = time.perf_counter()
+    keep, known = earlier_records(out)
+    summary.kept = len(keep)
+    size = files_per_task or max(1, min(32, len(files) // (4 * workers(client)) or 1))
+    shared: Any = known
+    if client is not None:
+        # a list of one: scatter would send a bare set's elements one by one
+        shared = client.scatter([frozenset(known)], broadcast=True, hash=False)[0]
+    writer = RecordWriter(tmp, parquet)
+    try:
+        writer.write_lines(keep)
+        seen = 0
+        try:
+            for group, results in zip(
+                _groups(files, size),
+                ordered_map(extract_group, _groups(files, size), client, shared),
+                strict=False,
+            ):
+                lines = []
+                for path, (line, message) in zip(group, results, strict=True):
+                    if line is None:
+                        summary.skipped += 1
+                        continue
+                    lines.append(line)
+                    if message is None:
+                        summary.ok += 1
+                    else:
+                        summary.failures.append((path, message))
+                writer.write_lines(lines)
+                seen += len(group)
+                if on_progress is not None:
+                    on_progress(seen)
+        except KeyboardInterrupt:
+            summary.interrupted = "interrupted"
+        except OSError as exc:  # the scheduler or a worker connection lost for good
+            summary.interrupted = f"{type(exc).__name__}: {exc}"
+    finally:
+        writer.close()
+        summary.seconds = time.perf_counter() - start
+    return summary
