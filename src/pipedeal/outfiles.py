@@ -15,6 +15,12 @@ The rules, each a one-line ``UserError`` naming the option (exit 2, nothing writ
   ``os.replace`` puts it in place: a failure or a kill never leaves a half-written target (at
   worst a ``.NAME.*.tmp`` file beside it after a SIGKILL, safe to delete);
 * an existing file keeps its permission bits; a new one gets ``0666`` less the umask.
+
+Text for the terminal is output too: ``plain`` strips control characters (escape sequences,
+NUL, carriage returns, bidirectional overrides) from user text, ``markup`` also escapes it for
+rich's console markup, and ``safe_tree`` does that to every string of a report dict once, before
+a renderer prints it (a name like ``Fund [/y] LP`` prints as written; ``[link=...]`` in a
+filing stays text).
 """
 
 from __future__ import annotations
@@ -22,10 +28,12 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from pipedeal.errors import UserError
 
@@ -286,3 +294,44 @@ def write_atomic(
         path, option, protect=protect, follow_symlinks=follow_symlinks, draft=draft
     ) as tmp:
         tmp.write_bytes(data)
+
+
+# --- text for the terminal ---------------------------------------------------------------------
+
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Characters that drive a terminal or reorder text: C0 controls but tab and newline, DEL, C1
+controls, and the bidirectional marks, embeddings, overrides and isolates."""
+
+
+class Safe(str):
+    """A string already made safe for rich markup (``markup``): never escaped twice."""
+
+    __slots__ = ()
+
+
+def plain(text: object) -> str:
+    """``text`` as a string without control characters (for ``rich.text.Text`` or plain print)."""
+    return CONTROL.sub("", str(text))
+
+
+def markup(text: object) -> str:
+    """``text`` without control characters and escaped for rich console markup."""
+    if isinstance(text, Safe):
+        return text
+    from rich.markup import escape
+
+    return Safe(escape(plain(text)))
+
+
+def safe_tree(data: Any) -> Any:
+    """``data`` (a report dict) with every string, keys included, passed through ``markup``;
+    numbers, booleans and None as they are. Idempotent: a tree made safe stays as it is."""
+    if isinstance(data, str):
+        return markup(data)
+    if isinstance(data, dict):
+        return {safe_tree(k): safe_tree(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [safe_tree(v) for v in data]
+    if isinstance(data, tuple):
+        return tuple(safe_tree(v) for v in data)
+    return data

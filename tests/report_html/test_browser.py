@@ -60,12 +60,17 @@ def assert_clean(result: dict) -> None:
 
 
 def test_the_harness_catches_errors_and_fetches(tmp_path, chromium):
-    """Control: a page with a script error and a remote image is reported, not passed."""
+    """Control: a page with a script error, an injected inline script and a remote image is
+    reported, not passed. The script error sits before the page's CSP (where the harness runs);
+    the injected script after it is blocked: the CSP allows only the page's own script by hash."""
     html, _ = innovo_book()
-    bad = html.replace("</body>", '<img src="http://127.0.0.1:9/x.png"><script>nope();</script>'
-                                  "</body>")
+    bad = html.replace("<head>", "<head><script>nope();</script>", 1)
+    bad = bad.replace("</body>", '<img src="http://127.0.0.1:9/x.png"><script>injected();'
+                                 "</script></body>")
     result = open_in_chromium(bad, tmp_path / "bad.html", chromium)
     assert any("nope" in e for e in result["errors"]), result["errors"]
+    assert not any("injected" in e for e in result["errors"]), "the injected script ran"
+    assert any(e.startswith("csp: script-src") for e in result["errors"]), result["errors"]
     assert any(e.startswith("csp: img-src") for e in result["errors"]), result["errors"]
     console = [ln for ln in result["stderr"].splitlines() if ":CONSOLE" in ln]
     assert any("Uncaught ReferenceError" in ln for ln in console), console

@@ -11,12 +11,15 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from pipedeal.outfiles import safe_tree
+
 
 def _m(v: str | None) -> str:
     return "—" if v is None else f"{Decimal(v):,.2f}"
 
 
 def render_accounting(data: dict[str, Any], console: Console, *, full: bool = True) -> None:
+    data = safe_tree(data)  # user text printed as written (outfiles.markup)
     for n in data["notes"]:
         a = n["allocation"]
         t = Table(title=f"{n['purchaser']}: allocation ({data['regime']})", title_justify="left")

@@ -11,6 +11,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from pipedeal.outfiles import safe_tree
+
 
 def _n(v: int | None) -> str:
     return "—" if v is None else f"{v:,}"
@@ -33,6 +35,7 @@ def _m(v: str | None) -> str:
 
 
 def render_captable(data: dict[str, Any], console: Console) -> None:
+    data = safe_tree(data)  # user text printed as written (outfiles.markup)
     so = data["shares_outstanding"]
     pot = data["potential"]
     i = Table(title=f"Potential shares as of {data['as_of']} "
@@ -84,6 +87,7 @@ def render_captable(data: dict[str, Any], console: Console) -> None:
 
 
 def render_eps(e: dict[str, Any], console: Console) -> None:
+    e = safe_tree(e)  # user text printed as written (outfiles.markup)
     t = Table(title=f"Diluted EPS: basic ${e['basic_eps']}, diluted ${e['diluted_eps']}",
               title_justify="left")
     for col in ("instrument", "method", "add-back", "shares", "incremental EPS", "included"):
@@ -103,6 +107,7 @@ def _ratio(part: int, whole: int) -> str:
 
 
 def render_twenty(r: dict[str, Any], console: Console) -> None:
+    r = safe_tree(r)  # user text printed as written (outfiles.markup)
     t = Table(title=f"Exchange 20% rule — {r['verdict'].upper()}", title_justify="left")
     for col in ("purchaser", "signing", "deal price", "market date", "last close", "5-day avg",
                 "market", "below market"):
@@ -122,6 +127,7 @@ def render_twenty(r: dict[str, Any], console: Console) -> None:
 
 
 def render_grid(rows: list[dict[str, Any]], console: Console) -> None:
+    rows = safe_tree(rows)  # user text printed as written (outfiles.markup)
     t = Table(title="Dilution: notes if-converted, warrants treasury-stock")
     names = list(rows[0]["holders_pct"]) if rows else []
     for col in ("as of", "price", "note shares", "notes ITM", "warrant shares", "diluted shares",

@@ -154,8 +154,10 @@ def schedule(
             "kind",
         ):
             table.add_column(col)
+        from pipedeal.outfiles import markup
+
         for row in schedule_rows(schedules):
-            table.add_row(*(str(v) for v in row.values()))
+            table.add_row(*(markup(v) for v in row.values()))  # names are text, never markup
         stdout_console().print(table)
         return
     import io

@@ -16,7 +16,7 @@ from pipedeal.cli.app import app
 from pipedeal.cli.options import FollowSymlinks
 from pipedeal.cli.output import Format, emit_json, stdout_console
 from pipedeal.errors import UserError
-from pipedeal.outfiles import check_target, write_atomic
+from pipedeal.outfiles import check_target, markup, write_atomic
 from pipedeal.valuation.render import render_valuation
 
 
@@ -154,11 +154,11 @@ def value_batch(
             f"{values.sum():,.2f}; written to {out}"
         )
         return
-    t = Table(title=f"{len(rows)} notes, model {model}, {steps} steps")
+    t = Table(title=markup(f"{len(rows)} notes, model {model}, {steps} steps"))
     for col in ("id", "face", "value", "per 100"):
         t.add_column(col, justify="left" if col == "id" else "right")
     for r in rows:
         t.add_row(
-            str(r["id"]), f"{r['face']:,.2f}", f"{r['value']:,.2f}", f"{r['value_per_100']:.4f}"
+            markup(r["id"]), f"{r['face']:,.2f}", f"{r['value']:,.2f}", f"{r['value_per_100']:.4f}"
         )
     Console(file=sys.stdout).print(t)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipedeal.errors import UserError
+from pipedeal.filings.budget import ExtractionTimeout, check, time_budget
 from pipedeal.filings.extraction import TERM_KEYS, extract_terms
 from pipedeal.filings.extraction.conversion import conversion_formula
 from pipedeal.filings.extraction.matching import DUR, MONEY_LIST, D, M, P, topic_at
@@ -62,11 +63,16 @@ __all__ = [
 ]
 
 
-def extract_text(raw: str) -> dict[str, Any]:
-    """``{schema_version, filing, registrant, terms}`` for a filing's text."""
-    filing = parse_filing(raw)
-    sents = sentences(filing.text, narrative_regions(filing))
-    terms = extract_terms(filing, sents)
+def extract_text(raw: str, *, seconds: float | None = None) -> dict[str, Any]:
+    """``{schema_version, filing, registrant, terms}`` for a filing's text, within the
+    per-document time budget (``seconds``, default ``pipedeal.filings.budget.default_seconds``;
+    running out is a ``UserError``)."""
+    with time_budget(seconds):
+        filing = parse_filing(raw)
+        check()
+        sents = sentences(filing.text, narrative_regions(filing))
+        check()
+        terms = extract_terms(filing, sents)
     return {
         "schema_version": EXTRACT_SCHEMA_VERSION,
         "filing": {**filing.to_json(),
@@ -96,8 +102,12 @@ def read_filing_file(path: Path | str) -> str:
         return data.decode("latin-1")
 
 
-def extract_file(path: Path | str) -> dict[str, Any]:
-    data = extract_text(read_filing_file(path))
+def extract_file(path: Path | str, *, seconds: float | None = None) -> dict[str, Any]:
+    """``extract_text`` of a file, with ``source``; a fault names the file."""
+    try:
+        data = extract_text(read_filing_file(path), seconds=seconds)
+    except ExtractionTimeout as exc:
+        raise ExtractionTimeout(f"{path}: {exc.message}") from None
     data["source"] = str(path)
     return data
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from pipedeal.ledger.due import DueItem
 from pipedeal.ledger.rules import LedgerState
 from pipedeal.ledger.store import RecordedEvent, VerifyReport
+from pipedeal.outfiles import safe_tree
 
 SCHEMA_VERSION = 1
 
@@ -58,6 +59,7 @@ def _price(v: str | None) -> str:
 
 
 def render_state(data: dict[str, Any], console: Console) -> None:
+    data = safe_tree(data)  # user text printed as written (outfiles.markup)
     title = f"Ledger state as of {data['as_of']}"
     if data["split_factor"] != "1":
         title += f" (split factor {data['split_factor']})"
@@ -132,6 +134,7 @@ def describe_payload(event: dict[str, Any]) -> str:
 
 
 def render_history(data: dict[str, Any], console: Console) -> None:
+    data = safe_tree(data)  # user text printed as written (outfiles.markup)
     t = Table(title="Ledger history")
     for col in ("seq", "date", "instrument", "kind", "details", "recorded by", "recorded at"):
         t.add_column(col, justify="right" if col == "seq" else "left")
@@ -150,6 +153,7 @@ def render_history(data: dict[str, Any], console: Console) -> None:
 
 
 def render_due(data: dict[str, Any], console: Console) -> None:
+    data = safe_tree(data)  # user text printed as written (outfiles.markup)
     t = Table(title=f"Due from {data['as_of']} for {data['days']} days (and overdue)")
     for col in ("date", "status", "kind", "instrument", "amount", "shares", "detail"):
         t.add_column(col, justify="right" if col in ("amount", "shares") else "left")
@@ -172,6 +176,7 @@ def render_due(data: dict[str, Any], console: Console) -> None:
 
 
 def render_ledger_section(data: dict[str, Any], console: Console) -> None:
+    data = safe_tree(data)  # user text printed as written (outfiles.markup)
     render_state(data, console)
     v = data["verify"]
     verdict = "chain intact" if v["ok"] else f"VERIFY FAILED: {v['problem']}"

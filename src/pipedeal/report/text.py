@@ -1,4 +1,8 @@
-"""The deal book in the terminal: rich tables rendered from ``book_data``."""
+"""The deal book in the terminal: rich tables rendered from ``book_data``.
+
+Every renderer here and in the section renderers passes its data through
+``pipedeal.outfiles.safe_tree`` first: user text (names, notes, memos, sources) is printed as
+written, never read as rich markup or sent to the terminal as control characters."""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+
+from pipedeal.outfiles import safe_tree
 
 
 def money(value: str | None, places: int = 2) -> str:
@@ -23,12 +29,17 @@ def price(value: str | None) -> str:
 
 def render_book(data: dict[str, Any], console: Console) -> None:
     """Print every section of the book that has data."""
+    data = safe_tree(data)
     if data.get("as_of"):
-        console.print(Text(f"Deal book as of {data['as_of']} ({data.get('as_of_rule', '')})",
-                           style="bold"))
+        console.print(Text.from_markup(
+            f"Deal book as of {data['as_of']} ({data.get('as_of_rule', '')})", style="bold"
+        ))
     for item in data.get("overdue") or ():
-        console.print(Text(f"OVERDUE since {item['date']}: {item['kind']} {item['instrument']}"
-                           f" — {item['detail']}", style="bold red"))
+        console.print(Text.from_markup(
+            f"OVERDUE since {item['date']}: {item['kind']} {item['instrument']}"
+            f" — {item['detail']}",
+            style="bold red",
+        ))
     console.print(_summary(data))
     console.print(_pricing(data))
     for p in data["purchasers"]:
@@ -61,32 +72,32 @@ def text_sections() -> dict[str, Any]:
 def _summary(data: dict[str, Any]) -> Panel:
     deal, issuer, totals, terms = data["deal"], data["issuer"], data["totals"], data["terms"]
     lines = [
-        Text(
+        Text.from_markup(
             f"{issuer['name']} ({issuer.get('ticker') or 'no ticker'}, "
             f"{issuer.get('exchange') or ''})",
             style="bold",
         ),
-        Text(
+        Text.from_markup(
             f"{issuer.get('state') or ''}; "
             f"Commission File No. {issuer.get('commission_file_number')}; "
             f"IRS No. {issuer.get('irs_employer_number')}"
         ),
-        Text(
+        Text.from_markup(
             f"Notes: {Decimal(terms['interest_rate']) * 100:.2f}% simple ({terms['day_count']}), "
             f"{terms['maturity_months']} months; conversion at {terms['conversion_price_rule']}"
         ),
-        Text(
+        Text.from_markup(
             f"Principal {money(totals['principal'])}; warrant shares {totals['warrant_shares']:,}; "
             f"proceeds on full exercise {money(totals['exercise_proceeds'])}; "
             f"contract interest {money(totals['interest'])}"
         ),
-        Text(
+        Text.from_markup(
             f"Exemption: {', '.join(terms['exemption'])}; calendars: trading "
             f"{deal['trading_calendar']}, business days {deal['business_day_calendar']}"
         ),
     ]
     if deal.get("notes"):
-        lines.append(Text(f"Note: {deal['notes']}", style="italic"))
+        lines.append(Text.from_markup(f"Note: {deal['notes']}", style="italic"))
     if deal.get("closes_are_illustrative"):
         lines.append(
             Text("Closing prices in this deal folder are ILLUSTRATIVE, not real.", style="yellow")

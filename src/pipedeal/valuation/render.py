@@ -5,9 +5,12 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from pipedeal.outfiles import safe_tree
+
 
 def render_valuation(data: dict, console: Console) -> None:
     """The valuation as rich tables (used by ``value`` and the deal book)."""
+    data = safe_tree(data)  # user text printed as written (outfiles.markup)
     inp = data["inputs"]
     title = (
         f"Valuation as of {data['as_of']}: model {data['model']} ({data['tree']}, "

@@ -13,6 +13,7 @@ order of the rules inside each module.
 
 from __future__ import annotations
 
+from pipedeal.filings import budget
 from pipedeal.filings.extraction import (
     conversion,
     interest,
@@ -44,7 +45,11 @@ def extract_terms(filing: Filing, sents: list[Sentence] | None = None
     if sents is None:
         sents = sentences(filing.text, narrative_regions(filing))
     ctx = Context(filing, sents[:MAX_SENTENCES])
-    return {key: RULES[key](ctx) for key in TERM_KEYS}
+    found: dict[str, Found | None] = {}
+    for key in TERM_KEYS:
+        budget.check()  # the per-document time budget (pipedeal.filings.budget)
+        found[key] = RULES[key](ctx)
+    return found
 
 
 __all__ = [

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pipedeal.filings import budget
 from pipedeal.filings.extraction.sentences import Sentence
 from pipedeal.filings.numbers import mask_long_numbers
 from pipedeal.filings.structure import Filing
@@ -78,7 +79,9 @@ class Context:
     def where(self, pred: str | None = None, exclude: str | None = None
               ) -> Iterator[tuple[Sentence, str]]:
         """Each sentence (with its matching text) that matches ``pred`` and not ``exclude``."""
-        for sent in self.sents:
+        for i, sent in enumerate(self.sents):
+            if not i & 63:
+                budget.check()  # the per-document time budget (pipedeal.filings.budget)
             t = self.s_text(sent)
             if pred and not rx(pred).search(t):
                 continue

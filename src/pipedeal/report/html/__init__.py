@@ -3,13 +3,17 @@
 ``render_html(ctx, data)`` turns the book dict (``report.book.book_data``) plus the deal's closes
 into a single HTML string: styles and the small hover script inlined, charts drawn as SVG in
 Python, no network reference of any kind (a Content-Security-Policy of ``default-src 'none'``
-enforces it in the browser). ``write_html`` / ``write_pdf`` write files and turn a user's mistake
-(an unwritable path, no Chromium) into a one-line ``UserError`` with nothing written.
+enforces it in the browser; the one script runs by its SHA-256 hash, never ``'unsafe-inline'``,
+so no injected script could run; control characters of user text are removed). ``write_html`` /
+``write_pdf`` write files (``pipedeal.outfiles``) and turn a user's mistake (an unwritable path,
+no Chromium) into a one-line ``UserError`` with nothing written.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import tempfile
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_FLOOR, Decimal
@@ -20,7 +24,7 @@ from typing import Any
 import jinja2
 
 from pipedeal.errors import UserError
-from pipedeal.outfiles import check_target, write_atomic
+from pipedeal.outfiles import CONTROL, check_target, write_atomic
 from pipedeal.report.html import extras, sections
 from pipedeal.report.html.chromium import print_pdf
 from pipedeal.report.html.svg import nice_step
@@ -121,14 +125,23 @@ def render_html(data: dict[str, Any], ctx: Any = None, *,
 
     secs = build_sections(data, ctx)
     template = _environment().from_string(_template_text("book.html"))
-    return template.render(
+    js = _template_text("book.js")
+    page = template.render(
         title=f"{data['deal']['name']} — deal book",
         deal=data["deal"], issuer=data["issuer"], sections=secs, generated=generated,
         version=__version__,
         css=jinja2.utils.markupsafe.Markup(_template_text("book.css")),
-        js=jinja2.utils.markupsafe.Markup(_template_text("book.js")),
+        js=jinja2.utils.markupsafe.Markup(js),
+        script_hash=script_hash(js),
     )
+    # user text may carry NUL, ESC or bidirectional overrides: none of them reach the page
+    return CONTROL.sub("", page)
 
+
+def script_hash(js: str) -> str:
+    """The CSP source that allows exactly the page's own script: ``sha256-<base64>``."""
+    digest = hashlib.sha256(js.encode("utf-8")).digest()
+    return "sha256-" + base64.b64encode(digest).decode("ascii")
 
 
 def check_targets(
