@@ -51,7 +51,6 @@ def _main(
 
 def _register() -> None:
     # Each module adds its commands to ``app`` on import; one line per command group.
-    from pipedeal.cli import book, captable, filings, ledger, value  # noqa: F401
-    from pipedeal.cli import serve  # noqa: F401
+    from pipedeal.cli import book, captable, filings, ledger, serve, value  # noqa: F401
 
 _register()
