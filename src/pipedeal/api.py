@@ -151,7 +151,7 @@ def cap_table(
 def accounting_report(
     deal: LoadedDeal | Path | str,
     *,
-    regime: Regime | str = Regime.LEGACY,
+    regime: Regime | str | None = None,
     purchaser: str | None = None,
     note_fair_value: FairValue | str | None = None,
     warrant_fair_value: FairValue | str | None = None,
@@ -160,7 +160,9 @@ def accounting_report(
     db: str | None = None,
 ) -> Report:
     """Allocation of proceeds, beneficial conversion feature, amortization and the journal,
-    following the ledger's events when there is one. Fair values are ``FairValue`` (dollars,
+    following the ledger's events when there is one, under the deal's regime unless ``regime``
+    says otherwise (``[accounting]`` in deal.toml; the JSON's ``regime_reason`` says why). Fair
+    values are ``FairValue`` (dollars,
     percent of principal or per share) or, as on the command line, text such as ``"95%"``;
     without them the valuation engine values the note and warrant at issue."""
     from pipedeal.accounting.report import accounting_data

@@ -385,7 +385,7 @@ def accounting_data(
     figures: DealFigures,
     schedules: tuple[NoteSchedule, ...],
     *,
-    regime: Regime | str = Regime.LEGACY,
+    regime: Regime | str | None = None,
     purchaser: str | None = None,
     note_fair_value: str | None = None,
     warrant_fair_value: str | None = None,
@@ -399,9 +399,12 @@ def accounting_data(
 
     With a ledger in the deal folder (or ``view``), entries follow the recorded events up to
     ``as_of`` (default: the later of the last event and the last maturity payment date).
+    ``regime`` None: the deal's (``accounting.regime.deal_regime``), said with its reason.
     """
+    from pipedeal.accounting.regime import deal_regime
     from pipedeal.ledger.reading import ledger_view
 
+    regime, reason = deal_regime(deal, regime)
     notes = deal_accounting(
         deal_dir, deal, prices, figures, schedules, regime=regime, purchaser=purchaser,
         note_fair_value=note_fair_value, warrant_fair_value=warrant_fair_value,
@@ -411,7 +414,7 @@ def accounting_data(
     if view is None:
         if as_of is not None:
             raise UserError("--as-of applies to a deal with a ledger; this deal folder has none")
-        return notes_json(notes, regime)
+        return {**notes_json(notes, regime), "regime_reason": reason}
     if as_of is None:
         last_event = max(view.event_dates(), default=None)
         last_pay = max(s.maturity.pay_date for s in schedules)
@@ -425,4 +428,4 @@ def accounting_data(
         par_value=deal.issuer.par_value or Decimal(0),
         with_warrants=deal.warrant is not None,
     )
-    return notes_json(notes, regime, journal)
+    return {**notes_json(notes, regime, journal), "regime_reason": reason}

@@ -47,15 +47,23 @@ def book(
         False, "--check", help="exit 1 when a stated figure or a term of the folder's 8-K differs "
         "from the deal (each difference named on stderr)",
     ),
+    regime: str | None = typer.Option(
+        None, "--regime", help="accounting regime: legacy or asu-2020-06 (default: the deal's "
+        "[accounting] regime, else chosen from the filer status and fiscal year)",
+    ),
 ) -> None:
     """The deal book: terms, prices, schedules, checks, ledger, cap table, accounting, value."""
     day = as_of.date() if as_of else None
+    if regime is not None and regime not in ("legacy", "asu-2020-06"):
+        from pipedeal.errors import UserError
+
+        raise UserError(f"--regime: use legacy or asu-2020-06, got {regime!r}")
     if html is not None or pdf is not None:
-        data = _book_files(deal_dir, html, pdf, day, db, follow_symlinks)
+        data = _book_files(deal_dir, html, pdf, day, db, follow_symlinks, regime)
     else:
         import pipedeal
 
-        data = pipedeal.book(deal_dir, as_of=day, db=db).to_json()
+        data = pipedeal.book(deal_dir, as_of=day, db=db, regime=regime).to_json()
         if format is Format.json:
             emit_json(data)
         else:
@@ -82,6 +90,7 @@ def _book_files(
     as_of: dt.date | None,
     db: str | None,
     follow_symlinks: bool = False,
+    regime: str | None = None,
 ) -> dict[str, Any]:
     """``--html`` / ``--pdf``: write the report files and say where they are; the book data."""
     from pipedeal.outfiles import deal_inputs
@@ -91,7 +100,7 @@ def _book_files(
     check_targets(html, pdf, protect=protect, follow_symlinks=follow_symlinks)
     status = Console(stderr=True).status  # a spinner on a terminal; silent otherwise
     with status("computing the deal book..."):
-        ctx = build_context(deal_dir, as_of=as_of, db=db)
+        ctx = build_context(deal_dir, as_of=as_of, db=db, regime=regime)
         data = book_data(ctx)
     with status("drawing the charts..."):
         page = render_html(data, ctx, generated=dt.date.today().isoformat())

@@ -134,8 +134,9 @@ def captable(
 @app.command()
 def accounting(
     deal_dir: DealDir,
-    regime: RegimeOption = typer.Option(
-        RegimeOption.legacy, "--regime", help="legacy (APB 14 / EITF 98-5, 00-27) or asu-2020-06"
+    regime: RegimeOption | None = typer.Option(
+        None, "--regime", help="legacy (APB 14 / EITF 98-5, 00-27) or asu-2020-06 (default: the "
+        "deal's [accounting] regime, else chosen from the filer status and fiscal year)",
     ),
     purchaser: str | None = typer.Option(None, "--purchaser", help="only this purchaser's note"),
     note_fair_value: str | None = typer.Option(
@@ -164,7 +165,8 @@ def accounting(
     from pipedeal.accounting.render import render_accounting
 
     data = pipedeal.accounting_report(
-        deal_dir, regime=regime.value, purchaser=purchaser, note_fair_value=note_fair_value,
+        deal_dir, regime=regime.value if regime else None, purchaser=purchaser,
+        note_fair_value=note_fair_value,
         warrant_fair_value=warrant_fair_value, commitment_price=commitment_price,
         as_of=_date(as_of, "--as-of"), db=db,
     ).to_json()

@@ -77,11 +77,11 @@ def captable_section(ctx: BookContext) -> dict[str, Any] | None:
 
 
 def accounting_section(ctx: BookContext) -> dict[str, Any] | None:
-    """Accounting, legacy regime unless ``ctx.options["regime"]`` says otherwise; fair values
+    """Accounting under the deal's regime (``[accounting]`` in deal.toml, or the ASU 2020-06
+    effective dates) unless ``ctx.options["regime"]`` (``--regime``) says otherwise; fair values
     from ``ctx.options`` (``note_fair_value``, ``warrant_fair_value``, ``commitment_price``, as
     on the command line) or the valuation engine. None when a fair value or the commitment price
     is missing."""
-    from pipedeal.accounting.allocation import Regime
     from pipedeal.accounting.report import accounting_data
 
     opts = ctx.options
@@ -89,7 +89,7 @@ def accounting_section(ctx: BookContext) -> dict[str, Any] | None:
     try:
         return accounting_data(
             ctx.deal_dir, ctx.deal, ctx.prices, ctx.figures, ctx.schedules,
-            regime=opts.get("regime", Regime.LEGACY),
+            regime=opts.get("regime"),
             note_fair_value=opts.get("note_fair_value"),
             warrant_fair_value=opts.get("warrant_fair_value"),
             commitment_price=opts.get("commitment_price"),

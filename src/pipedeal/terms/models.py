@@ -423,6 +423,32 @@ class MarketSetup(Frozen):
     closes_are_illustrative: bool = False
 
 
+class AccountingTerms(Frozen):
+    """How the issuer books the financing: the US GAAP regime for convertible debt.
+
+    ``regime`` left out is chosen from the issuer's filer status and fiscal year: ASU 2020-06
+    applies to fiscal years beginning after December 15, 2021 for SEC filers other than smaller
+    reporting companies, and after December 15, 2023 for everyone else (early adoption allowed
+    for fiscal years beginning after December 15, 2020); the legacy regime (APB 14, EITF 98-5 /
+    00-27: beneficial conversion features) before that.
+    """
+
+    regime: Literal["legacy", "asu-2020-06"] | None = Field(
+        None, description="omit to choose from filer_status and the fiscal year of the closing"
+    )
+    filer_status: Literal["sec_filer", "smaller_reporting_company", "other"] = Field(
+        "smaller_reporting_company",
+        description="sec_filer: an SEC filer that is not a smaller reporting company",
+    )
+    fiscal_year_end: str = Field(
+        "12-31", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+        description="MM-DD of the issuer's fiscal year end",
+    )
+    early_adoption: bool = Field(
+        False, description="ASU 2020-06 adopted early (fiscal years after 2020-12-15)"
+    )
+
+
 class Offering(Frozen):
     report_date: dt.date | None = None
     earliest_event_date: dt.date | None = None
@@ -459,6 +485,7 @@ class Deal(Frozen):
     registration_rights: RegistrationTerms | None = RegistrationTerms()
     purchasers: tuple[Purchaser, ...] = Field(min_length=1, max_length=10_000)
     disclosure: StatedFigures | None = None
+    accounting: AccountingTerms = AccountingTerms()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Deal:
