@@ -14,19 +14,22 @@ missing or added event. It reads rows handed to it and never opens a database.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gc
 import getpass
 import hashlib
 import json
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Row
 
 from pipedeal.ledger.contract import Contract
-from pipedeal.ledger.events import Event, EventKind
+from pipedeal.ledger.events import Event, EventKind, load_stored
 from pipedeal.ledger.rules import Book, RuleViolation, apply
 
 USER_ENV = "PIPEDEAL_USER"
@@ -56,6 +59,12 @@ def default_user() -> str:
     """Who records an event unless told: ``$PIPEDEAL_USER``, else ``login@host``."""
     if os.environ.get(USER_ENV):
         return os.environ[USER_ENV]
+    return _login_at_host(os.getuid() if hasattr(os, "getuid") else 0)
+
+
+@functools.lru_cache(maxsize=8)
+def _login_at_host(_uid: int) -> str:
+    """``login@host`` (looked up once per user id: the password database is slow to ask)."""
     try:
         user = getpass.getuser()
     except Exception:  # noqa: BLE001 - no login name in some containers
@@ -66,6 +75,20 @@ def default_user() -> str:
 def now() -> str:
     """A ``recorded_at`` stamp: ISO 8601, UTC, microseconds."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Run a bulk read (a replay, a verify) with the cyclic garbage collector paused: the
+    objects it builds are long-lived and acyclic, and collections triggered by their sheer
+    number cost more than the read itself. The collector's previous state is restored."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 # --- records -----------------------------------------------------------------------------------
@@ -113,11 +136,12 @@ def event_row(deal_id: int, rec: RecordedEvent, body: str) -> dict[str, Any]:
     }
 
 
-def recorded(row: Row[Any], event: Event | None = None, already: bool = False) -> RecordedEvent:
+def recorded(row: Any, event: Event | None = None, already: bool = False) -> RecordedEvent:
     """The record a ``ledger_events`` row holds (``event``: its body, already parsed)."""
-    return RecordedEvent(
+    rec = object.__new__(RecordedEvent)  # a frozen dataclass without __init__'s setattr calls
+    rec.__dict__.update(
         seq=row.seq,
-        event=event if event is not None else Event.from_json(row.body),
+        event=event if event is not None else load_stored(row.body),
         idempotency_key=row.idempotency_key,
         recorded_by=row.recorded_by,
         recorded_at=row.recorded_at,
@@ -126,6 +150,7 @@ def recorded(row: Row[Any], event: Event | None = None, already: bool = False) -
         already_recorded=already,
         terms_hash=row.terms_hash,
     )
+    return rec
 
 
 def row_hash(row: Row[Any]) -> str:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import typing
+from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -319,9 +321,7 @@ def interest_paid(purchaser: str, date: dt.date, amount: Amount, through: dt.dat
     )
 
 
-def conversion(
-    purchaser: str, date: dt.date, principal: Amount = 0, interest: Amount = 0
-) -> Event:
+def conversion(purchaser: str, date: dt.date, principal: Amount = 0, interest: Amount = 0) -> Event:
     return _ev(
         EventKind.CONVERSION,
         date,
@@ -422,3 +422,90 @@ def registration_effective(date: dt.date, file_number: str | None = None) -> Eve
 
 def memo(date: dt.date, text: str, instrument: str = DEAL) -> Event:
     return _ev(EventKind.MEMO, date, instrument, text=text)
+
+
+# --- reading stored events ---------------------------------------------------------------------
+
+_EVENT_KEYS = frozenset({"kind", "date", "instrument", "payload", "at"})
+
+
+def _converter(annotation: Any) -> Callable[[Any], Any]:
+    """How a payload field's JSON value (as ``Event.canonical`` wrote it) becomes its type."""
+    args = typing.get_args(annotation)
+    nullable = type(None) in args
+    inner = [a for a in args if a is not type(None)]
+    base = annotation if not nullable else inner[0]
+    while typing.get_origin(base) is Annotated:
+        base = typing.get_args(base)[0]
+
+    def check(kind: type, convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def run(value: Any) -> Any:
+            if value is None and nullable:
+                return None
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise TypeError(value)
+            return convert(value)
+
+        return run
+
+    if base is Decimal:
+        return check(str, Decimal)
+    if base is dt.date:
+        return check(str, dt.date.fromisoformat)
+    if base is int:
+        return check(int, int)
+    return check(str, str)  # str, Literal[...] of strings
+
+
+_CONVERTERS: dict[EventKind, tuple[type[_Payload], dict[str, Callable[[Any], Any]]]] = {
+    kind: (model, {n: _converter(f.annotation) for n, f in model.model_fields.items()})
+    for kind, model in PAYLOADS.items()
+}
+
+
+_setattr = object.__setattr__
+
+
+def _built(model: type[BaseModel], values: dict[str, Any], given: set[str]) -> Any:
+    """An instance of ``model`` holding ``values`` (every field; ``given``: those the JSON
+    named), built as ``model_construct`` builds one without its per-field default handling."""
+    obj = model.__new__(model)
+    _setattr(obj, "__dict__", values)
+    _setattr(obj, "__pydantic_fields_set__", given)
+    _setattr(obj, "__pydantic_extra__", None)
+    _setattr(obj, "__pydantic_private__", None)
+    return obj
+
+
+def load_stored(text: str) -> Event:
+    """An event from the canonical JSON the ledger stored (``Event.canonical``), built without
+    re-running validation when the text has exactly the stored shape (every field, JSON types
+    as written); anything else goes through ``Event.from_json`` (``ValueError`` if invalid).
+
+    For reading a log whose rows the ledger wrote: the full validation stays with ``verify``,
+    which re-parses every body with ``from_json`` after checking its hash."""
+    try:
+        data = json.loads(text)
+        model, convert = _CONVERTERS[EventKind(data["kind"])]
+        raw = data["payload"]
+        if raw.keys() != convert.keys() or not _EVENT_KEYS.issuperset(data):
+            raise ValueError(text)
+        payload = _built(model, {k: f(raw[k]) for k, f in convert.items()}, set(raw))
+        at = data.get("at")
+        instrument = data["instrument"]
+        if not isinstance(instrument, str):
+            raise TypeError(instrument)
+        event: Event = _built(
+            Event,
+            {
+                "kind": EventKind(data["kind"]),
+                "date": dt.date.fromisoformat(data["date"]),
+                "instrument": instrument,
+                "at": None if at is None else dt.datetime.fromisoformat(at),
+                "payload": payload,
+            },
+            set(data),
+        )
+        return event
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return Event.from_json(text)

@@ -40,13 +40,13 @@ from pipedeal.ledger.chain import (
     default_user,
     event_row,
     genesis_hash,
-    recorded,
+    paused_gc,
     terms_mismatch,
     verify_rows,
 )
 from pipedeal.ledger.contract import Contract
 from pipedeal.ledger.db import connect_error, is_transient, shown_url
-from pipedeal.ledger.events import Event
+from pipedeal.ledger.events import Event, load_stored
 from pipedeal.ledger.rules import Book, LedgerState, RuleViolation, apply, replay, snapshot
 from pipedeal.ledger.schema import deals, events
 
@@ -61,6 +61,21 @@ _HEAD = sa.select(deals.c.head_seq, deals.c.head_hash, deals.c.terms_hash).where
     deals.c.id == sa.bindparam("deal")
 )
 _HEAD_LOCKED = _HEAD.with_for_update()
+# what reading the log needs (verify reads every column)
+_READ = (
+    sa.select(
+        events.c.seq,
+        events.c.body,
+        events.c.idempotency_key,
+        events.c.recorded_by,
+        events.c.recorded_at,
+        events.c.prev_hash,
+        events.c.hash,
+        events.c.terms_hash,
+    )
+    .where(events.c.deal_id == sa.bindparam("deal"), events.c.seq >= sa.bindparam("lo"))
+    .order_by(events.c.seq)
+)
 _TAIL = (
     sa.select(events)
     .where(events.c.deal_id == sa.bindparam("deal"), events.c.seq >= sa.bindparam("lo"))
@@ -116,6 +131,18 @@ class ImportResult:
     already_recorded: int
     head_seq: int
     head_hash: str
+
+
+def _gap(last: int, row_seq: int, head_seq: int) -> str:
+    """What is wrong when the row after event ``last`` is ``row_seq`` (head at ``head_seq``)
+    or does not link to it."""
+    if row_seq > head_seq and last == head_seq:
+        return f"event {head_seq + 1} was added outside the ledger (head is at {head_seq})"
+    if row_seq != last + 1:
+        return f"event {last + 1} is missing (the sequence goes from {last} to {row_seq})"
+    if row_seq > head_seq:
+        return f"event {head_seq + 1} was added outside the ledger (head is at {head_seq})"
+    return f"event {last} was altered or replaced: event {row_seq} links to a different hash"
 
 
 def terms_changed_message(location: str) -> str:
@@ -202,49 +229,53 @@ class Ledger:
                 f"the ledger head moved back from event {known} to event {head.head_seq}: "
                 "events were removed outside the ledger"
             )
-        rows = conn.execute(_TAIL, {"deal": self.deal_id, "lo": max(known, 1)})
+        with paused_gc():
+            self._catch_up(conn, head, known)
+
+    def _catch_up(self, conn: Connection, head: _Head, known: int) -> None:
+        rows = conn.execute(_READ, {"deal": self.deal_id, "lo": max(known, 1)})
         book, seq, prev = self._book, known, self._hash
         terms, terms_seq = self._terms, self._terms_seq
+        contract, head_seq = self.contract, head.head_seq
         new: list[RecordedEvent] = []
         seen_known = known == 0
-        for row in rows:
-            if row.seq <= known:  # the last row this object read
-                if row.seq != known or row.hash != self._hash:
+        new_record, fields = object.__new__, RecordedEvent
+        for row_seq, body, key, by, at, prev_hash, digest, row_terms in rows:
+            if row_seq <= known:  # the last row this object read
+                if row_seq != known or digest != self._hash:
                     raise self._broken(f"event {known} was altered or replaced since it was read")
                 seen_known = True
                 continue
-            if row.seq > head.head_seq:
-                raise self._broken(
-                    f"event {head.head_seq + 1} was added outside the ledger "
-                    f"(head is at {head.head_seq})"
-                )
-            if row.seq != seq + 1:
-                raise self._broken(
-                    f"event {seq + 1} is missing (the sequence goes from {seq} to {row.seq})"
-                )
-            if row.prev_hash != prev:
-                raise self._broken(
-                    f"event {seq} was altered or replaced: event {row.seq} links to a "
-                    "different hash"
-                )
-            rec = recorded(row)
+            if row_seq != seq + 1 or row_seq > head_seq or prev_hash != prev:
+                raise self._broken(_gap(seq, row_seq, head_seq))
+            event = load_stored(body)
             try:
-                book = apply(self.contract, book, rec.event)
+                book = apply(contract, book, event)
             except RuleViolation as exc:
                 raise UserError(
-                    f"ledger {self.location}: stored event {row.seq} no longer passes the rules "
+                    f"ledger {self.location}: stored event {row_seq} no longer passes the rules "
                     f"({exc.message}); did deal.toml change since it was recorded?"
                 ) from None
-            new.append(rec)
-            seq, prev = row.seq, row.hash
-            if rec.terms_hash is not None and rec.terms_hash != terms:
-                terms, terms_seq = rec.terms_hash, row.seq
-        if not seen_known:
-            raise self._broken(f"event {known} is missing (the ledger head is at {head.head_seq})")
-        if seq != head.head_seq:
-            raise self._broken(
-                f"event {seq + 1} is missing (the ledger head is at {head.head_seq})"
+            rec = new_record(fields)  # RecordedEvent, without the frozen __init__'s setattrs
+            rec.__dict__.update(
+                seq=row_seq,
+                event=event,
+                idempotency_key=key,
+                recorded_by=by,
+                recorded_at=at,
+                prev_hash=prev_hash,
+                hash=digest,
+                already_recorded=False,
+                terms_hash=row_terms,
             )
+            new.append(rec)
+            seq, prev = row_seq, digest
+            if row_terms is not None and row_terms != terms:
+                terms, terms_seq = row_terms, row_seq
+        if not seen_known:
+            raise self._broken(f"event {known} is missing (the ledger head is at {head_seq})")
+        if seq != head_seq:
+            raise self._broken(f"event {seq + 1} is missing (the ledger head is at {head_seq})")
         if prev != head.head_hash:
             raise self._broken(f"event {seq} was altered: the ledger head holds a different hash")
         if new:
@@ -565,14 +596,15 @@ class Ledger:
         with self._tx(write=False) as conn:
             head = self._read_head(conn, lock=False)
             rows = conn.execute(_TAIL, {"deal": self.deal_id, "lo": 1})
-            report = verify_rows(
-                self.contract,
-                self.deal_key,
-                head.head_seq,
-                head.head_hash,
-                rows,
-                stored_terms=head.terms_hash,
-            )
+            with paused_gc():
+                report = verify_rows(
+                    self.contract,
+                    self.deal_key,
+                    head.head_seq,
+                    head.head_hash,
+                    rows,
+                    stored_terms=head.terms_hash,
+                )
             if report.ok:
                 for anchor in wanted:
                     problem = check_anchor(conn, self.deal_id, self.deal_key, head, anchor)

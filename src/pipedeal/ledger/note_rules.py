@@ -18,7 +18,7 @@ from pipedeal.ledger.accrual import (
     conversion_result,
     payable_interest,
 )
-from pipedeal.ledger.contract import Contract
+from pipedeal.ledger.contract import Contract, dates_of
 from pipedeal.ledger.events import (
     Conversion,
     Event,
@@ -225,7 +225,7 @@ def _maturity_repayment(
     contract: Contract, book: Book, event: Event, pl: MaturityRepayment
 ) -> Book:
     name, note = _note(contract, book, event)
-    d = contract.dates(name)
+    d = dates_of(contract, name)
     if event.date < d.maturity.date:
         raise RuleViolation(
             "note.maturity.months_after_issue",

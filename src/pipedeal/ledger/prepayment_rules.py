@@ -14,7 +14,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP
 
 from pipedeal.ledger.accrual import _with_principal, payable_interest
-from pipedeal.ledger.contract import Contract
+from pipedeal.ledger.contract import Contract, dates_of
 from pipedeal.ledger.events import (
     ConversionElection,
     Empty,
@@ -33,7 +33,7 @@ from pipedeal.schedule.interest import CENT
 def _prepayment_notice(contract: Contract, book: Book, event: Event, pl: PrepaymentNotice) -> Book:
     name, note = _note(contract, book, event)
     terms = contract.deal.note.prepayment
-    d = contract.dates(name)
+    d = dates_of(contract, name)
     if not terms.allowed:
         raise RuleViolation("note.prepayment.allowed", "this note may not be prepaid")
     if note.notices >= terms.max_notices:

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from pipedeal.ledger.accrual import conversion_price, exercise_price, payable_interest
-from pipedeal.ledger.contract import Contract
+from pipedeal.ledger.contract import Contract, dates_of
 from pipedeal.ledger.events import Event
 from pipedeal.ledger.state import (
     ONE_DAY,
@@ -112,7 +112,7 @@ def snapshot(
     """Figures at the end of ``as_of`` from a book holding the events dated up to then."""
     notes: dict[str, NoteState] = {}
     for name, n in book.notes.items():
-        d = contract.dates(name)
+        d = dates_of(contract, name)
         window = n.window
         if window is not None and window.status == "open" and as_of > window.closes:
             window = replace(window, status="lapsed")
@@ -144,7 +144,7 @@ def snapshot(
         )
     warrants: dict[str, WarrantState] = {}
     for name, w in book.warrants.items():
-        expiry = contract.dates(name).warrant_expiry
+        expiry = dates_of(contract, name).warrant_expiry
         assert expiry is not None  # the book holds warrants only when the deal has them
         lapsed = w.expired_on is not None or as_of >= expiry.date()
         outstanding, expired = w.outstanding, w.expired

@@ -15,7 +15,7 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from pipedeal.ledger.accrual import exercise_price
-from pipedeal.ledger.contract import Contract
+from pipedeal.ledger.contract import Contract, dates_of
 from pipedeal.ledger.events import Empty, Event, EventKind, WarrantExercised
 from pipedeal.ledger.registry import RuleViolation, _check_order, register
 from pipedeal.ledger.state import ZERO, Book, _cents, _dec, _Warrant, replace
@@ -73,7 +73,7 @@ class _When:
 def _warrant_exercised(contract: Contract, book: Book, event: Event, pl: WarrantExercised) -> Book:
     name, w = _warrant(contract, book, event)
     terms = contract.deal.warrant
-    expiry = contract.dates(name).warrant_expiry
+    expiry = dates_of(contract, name).warrant_expiry
     assert terms is not None and expiry is not None  # _warrant: the deal has warrants
     local = _local(contract, event)
     when = _When(expiry, terms.expiry_timezone)
@@ -146,7 +146,7 @@ def _warrant_exercised(contract: Contract, book: Book, event: Event, pl: Warrant
 @register(EventKind.WARRANT_EXPIRED, payload=Empty, applies_to="warrant")
 def _warrant_expired(contract: Contract, book: Book, event: Event, pl: Empty) -> Book:
     name, w = _warrant(contract, book, event)
-    expiry = contract.dates(name).warrant_expiry
+    expiry = dates_of(contract, name).warrant_expiry
     terms = contract.deal.warrant
     assert terms is not None and expiry is not None  # _warrant: the deal has warrants
     local = _local(contract, event)
