@@ -192,11 +192,9 @@ def test_a_deal_with_markup_in_a_name_loads(deal_copy: Path) -> None:
     assert "[/y]" in load_deal(deal_copy).name
 
 
-# --- what the other layers still raise (owned elsewhere; see issue 12) -----------------------
+# --- economically extreme terms: a clear error from the accounting, not a crash ----------------
 
 
-@pytest.mark.xfail(strict=True, reason="accounting.amortization.effective_rate raises ValueError "
-                   "when warrants take most of the proceeds; the accounting owner's fix")
 @pytest.mark.parametrize("edit", [
     _replace("deal.toml", 'coverage_shares_per_dollar = "0.125"',
              'coverage_shares_per_dollar = "100"'),
@@ -208,6 +206,10 @@ def test_economically_extreme_terms_do_not_crash_the_book(
     edit(deal_copy)
     result = CliRunner().invoke(app, ["book", str(deal_copy), "--format", "json"])
     assert result.exit_code in (0, 2), repr(result.exception)
+    # the accounting command names the problem in one line
+    result = CliRunner().invoke(app, ["accounting", str(deal_copy)])
+    assert result.exit_code == 2, repr(result.exception)
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 # --- the batch CSV ---------------------------------------------------------------------------

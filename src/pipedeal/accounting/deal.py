@@ -150,10 +150,21 @@ def note_accounting(
         commitment_price=inputs.commitment_price.value if inputs.commitment_price else None,
         regime=regime,
     )
-    amort = amortization_schedule(
-        alloc.carrying_amount, p.principal, note_cash_flows(schedule),
-        start=p.closing_date, basis="act/365",
-    )
+    try:
+        amort = amortization_schedule(
+            alloc.carrying_amount, p.principal, note_cash_flows(schedule),
+            start=p.closing_date, basis="act/365",
+        )
+    except ValueError:
+        # the effective interest method has no rate when the warrants and the conversion
+        # feature take (nearly) all the proceeds: say so, naming what drove the carrying amount
+        raise UserError(
+            f"{p.name}: after allocation the note is carried at ${alloc.carrying_amount:,} of "
+            f"${p.principal:,} (warrants ${alloc.allocated_to_warrants:,}, conversion feature "
+            f"${alloc.bcf:,}): no effective interest rate between -99% and 1,000% amortizes the "
+            "discount; check warrant.coverage_shares_per_dollar, the conversion price rule and "
+            "the fair values"
+        ) from None
     entries = [issuance_entry(figures, alloc), *interest_entries(p.name, amort)]
     entries.append(repayment_entry(p.name, schedule.maturity.pay_date, p.principal))
     return NoteAccounting(p.name, p.closing_date, inputs, alloc, amort, tuple(entries))
