@@ -39,9 +39,12 @@ def parse_cluster(spec: str) -> int:
 
 
 @contextlib.contextmanager
-def connect(scheduler: str | None = None, cluster: str | None = None) -> Iterator[Client | None]:
-    """A Dask client for ``scheduler`` (an address) or a new ``LocalCluster`` (``local:N``);
-    ``None`` (run here) when neither is given."""
+def connect(
+    scheduler: str | None = None, cluster: str | None = None, numba_threads: int | None = None
+) -> Iterator[Client | None]:
+    """A Dask client for ``scheduler`` (an address) or a new ``LocalCluster`` (``local:N``;
+    ``numba_threads`` per worker, default the cores shared out); ``None`` (run here) when
+    neither is given."""
     if scheduler and cluster:
         raise UserError("--scheduler and --cluster: give one, not both")
     if not scheduler and not cluster:
@@ -60,7 +63,7 @@ def connect(scheduler: str | None = None, cluster: str | None = None) -> Iterato
     assert cluster is not None
     workers = parse_cluster(cluster)
     # one task at a time per worker; numba's threads share the machine's cores between workers
-    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    threads = str(numba_threads or max(1, (os.cpu_count() or 1) // workers))
     with (
         LocalCluster(
             n_workers=workers,
