@@ -184,9 +184,11 @@ class LoadedDeal:
         terms = {
             "note": deal.note.model_dump(mode="json"),
             "warrant": None if deal.warrant is None else deal.warrant.model_dump(mode="json"),
+            # registrable-count rounding is not a rule of the ledger: left out, so adding it did
+            # not change the fingerprint of ledgers recorded before it existed
             "registration_rights": None
             if deal.registration_rights is None
-            else deal.registration_rights.model_dump(mode="json"),
+            else deal.registration_rights.model_dump(mode="json", exclude={"share_rounding"}),
             "calendars": [deal.market.trading_calendar, deal.market.business_day_calendar],
             "purchasers": [
                 [p.name, p.closing_date.isoformat(), str(p.principal), str(p.funded)]

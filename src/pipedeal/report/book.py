@@ -95,6 +95,7 @@ def extra_sections() -> dict[str, SectionBuilder]:
         "filing_check": sections.disclosure_section,
         "ledger": sections.ledger_section,
         "valuation": sections.valuation_section,
+        "registration": sections.registration_section,
     }
 
 

@@ -107,3 +107,29 @@ def disclosure_section(ctx: BookContext) -> dict[str, Any] | None:
     from pipedeal.filings.disclose import filing_check
 
     return filing_check(ctx.deal_dir, ctx.deal, ctx.figures)
+
+
+def registration_section(ctx: BookContext) -> dict[str, Any] | None:
+    """Registrable securities per holder and in total (the registration rounding rule and what
+    conversion delivers), and each registration statement the ledger recorded by the book's
+    date with whether its share count covers them; None without registration rights."""
+    from pipedeal.instruments.registration import registrable_securities
+
+    registrable = registrable_securities(ctx.loaded)
+    if registrable is None:
+        return None
+    data = registrable.to_json()
+    state = ctx.record.state(ctx.book_as_of) if ctx.record.recorded else None
+    data["registrations"] = [
+        {
+            "form": r.form,
+            "file_number": r.file_number,
+            "filed": r.filed.isoformat(),
+            "effective": None if r.effective is None else r.effective.isoformat(),
+            "shares": r.shares,
+            "covers_registrable": None if r.shares is None else r.shares >= registrable.total,
+            "other_shares": None if r.shares is None else r.shares - registrable.total,
+        }
+        for r in (state.registrations if state is not None else ())
+    ]
+    return data

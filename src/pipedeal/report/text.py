@@ -65,6 +65,7 @@ def text_sections() -> dict[str, Any]:
         "filing_check": render_filing_check,
         "ledger": render_ledger_section,
         "valuation": render_valuation,
+        "registration": render_registration,
     }
     return renderers
 
@@ -197,3 +198,25 @@ def _check(data: dict[str, Any]) -> Table:
         )
         t.add_row(line["figure"], line["stated"], line["computed"], verdict)
     return t
+
+
+def render_registration(data: dict[str, Any], console: Console) -> None:
+    """Registrable securities per holder, and the registration statements against them
+    (``data`` as ``render_book`` passes it: strings already escaped for rich markup)."""
+    table = Table(title=f"Registrable securities (conversion shares rounded {data['rounding']})")
+    for col in ("holder", "conversion shares", "delivered on conversion", "interest shares",
+                "warrant shares", "total"):
+        table.add_column(col, justify="left" if col == "holder" else "right")
+    for h in data["holders"]:
+        table.add_row(h["purchaser"], f"{h['conversion_shares']:,}",
+                      f"{h['conversion_shares_delivered']:,}", f"{h['interest_shares']:,}",
+                      f"{h['warrant_shares']:,}", f"{h['total']:,}")
+    table.add_row("total", "", "", "", "", f"{data['total']:,}")
+    console.print(table)
+    for r in data["registrations"]:
+        shares = "no share count" if r["shares"] is None else f"{r['shares']:,} shares"
+        verdict = ("" if r["covers_registrable"] is None else
+                   ", covers the registrable securities" if r["covers_registrable"] else
+                   f", SHORT by {-r['other_shares']:,} shares")
+        console.print(f"Form {r['form']} {r['file_number'] or ''} filed {r['filed']}: "
+                      f"{shares}{verdict}")

@@ -342,9 +342,13 @@ class WarrantTerms(Frozen):
 
 class RegistrationTerms(Frozen):
     agreement_per_holder: bool = True
-    registrable_securities: tuple[Literal["conversion_shares", "warrant_shares"], ...] = (
-        "conversion_shares",
-        "warrant_shares",
+    registrable_securities: tuple[
+        Literal["conversion_shares", "warrant_shares", "interest_shares"], ...
+    ] = ("conversion_shares", "warrant_shares")
+    share_rounding: RoundingMode = Field(
+        RoundingMode.HALF_UP,
+        description="rounding of registrable share counts (registration practice: the nearest "
+        "share), apart from the rounding conversion delivers (note.conversion.fractional_shares)",
     )
     business_day_calendar: str = Field("SEC", description="'Business Day': a day the SEC is open")
     filing_deadline_days: int | None = Field(
