@@ -69,6 +69,7 @@ def render_captable(data: dict[str, Any], console: Console) -> None:
     lines = [
         f"Shares outstanding {so['as_of']:,} (reported {so['reported']:,} on {so['count_date']}: "
         f"{so['count_source'] or 'no source'}); fully diluted {data['fully_diluted']:,}.",
+        "Fully diluted includes: " + "; ".join(data.get("fully_diluted_includes") or ()) + ".",
     ]
     if cap is not None:
         lines.append(f"Beneficial-ownership cap {Decimal(cap):.2f}% (Rule 13d-3 basis).")

@@ -67,6 +67,8 @@ class CapTable:
     potential_note_shares: int
     potential_interest_shares: int
     potential_warrant_shares: int
+    potential_other_shares: int  # the issuer's other dilutive securities (deal.toml)
+    fully_diluted_includes: tuple[str, ...]
     fully_diluted: int
     authorized_shares: int | None
     ownership_cap: Decimal | None
@@ -77,7 +79,7 @@ class CapTable:
         return (
             self.potential_note_shares + self.potential_interest_shares
             + self.potential_warrant_shares
-        )
+        )  # this deal's; ``potential_other_shares`` are the issuer's others
 
     @property
     def authorized_headroom(self) -> int | None:
@@ -114,7 +116,23 @@ def cap_table(
     notes_p = sum(s[1] for s in shares)
     notes_i = sum(s[2] for s in shares)
     warrants = sum(pos.warrant_shares_outstanding for pos in positions.positions)
-    fd = outstanding + notes_p + notes_i + warrants
+    others_listed = [
+        o for o in deal.issuer.other_securities
+        if (o.as_of is None or o.as_of <= positions.as_of)
+        and (o.expires is None or positions.as_of < o.expires)
+    ]
+    other_potential = sum(o.shares for o in others_listed)
+    includes = ["shares outstanding", "this deal's notes (principal"
+                + (" and convertible unpaid interest)" if deal.note.conversion.
+                   unpaid_interest_convertible else ")"),
+                "this deal's warrants"]
+    includes += [f"{o.kind.replace('_', ' ')}: {o.shares:,} shares"
+                 + (f" at ${o.price}" if o.price is not None else "")
+                 + (f" ({o.source})" if o.source else "") for o in others_listed]
+    if not deal.issuer.other_securities:
+        includes.append("no other dilutive securities of the issuer (none in deal.toml "
+                        "issuer.other_securities)")
+    fd = outstanding + notes_p + notes_i + warrants + other_potential
     rows = []
     for pos, sp, si in shares:
         own = pos.shares_held + sp + si + pos.warrant_shares_outstanding
@@ -147,6 +165,8 @@ def cap_table(
         potential_note_shares=notes_p,
         potential_interest_shares=notes_i,
         potential_warrant_shares=warrants,
+        potential_other_shares=other_potential,
+        fully_diluted_includes=tuple(includes),
         fully_diluted=fd,
         authorized_shares=deal.issuer.authorized_shares,
         ownership_cap=ownership_cap,

@@ -368,6 +368,18 @@ class SharesOutstanding(Frozen):
     source: str | None = None
 
 
+class OtherSecurity(Frozen):
+    """A security of the issuer outside this deal that can become common stock (other
+    warrants, options, convertibles, preferred): counted in the fully diluted share count."""
+
+    kind: Literal["warrants", "options", "convertible_notes", "convertible_preferred", "other"]
+    shares: Shares = Field(description="common shares it can become")
+    price: PositiveMoney | None = Field(None, description="exercise or conversion price")
+    as_of: dt.date | None = Field(None, description="the date the count was reported")
+    expires: dt.date | None = Field(None, description="left out of counts from this date")
+    source: str | None = None
+
+
 class Issuer(Frozen):
     name: Name
     state: str | None = None
@@ -381,6 +393,9 @@ class Issuer(Frozen):
     par_value: NonNegativeMoney | None = None
     authorized_shares: Shares | None = None
     shares_outstanding: tuple[SharesOutstanding, ...] = ()
+    other_securities: tuple[OtherSecurity, ...] = Field(
+        (), max_length=1000, description="other dilutive securities, for the fully diluted count"
+    )
 
     def shares_outstanding_on(self, date: dt.date) -> SharesOutstanding | None:
         """The latest reported count on or before ``date``."""
