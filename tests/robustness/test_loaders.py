@@ -100,6 +100,12 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "deal.toml huge share count": (
         _replace("deal.toml", "shares = ", "shares = 9" + "9" * 30 + " # "),
         "deal.toml", r"deal\.toml:\d+: field issuer\.shares_outstanding\[0\]\.shares"),
+    "deal.toml 5,000-digit integer": (
+        _replace("deal.toml", "shares = 29082593", "shares = " + "9" * 5000),
+        "deal.toml", r"deal\.toml:\d+: a number with more than 4,300 digits"),
+    "market.toml 5,000-digit integer": (
+        _replace("market.toml", "steps = 500 ", "steps = " + "9" * 5000 + " "),
+        "market.toml", r"market\.toml:\d+: a number with more than 4,300 digits"),
     "deal.toml closes outside the folder": (
         _replace("deal.toml", 'closes = "closes.csv"', 'closes = "../../etc/passwd"'),
         "deal.toml", r"deal\.toml:\d+: field market\.closes: .*inside the deal folder"),

@@ -36,6 +36,8 @@ MAX_TOML_BYTES = 2 * 1024 * 1024
 """Largest ``deal.toml`` / ``market.toml`` read (2 MB; the Innovo deal is 6 kB)."""
 MAX_DEPTH = 16
 """Deepest nesting of tables and arrays (the schema needs 4)."""
+MAX_DIGITS = 4300
+"""Longest run of digits ``tomllib`` turns into an integer (Python's own limit)."""
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -64,6 +66,12 @@ def read_toml(path: Path) -> dict[str, Any]:
         parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: invalid TOML: {exc}") from None
+    except ValueError:  # an integer over Python's 4,300-digit conversion limit
+        long = re.search(rf"\d{{{MAX_DIGITS},}}", text)
+        line = text.count("\n", 0, long.start()) + 1 if long else None
+        raise UserError(
+            f"{path}{f':{line}' if line else ''}: a number with more than {MAX_DIGITS:,} digits"
+        ) from None
     except RecursionError:  # pragma: no cover - the scan above refuses such files first
         raise UserError(f"{path}: invalid TOML: nested too deeply") from None
     if _depth(parsed) > MAX_DEPTH:
