@@ -68,10 +68,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise UserError(f"{path}: invalid TOML: {exc}") from None
     except ValueError:  # an integer over Python's 4,300-digit conversion limit
         long = re.search(rf"\d{{{MAX_DIGITS},}}", text)
-        line = text.count("\n", 0, long.start()) + 1 if long else None
-        raise UserError(
-            f"{path}{f':{line}' if line else ''}: a number with more than {MAX_DIGITS:,} digits"
-        ) from None
+        at = f":{text.count(chr(10), 0, long.start()) + 1}" if long else ""
+        raise UserError(f"{path}{at}: a number with more than {MAX_DIGITS:,} digits") from None
     except RecursionError:  # pragma: no cover - the scan above refuses such files first
         raise UserError(f"{path}: invalid TOML: nested too deeply") from None
     if _depth(parsed) > MAX_DEPTH:
