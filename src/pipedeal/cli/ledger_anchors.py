@@ -21,7 +21,7 @@ from pipedeal.cli.ledger_common import closing, open_for_command
 from pipedeal.cli.options import Db, DealDir, DealKey, FormatOpt
 from pipedeal.cli.output import Format, emit_json
 from pipedeal.ledger import views
-from pipedeal.ledger.anchors import export_head, generate_key, sign_checkpoint
+from pipedeal.ledger.anchors import export_head, generate_key, sign_checkpoint, write_new
 from pipedeal.ledger.ledger import Ledger
 
 
@@ -78,11 +78,15 @@ def keygen(
 def checkpoint(
     deal_dir: DealDir,
     key: Annotated[Path, typer.Option("--key", help="Ed25519 private key file (ledger keygen)")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="write it to this new file (never replaced; default: stdout)"),
+    ] = None,
     db: Db = None,
     deal_key: DealKey = None,
 ) -> None:
-    """Print a checkpoint of the verified head signed with --key (JSON; keep it elsewhere and
-    check it with `ledger verify --checkpoint FILE --public-key FILE.pub`)."""
+    """A checkpoint of the verified head signed with --key (JSON; keep it elsewhere and check it
+    with `ledger verify --checkpoint FILE --public-key FILE.pub`)."""
     with open_for_command(deal_dir, db, deal_key) as ledger:
         seq, digest = _verified_head(ledger)
         terms = ledger.events()[-1].terms_hash if seq else None
@@ -94,4 +98,9 @@ def checkpoint(
             terms_hash=terms,
             signed_at=ledger.now().isoformat(timespec="seconds"),
         )
-    sys.stdout.write(json.dumps(signed, indent=2) + "\n")
+    text = json.dumps(signed, indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_new(out, text.encode(), 0o644)
+        print(f"checkpoint of event {seq} signed into {out}")

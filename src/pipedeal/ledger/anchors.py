@@ -126,12 +126,12 @@ def _read_small(path: Path, what: str) -> bytes:
     return data
 
 
-def _write_new(path: Path, data: bytes, mode: int) -> None:
+def write_new(path: Path, data: bytes, mode: int) -> None:
     """Create ``path`` (never replace an existing file or follow a link) with ``mode``."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     except FileExistsError:
-        raise UserError(f"{path}: already exists; keys are never overwritten") from None
+        raise UserError(f"{path}: already exists; it is never overwritten") from None
     except OSError as exc:
         raise UserError(f"{path}: cannot create: {exc.strerror or exc}") from None
     with os.fdopen(fd, "wb") as f:
@@ -158,8 +158,8 @@ def generate_key(path: Path) -> Path:
     pub_path = path.with_name(path.name + ".pub")
     if pub_path.exists():
         raise UserError(f"{pub_path}: already exists; keys are never overwritten")
-    _write_new(path, private, 0o600)
-    _write_new(pub_path, public, 0o644)
+    write_new(path, private, 0o600)
+    write_new(pub_path, public, 0o644)
     return pub_path
 
 
