@@ -27,7 +27,10 @@ app = typer.Typer(
     name="pipedeal",
     help="PIPE financings (convertible notes, warrants, registration rights) as code.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
+    # plain help: rich help turned "A:B:STEP" into an emoji, swallowed "[options]" as markup
+    # and printed "<bool>" after every flag
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 

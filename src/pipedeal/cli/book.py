@@ -14,9 +14,6 @@ from rich.console import Console
 from pipedeal.cli.app import app
 from pipedeal.cli.options import FollowSymlinks
 from pipedeal.cli.output import Format, ScheduleFormat, emit_json, stdout_console
-from pipedeal.report.book import book_data, build_context
-from pipedeal.report.text import render_book
-from pipedeal.schedule.export import schedule_rows, write_schedule_csv
 
 DealDir = typer.Argument(..., help="deal folder (holds deal.toml)", show_default=False)
 
@@ -67,6 +64,8 @@ def book(
         if format is Format.json:
             emit_json(data)
         else:
+            from pipedeal.report.text import render_book
+
             render_book(data, stdout_console())
     if check:
         _gate(data)
@@ -100,6 +99,8 @@ def _book_files(
     check_targets(html, pdf, protect=protect, follow_symlinks=follow_symlinks)
     status = Console(stderr=True).status  # a spinner on a terminal; silent otherwise
     with status("computing the deal book..."):
+        from pipedeal.report.book import book_data, build_context
+
         ctx = build_context(deal_dir, as_of=as_of, db=db, regime=regime)
         data = book_data(ctx)
     with status("drawing the charts..."):
@@ -141,6 +142,7 @@ def schedule(
                 )
             format = by_suffix[out.suffix.lower()]
     import pipedeal
+    from pipedeal.schedule.export import schedule_rows, write_schedule_csv
 
     deal = pipedeal.load_deal(deal_dir)
     schedules = deal.schedules
