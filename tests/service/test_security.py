@@ -53,6 +53,15 @@ def _plant(room: Room, value: str) -> None:
     room.client.cookies.set("pipedeal_session", value, domain="testserver.local")
 
 
+def test_cookies_are_secure_over_tls(sqlite_room: Room) -> None:
+    from fastapi.testclient import TestClient
+
+    tls = TestClient(sqlite_room.client.app, base_url="https://testserver")
+    res = tls.post("/auth/login", json={"name": "auditor", "password": PASSWORD})
+    assert res.status_code == 200
+    assert all("Secure" in c for c in res.headers.get_list("set-cookie"))
+
+
 def test_session_fixation_and_old_sessions(sqlite_room: Room) -> None:
     room = sqlite_room
     _plant(room, "planted-by-an-attacker")
@@ -216,3 +225,14 @@ def test_if_match_and_idempotency_key(sqlite_room: Room) -> None:
                      headers={"If-Match": '"3"', "Idempotency-Key": "k1"})
     assert same.status_code == 200 and same.json()["already_recorded"] is True
     assert _events(room) == 4
+    # a retry of a request whose defaults have moved since (the principal "all" is now
+    # converted) still finds its event
+    elect = {"kind": "conversion_election", "date": "2004-10-05"}
+    first = room.post("holder_a", f"{D}/events", json=elect, headers={"Idempotency-Key": "e"})
+    assert first.status_code == 201
+    retry = room.post("holder_a", f"{D}/events", json=elect, headers={"Idempotency-Key": "e"})
+    assert retry.status_code == 200 and retry.json()["record"] == first.json()["record"]
+    # keys are per user: another user's "k1" is a new request
+    assert room.post("holder_b", f"{D}/events", json={**elect, "kind": "conversion",
+                     "principal": "1000"}, headers={"Idempotency-Key": "k1"}).status_code == 201
+    assert _events(room) == 6

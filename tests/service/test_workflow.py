@@ -63,9 +63,16 @@ def test_notice_election_and_lapse(room: Room, tmp_path: Path) -> None:
     issuer_inbox = room.get("issuer", "/inbox").json()["items"]
     assert [i["kind"] for i in issuer_inbox] == ["conversion_election"]
 
-    # before the deadline the sweeper does nothing; Purchaser 2 may still elect
+    # before the deadline the sweeper records nothing; Purchaser 2 may still elect, and is
+    # reminded (once) within the last day
     room.clock.set(dt.datetime(2004, 10, 8, 3, 59, tzinfo=dt.UTC))  # 23:59 in New York
     assert room.post("admin", "/admin/sweep").json() == {"lapses": []}
+    assert room.post("admin", "/admin/sweep").json() == {"lapses": []}
+    kinds = [i["kind"] for i in room.get("holder_b", "/inbox").json()["items"]]
+    assert kinds == ["prepayment_notice", "window_closing"]
+    assert [i["kind"] for i in room.get("holder_a", "/inbox").json()["items"]] == [
+        "prepayment_notice"  # Purchaser 1 has elected: its window is no longer open
+    ]
     # after it: one lapse, however often it runs
     room.clock.set(dt.datetime(2004, 10, 8, 4, 0, tzinfo=dt.UTC))
     first = room.post("admin", "/admin/sweep").json()["lapses"]
@@ -78,7 +85,7 @@ def test_notice_election_and_lapse(room: Room, tmp_path: Path) -> None:
     assert lapses[0]["idempotency_key"] == f"sweep:election_lapsed:{P2}:{NOTICE}"
     # the holder and the issuer hear of it; the prepayment is due for settlement
     assert [i["kind"] for i in room.get("holder_b", "/inbox").json()["items"]] == [
-        "prepayment_notice", "election_lapsed"
+        "prepayment_notice", "window_closing", "election_lapsed"
     ]
     due = room.get("issuer", f"{D}/due", params={"as_of": "2004-10-08", "days": 5}).json()
     settle = [i for i in due["items"] if i["kind"] == "prepayment_settlement"]

@@ -13,6 +13,7 @@ query string, header, body, password or token.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import threading
@@ -311,13 +312,16 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         request.state.user_name = row.name
         response = JSONResponse({"user": row.name, "csrf_token": csrf})
         max_age = int(settings.session_ttl.total_seconds())
+        # Secure when asked to, or when the request came over TLS (directly or, with proxy
+        # headers, through a TLS-terminating proxy)
+        secure = settings.secure_cookies or request.url.scheme == "https"
         response.set_cookie(
             SESSION_COOKIE, signer.sign(sid), max_age=max_age, httponly=True, samesite="lax",
-            secure=settings.secure_cookies, path="/",
+            secure=secure, path="/",
         )
         response.set_cookie(
             CSRF_COOKIE, csrf, max_age=max_age, httponly=False, samesite="lax",
-            secure=settings.secure_cookies, path="/",
+            secure=secure, path="/",
         )
         return response
 
@@ -523,26 +527,32 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         given = request.headers.get("idempotency-key")
         if given is not None and not (0 < len(given) <= 150):
             raise UserError("Idempotency-Key: 1 to 150 characters")
-        key = f"user:{p.user.id}:{given}" if given else None
+        # the ledger key: the user's key (keys are per user) and a digest of the request, so a
+        # retry finds its event without rebuilding it (its defaults may have moved since), and
+        # the same key with another request is told apart
+        prefix = f"user:{p.user.id}:{given}:" if given else None
+        digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+        key = f"{prefix}{digest}" if prefix else None
         expected = _if_match(request.headers.get("if-match"))
         with room.using(deal) as h:
             records = h.ledger.events()
             head = records[-1].seq if records else 0
-            before = h.ledger.tip()
-            event = build_event(req, purchaser, h.loaded, before)
-            if key is not None:
-                stored = next((r for r in records if r.idempotency_key == key), None)
+            if prefix is not None:
+                stored = next(
+                    (r for r in records if r.idempotency_key.startswith(prefix)), None
+                )
+                if stored is not None and stored.idempotency_key != key:
+                    raise Conflict(
+                        f"Idempotency-Key: already used by event {stored.seq} for another request"
+                    )
                 if stored is not None:
-                    if stored.event.canonical() != event.canonical():
-                        raise Conflict(
-                            f"Idempotency-Key: already used by event {stored.seq} for a "
-                            "different event"
-                        )
                     return JSONResponse(
                         {"schema_version": ledger_views.SCHEMA_VERSION, "already_recorded": True,
                          "record": stored.to_json(), "effect": {}},
                         status_code=200, headers={"ETag": f'"{head}"'},
                     )
+            before = h.ledger.tip()
+            event = build_event(req, purchaser, h.loaded, before)
             if expected is not None and expected != head:
                 raise Conflict(f"If-Match: the ledger is at event {head}, not {expected}")
             rec = h.ledger.record(event, key=key, by=p.user.name)

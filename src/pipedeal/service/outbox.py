@@ -87,6 +87,26 @@ def notify(
     return added
 
 
+def remind_closing(
+    store: Store, deal_key: str, deal: LoadedDeal, purchaser: str, notice: dt.date,
+    at: dt.datetime, zone: str,
+) -> int:
+    """Tell each holder of ``purchaser`` that its election window (opened by the notice of
+    ``notice``) closes within a day; once per holder and window."""
+    body = {
+        "subject": f"election window closing: note:{purchaser} (notice of {notice})",
+        "election_window": window_json(deal, purchaser, notice, zone),
+    }
+    added = 0
+    for g in store.grants_on(deal_key):
+        if g.role != "holder" or g.purchaser != purchaser:
+            continue
+        dedupe = f"{deal_key}\x1fwindow_closing\x1f{purchaser}\x1f{notice}\x1f{g.user_id}"
+        if store.enqueue(dedupe, deal_key, g.user_id, "window_closing", None, body, at):
+            added += 1
+    return added
+
+
 def reconcile(
     store: Store, deal_key: str, deal: LoadedDeal, records: Iterable[RecordedEvent],
     at: dt.datetime, zone: str,

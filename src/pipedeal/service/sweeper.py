@@ -7,7 +7,8 @@ sweeper records ``election_lapsed`` dated the day after ``closes`` (or the note'
 if later), by the actor ``SWEEPER``, with the idempotency key
 ``sweep:election_lapsed:<purchaser>:<notice date>``. The key makes it exactly-once: a restart,
 a rerun or a second server process finds the event stored and appends nothing. The prepayment
-then shows as due for settlement (``ledger due``). The clock is an argument (tests inject it).
+then shows as due for settlement (``ledger due``). Within the last 24 hours before a deadline
+the sweep reminds the holders (once). The clock is an argument (tests inject it).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from dataclasses import dataclass
 from pipedeal.errors import UserError
 from pipedeal.ledger import events as ev
 from pipedeal.service.deals import DealRoom
-from pipedeal.service.outbox import deadline, notify, reconcile
+from pipedeal.service.outbox import deadline, notify, reconcile, remind_closing
 
 SWEEPER = "pipedeal-sweeper"
+REMIND_BEFORE = dt.timedelta(hours=24)  # "your window closes within a day"
 log = logging.getLogger("pipedeal.service.sweeper")
 
 
@@ -50,7 +52,12 @@ def sweep_elections(
             book = h.ledger.tip()
             for name, note in book.notes.items():
                 w = note.window
-                if w is None or w.status != "open" or now < deadline(w.closes, zone):
+                if w is None or w.status != "open":
+                    continue
+                end = deadline(w.closes, zone)
+                if now < end:
+                    if now >= end - REMIND_BEFORE:
+                        remind_closing(room.store, key, h.loaded, name, w.notice_date, now, zone)
                     continue
                 day = w.closes + dt.timedelta(days=1)
                 if note.last_date is not None and note.last_date > day:
