@@ -14,10 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pipedeal.filings.batch import extract_record
 from pipedeal.scale.cluster import ordered_map, workers
@@ -48,19 +48,20 @@ class ExtractSummary:
 
 
 def extract_group(
-    paths: Sequence[str], known: Collection[tuple[str, str]]
+    paths: Sequence[str], known: Mapping[str, Collection[str]]
 ) -> list[tuple[str | None, str | None]]:
     """For each file: (its JSON line, its error or ``None``), or (``None``, ``None``) when its
-    (source, content hash) is in ``known`` (already in the output)."""
+    content hash is among ``known[path]`` (already in the output)."""
     out: list[tuple[str | None, str | None]] = []
     for path in paths:
-        try:
-            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        except OSError:
-            digest = None
-        if digest is not None and (path, digest) in known:
-            out.append((None, None))
-            continue
+        if path in known:
+            try:
+                digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            except OSError:
+                digest = None
+            if digest in known[path]:
+                out.append((None, None))
+                continue
         data, message = extract_record(path)
         out.append((record_line(data), message))
     return out
@@ -71,16 +72,32 @@ def _groups(files: Sequence[Path], size: int) -> Iterator[list[str]]:
         yield [str(p) for p in files[start : start + size]]
 
 
-def earlier_records(out: Path) -> tuple[list[str], set[tuple[str, str]]]:
-    """The lines of an earlier run's output to keep (extracted files) and their (source, hash)."""
+def _tasks(
+    files: Sequence[Path], size: int, known: Mapping[str, Collection[str]]
+) -> Iterator[tuple[list[str], dict[str, frozenset[str]]]]:
+    """Each group with the earlier hashes of its own files (part of the task, so a task lost
+    with a worker is rebuilt from the graph alone)."""
+    for group in _groups(files, size):
+        yield group, {p: frozenset(known[p]) for p in group if p in known}
+
+
+def _extract_task(
+    task: tuple[list[str], dict[str, frozenset[str]]],
+) -> list[tuple[str | None, str | None]]:
+    return extract_group(*task)
+
+
+def earlier_records(out: Path) -> tuple[list[str], dict[str, set[str]]]:
+    """The lines of an earlier run's output to keep (extracted files) and their hashes by
+    source."""
     keep: list[str] = []
-    known: set[tuple[str, str]] = set()
+    known: dict[str, set[str]] = {}
     for line in read_records(out):
         record = json.loads(line)
         digest, source = record.get("sha256"), record.get("source")
         if isinstance(digest, str) and isinstance(source, str) and "error" not in record:
             keep.append(line)
-            known.add((source, digest))
+            known.setdefault(source, set()).add(digest)
     return keep, known
 
 
@@ -101,10 +118,6 @@ def extract_files(
     keep, known = earlier_records(out)
     summary.kept = len(keep)
     size = files_per_task or max(1, min(32, len(files) // (4 * workers(client)) or 1))
-    shared: Any = known
-    if client is not None:
-        # a list of one: scatter would send a bare set's elements one by one
-        shared = client.scatter([frozenset(known)], broadcast=True, hash=False)[0]
     writer = RecordWriter(tmp, parquet)
     try:
         writer.write_lines(keep)
@@ -112,7 +125,7 @@ def extract_files(
         try:
             for group, results in zip(
                 _groups(files, size),
-                ordered_map(extract_group, _groups(files, size), client, shared),
+                ordered_map(_extract_task, _tasks(files, size, known), client),
                 strict=False,
             ):
                 lines = []
