@@ -45,14 +45,13 @@ def emit_json(data: Any) -> None:
 
 
 def stdout_console() -> Console:
-    """A rich console on stdout; 160 columns wide when stdout is a file or a pipe.
-
-    Redirected output would otherwise fall back to 80 columns and cut the wide tables (valuation,
-    cap table) into ellipses; a file has room. ``COLUMNS`` still wins when set.
-    """
+    """A rich console on stdout whose tables never cut a figure (``cli.fit``); 160 columns wide
+    when stdout is a file or a pipe (``COLUMNS`` still wins when set)."""
     import os
 
-    console = Console()
+    from pipedeal.cli.fit import FittingConsole
+
+    console = FittingConsole()
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(width=160)
+        console = FittingConsole(width=160)
     return console
