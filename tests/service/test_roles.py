@@ -28,6 +28,7 @@ READS = [
     (f"{D}/value", {"steps": 40}, READ),
     (f"{D}/verify", {}, AUDIT_READ),
     (f"{D}/book", {"as_of": "2004-10-01"}, AUDIT_READ),
+    (f"{D}/export", {"as_of": "2004-10-01"}, AUDIT_READ),
     ("/deals", {}, ANY_USER),
     ("/inbox", {}, ANY_USER),
     ("/me", {}, ANY_USER),

@@ -102,6 +102,13 @@ def test_notice_election_and_lapse(room: Room, tmp_path: Path) -> None:
     assert state == _cli_state(tmp_path)
     verify = room.get("auditor", f"{D}/verify").json()
     assert verify["ok"] is True and verify["events"] == 7
+    # the auditor's export: every event with its hashes, the head, the state on the date
+    export = room.get("auditor", f"{D}/export", params={"as_of": "2004-10-31"})
+    assert "attachment" in export.headers["content-disposition"]
+    doc = export.json()
+    assert doc["head"] == {"seq": 7, "hash": verify["head_hash"]}
+    assert [e["seq"] for e in doc["events"]] == list(range(1, 8))
+    assert doc["events"][-1]["hash"] == verify["head_hash"] and doc["state"] == state
 
 
 def _cli_state(tmp_path: Path) -> dict:

@@ -477,6 +477,30 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         with room.using(deal) as h:
             return ledger_views.verify_json(h.ledger.verify())
 
+    @app.get("/deals/{deal}/export")
+    def export(deal: str, as_of: str | None = None,
+               _a: Access = Depends(auditor_or_issuer)) -> JSONResponse:
+        """One file for the auditor: every event with its chain hashes, the head, the terms
+        fingerprint, the chain's verification and the state at ``as_of``."""
+        day = _date(as_of, "as_of", clock().date())
+        with room.using(deal) as h:
+            records = h.ledger.events()
+            report = h.ledger.verify()
+            data = {
+                "schema_version": ledger_views.SCHEMA_VERSION,
+                "deal": deal,
+                "exported_at": iso(clock()),
+                "terms_fingerprint": h.loaded.fingerprint(),
+                "head": {"seq": report.head_seq, "hash": report.head_hash},
+                "verify": ledger_views.verify_json(report),
+                "events": ledger_views.history_json(records)["events"],
+                "state": ledger_views.state_json(h.ledger.state(day)),
+            }
+        name = f"{h.folder.name}-{day.isoformat()}.json"
+        return JSONResponse(
+            data, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        )
+
     @app.get("/deals/{deal}/value")
     def value(deal: str, as_of: str | None = None, model: str | None = None,
               steps: int | None = Query(None, gt=0), a: Access = Depends(reader)) -> Any:
