@@ -133,3 +133,42 @@ def test_import_applies_the_bounds(sqlite_backend):
         with pytest.raises(RuleViolation, match=r"^date: 2999-01-01 is in the future"):
             ledger.import_events([ev.memo(DAY, "ok"), ev.memo(dt.date(2999, 1, 1), "typo")])
         assert len(ledger.events()) == 3
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: e.kind.value)
+def test_verify_validates_stored_bodies_as_the_model_does(event):
+    from pipedeal.ledger.events import validate_stored
+
+    body = event.canonical()
+    fast, full = validate_stored(body), Event.from_json(body)
+    assert fast == full and fast.canonical() == body
+    assert fast.model_fields_set == full.model_fields_set
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"date":"2004-07-01","instrument":"deal","kind":"memo","payload":{"text":""}}',
+        '{"date":"2004-07-01","instrument":"deal","kind":"memo","payload":{"text":1}}',
+        '{"date":"2004-07-01","instrument":"note:P","kind":"stock_split",'
+        '"payload":{"new":2,"old":1}}',
+        '{"date":"2004-07-01","instrument":"note:P","kind":"interest_paid",'
+        '"payload":{"amount":"-1","through":"2004-06-30"}}',
+        '{"date":"2004-07-01","instrument":"note:P","kind":"interest_paid",'
+        '"payload":{"amount":"1.001","through":"2004-06-30"}}',
+        '{"date":"2004-13-01","instrument":"deal","kind":"memo","payload":{"text":"x"}}',
+        '{"date":"20040701xx","instrument":"deal","kind":"memo","payload":{"text":"x"}}',
+        '{"date":"2004-07-01","instrument":"","kind":"memo","payload":{"text":"x"}}',
+        '{"date":"2004-07-01","instrument":"deal","kind":"memo","payload":{"text":"x"},'
+        '"at":"2004-07-01T10:00:00"}',
+        '{"date":"2004-07-01","instrument":"deal","kind":"memo","payload":{"text":"x","y":1}}',
+        "[]",
+    ],
+)
+def test_verify_refuses_what_the_model_refuses(body):
+    from pipedeal.ledger.events import validate_stored
+
+    with pytest.raises(ValueError):
+        Event.from_json(body)
+    with pytest.raises(ValueError):
+        validate_stored(body)
