@@ -32,3 +32,14 @@ def test_a_wide_terminal_keeps_the_tables(example_dir):
     lines = _book(example_dir, 160)
     assert not any("…" in line for line in lines)
     assert any("┃" in line and "principal" in line for line in lines)
+
+
+def test_a_missing_section_says_what_is_missing(example_dir, tmp_path):
+    import shutil
+
+    deal = tmp_path / "deal"
+    shutil.copytree(example_dir, deal)
+    (deal / "market.toml").unlink()
+    text = "\n".join(_book(deal, 120))
+    assert "No valuation section: no market.toml in the deal folder" in text
+    assert "No ledger section: the deal has no ledger (pipedeal ledger init DEAL_DIR)" in text

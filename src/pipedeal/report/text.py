@@ -49,6 +49,22 @@ def render_book(data: dict[str, Any], console: Console) -> None:
     for name, renderer in text_sections().items():
         if data.get(name) is not None:
             renderer(data[name], console)
+        else:
+            console.print(Text(f"No {name.replace('_', ' ')} section: {MISSING[name]}",
+                               style="dim"))
+
+
+#: what a missing book section lacks, and how to supply it
+MISSING = {
+    "captable": "no shares-outstanding count on or before the book's date (add "
+    "[[issuer.shares_outstanding]] to deal.toml)",
+    "accounting": "a fair value or the commitment-date price is missing (add market.toml, or run "
+    "pipedeal accounting with --note-fair-value / --warrant-fair-value / --commitment-price)",
+    "filing_check": "no 8-K in the deal folder (put the filing there, e.g. 8-K.txt)",
+    "ledger": "the deal has no ledger (pipedeal ledger init DEAL_DIR)",
+    "valuation": "no market.toml in the deal folder (valuation inputs: docs/valuation.md)",
+    "registration": "the deal has no registration rights ([registration_rights] in deal.toml)",
+}
 
 
 def text_sections() -> dict[str, Any]:
