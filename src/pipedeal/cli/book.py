@@ -60,7 +60,11 @@ def book(
     else:
         import pipedeal
 
-        data = pipedeal.book(deal_dir, as_of=day, db=db, regime=regime).to_json()
+        # a spinner on a terminal (silent otherwise): the first run compiles the kernels
+        with Console(stderr=True).status(
+            "computing the deal book (the first run also compiles the valuation kernels)..."
+        ):
+            data = pipedeal.book(deal_dir, as_of=day, db=db, regime=regime).to_json()
         if format is Format.json:
             emit_json(data)
         else:
@@ -98,7 +102,7 @@ def _book_files(
     protect = deal_inputs(deal_dir, db)
     check_targets(html, pdf, protect=protect, follow_symlinks=follow_symlinks)
     status = Console(stderr=True).status  # a spinner on a terminal; silent otherwise
-    with status("computing the deal book..."):
+    with status("computing the deal book (the first run also compiles the valuation kernels)..."):
         from pipedeal.report.book import book_data, build_context
 
         ctx = build_context(deal_dir, as_of=as_of, db=db, regime=regime)
