@@ -147,30 +147,31 @@ def value_runs(src: Path, work: Path, steps: int) -> None:
 
 
 def client_ceiling(src: Path) -> None:
-    """What the client does alone per partition: read and check the notes (CSV and Parquet) and
-    pickle a partition for the wire — the ceiling of a cluster run, whatever its size."""
+    """What the client does alone per partition: read the file into partitions (CSV lines,
+    Parquet record batches) and pickle each for the wire — the ceiling of a cluster run, whatever
+    its size; and, for contrast, the parse and check that the workers do."""
     import pickle
 
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    from pipedeal.scale.columnar import iter_notes
+    from pipedeal.scale.columnar import iter_parts
 
     pq_src = src.with_suffix(".parquet")
-    pq.write_table(pacsv.read_csv(src), pq_src)
+    pq.write_table(pacsv.read_csv(src), pq_src, row_group_size=10_000)
     for path in (src, pq_src):
         t0 = time.perf_counter()
-        n = 0
-        wire = 0.0
-        for part in iter_notes(path, 2000):
+        n = size = 0
+        for part in iter_parts(path, 2000):
             n += len(part)
-            if not wire:
-                t1 = time.perf_counter()
-                size = len(pickle.dumps(part))
-                wire = time.perf_counter() - t1
+            size += len(pickle.dumps(part))
         secs = time.perf_counter() - t0
-        print(f"client reads {path.suffix[1:]}: {n / secs:,.0f} notes/s; a partition of 2,000 "
-              f"pickles to {size / 1e3:.0f} kB in {wire * 1e3:.1f} ms")
+        t1 = time.perf_counter()
+        parsed = sum(len(part.notes()) for part in iter_parts(path, 2000))
+        parse = time.perf_counter() - t1
+        print(f"client reads and pickles {path.suffix[1:]}: {n / secs:,.0f} notes/s "
+              f"({size / n:.0f} bytes a note on the wire); the workers' parse and check: "
+              f"{parsed / parse:,.0f} notes/s per core")
 
 
 def filings_runs(n: int, work: Path) -> None:

@@ -156,3 +156,19 @@ def test_scenario_files(tmp_path):
     rows.write_text("name,spot\na,-1.5\n")
     with pytest.raises(UserError, match="out of range"):
         read_scenarios(rows)
+
+
+def test_a_bad_row_on_the_cluster_is_the_single_machine_error_and_nothing_is_written(
+    client, notes_csv, tmp_path
+):
+    lines = notes_csv.read_text().splitlines()
+    cells = lines[150].split(",")
+    cells[9] = "-1"  # spot
+    lines[150] = ",".join(cells)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    single = CliRunner().invoke(app, ["value-batch", str(bad), "--out", str(tmp_path / "a.csv")])
+    assert single.exit_code == 2 and "bad.csv:151:" in single.output
+    with pytest.raises(UserError) as there:
+        value_file(bad, tmp_path / "b.parquet", steps=60, chunk=40, client=client)
+    assert f"pipedeal: error: {there.value.message}" == single.output.strip().splitlines()[-1]

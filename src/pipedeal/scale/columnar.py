@@ -15,12 +15,19 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from pipedeal.errors import UserError
 from pipedeal.scale._arrow import pa, pq
-from pipedeal.valuation.batch import BatchNote, check_header, iter_batch_csv, parse_row
+from pipedeal.valuation.batch import (
+    BatchNote,
+    check_header,
+    iter_batch_rows,
+    parse_lines,
+    parse_row,
+)
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -45,11 +52,60 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
-def iter_notes(path: Path, chunk: int = 10_000) -> Iterator[list[BatchNote]]:
-    """The notes of a batch file (CSV, or Parquet by its suffix), ``chunk`` at a time."""
-    if not is_parquet(path):
-        yield from iter_batch_csv(path, chunk)
+@dataclass(frozen=True)
+class NotesPart:
+    """A partition of a batch file as read, not yet parsed: CSV lines (line number, text) or a
+    Parquet record batch. ``notes()`` parses it (on a worker, when shipped there: the client
+    only reads), with the checks and messages of ``read_batch_csv``. ``fault``: a file fault met
+    after these rows (raised after theirs, so faults come in line order)."""
+
+    path: str
+    header: list[str]
+    lines: list[tuple[int, str]] = field(default_factory=list)
+    batch: Any = None
+    first_row: int = 0
+    fault: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.lines) if self.batch is None else int(self.batch.num_rows)
+
+    def notes(self) -> list[BatchNote]:
+        if self.batch is None:
+            notes = parse_lines(self.path, self.header, self.lines)
+        else:
+            columns = [self.batch.column(i).to_pylist() for i in range(self.batch.num_columns)]
+            notes = [
+                parse_row(self.path, f"row {self.first_row + k + 1}", self.header,
+                          [_cell(c[k]) for c in columns])
+                for k in range(self.batch.num_rows)
+            ]
+        if self.fault is not None:
+            raise UserError(self.fault)
+        return notes
+
+
+def iter_parts(path: Path, chunk: int = 10_000) -> Iterator[NotesPart]:
+    """A batch file (CSV, or Parquet by its suffix) as ``NotesPart`` of ``chunk`` notes; faults
+    of the file itself (no header, missing columns) raise here, at once."""
+    if is_parquet(path):
+        yield from _parquet_parts(path, chunk)
         return
+    rows = iter_batch_rows(path, chunk)
+    header: list[str] = []
+    while True:
+        try:
+            header, lines = next(rows)
+        except StopIteration:
+            return
+        except UserError as exc:
+            if not header:
+                raise
+            yield NotesPart(str(path), header, fault=exc.message)
+            return
+        yield NotesPart(str(path), header, lines)
+
+
+def _parquet_parts(path: Path, chunk: int) -> Iterator[NotesPart]:
     try:
         handle = pq().ParquetFile(path)
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
@@ -58,14 +114,14 @@ def iter_notes(path: Path, chunk: int = 10_000) -> Iterator[list[BatchNote]]:
     check_header(path, "header", header)
     row = 0
     for batch in handle.iter_batches(batch_size=chunk):
-        columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-        notes = []
-        for k in range(batch.num_rows):
-            row += 1
-            notes.append(parse_row(path, f"row {row}", header, [_cell(c[k]) for c in columns]))
-        yield notes
-    if row == 0:
-        raise UserError(f"{path}: no notes (no rows)")
+        yield NotesPart(str(path), header, batch=batch, first_row=row)
+        row += batch.num_rows
+
+
+def iter_notes(path: Path, chunk: int = 10_000) -> Iterator[list[BatchNote]]:
+    """The notes of a batch file (CSV, or Parquet by its suffix), ``chunk`` at a time."""
+    for part in iter_parts(path, chunk):
+        yield part.notes()
 
 
 class TableWriter:

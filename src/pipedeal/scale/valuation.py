@@ -1,5 +1,8 @@
 """``value-batch`` in partitions: streamed from CSV or Parquet, priced here or on a Dask cluster by
-the batch kernel (``pipedeal.valuation.batch.price_notes``), written in input order.
+the batch kernel (``pipedeal.valuation.batch.price_notes``), written in input order. The client
+only reads (CSV lines, Parquet record batches: ``columnar.NotesPart``); each partition is parsed
+and checked where it is priced, with ``read_batch_csv``'s messages, and a fault surfaces in line
+order (the first bad row of the file, as on one machine).
 
 Every note is priced by the same kernel call whatever the partitioning (a note's value depends on
 that note alone), so the values are bit-identical to the single-machine ``value-batch``. With
@@ -30,7 +33,7 @@ import numpy as np
 
 from pipedeal.errors import UserError
 from pipedeal.scale.cluster import ordered_map, ordered_map_split, tree_reduce
-from pipedeal.scale.columnar import TableWriter, is_parquet, iter_notes
+from pipedeal.scale.columnar import NotesPart, TableWriter, is_parquet, iter_parts
 from pipedeal.valuation.batch import BatchNote, price_notes
 
 if TYPE_CHECKING:
@@ -178,8 +181,9 @@ class Pricing:
     tree: str | None
 
 
-def value_partition(notes: list[BatchNote], how: Pricing) -> dict[str, list[Any]]:
+def value_partition(part: NotesPart | list[BatchNote], how: Pricing) -> dict[str, list[Any]]:
     """A partition's rows of ``value-batch`` (``VALUE_COLUMNS``)."""
+    notes = part.notes() if isinstance(part, NotesPart) else part
     values = price_notes(notes, model=how.model, steps=how.steps, tree=how.tree).tolist()
     return {
         "id": [n.id for n in notes],
@@ -192,9 +196,10 @@ def value_partition(notes: list[BatchNote], how: Pricing) -> dict[str, list[Any]
 
 
 def scenario_partition(
-    notes: list[BatchNote], how: Pricing, scenarios: Sequence[Scenario]
+    part: NotesPart | list[BatchNote], how: Pricing, scenarios: Sequence[Scenario]
 ) -> tuple[dict[str, list[Any]], Risk]:
     """A partition under every scenario: its long-table rows (note-major) and its risk."""
+    notes = part.notes() if isinstance(part, NotesPart) else part
     bumps: list[Callable[[BatchNote], BatchNote]] = [
         lambda n: n,
         lambda n: replace(n, spot=n.spot * (1.0 + SPOT_BUMP)),
@@ -319,7 +324,7 @@ def value_file(
     size = partition_size(chunk, scenarios)
     parquet = out_format == "parquet" if out_format else is_parquet(out)
     summary = Summary(scenarios=list(scenarios or []))
-    partitions = iter_notes(source, size)
+    partitions = iter_parts(source, size)
     risks: list[Any] = []
     if scenarios:
         writer = TableWriter(out, SCENARIO_COLUMNS, SCENARIO_TYPES, parquet)
@@ -355,7 +360,7 @@ def value_file(
 
 
 def _scenario_results(
-    partitions: Iterator[list[BatchNote]],
+    partitions: Iterator[NotesPart],
     how: Pricing,
     scenarios: list[Scenario],
     client: Client | None,

@@ -22,6 +22,8 @@ from pipedeal.valuation.batch.parse import (
     BatchNote,
     check_header,
     iter_batch_csv,
+    iter_batch_rows,
+    parse_lines,
     parse_row,
     read_batch_csv,
 )
@@ -33,6 +35,8 @@ __all__ = [
     "BatchNote",
     "check_header",
     "iter_batch_csv",
+    "iter_batch_rows",
+    "parse_lines",
     "parse_row",
     "prepare",
     "prepare_fast",

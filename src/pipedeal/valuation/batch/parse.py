@@ -156,6 +156,18 @@ def iter_batch_csv(path: Path, chunk: int = 10_000) -> Iterator[list[BatchNote]]
     """The batch file's notes, ``chunk`` at a time, read line by line (memory bounded by the
     chunk); the same checks and messages as ``read_batch_csv``. A fault raises when its line is
     reached: a caller that writes as it goes must write to a temporary file."""
+    for header, rows in iter_batch_rows(path, chunk):
+        yield parse_lines(path, header, rows)
+
+
+def iter_batch_rows(
+    path: Path, chunk: int = 10_000
+) -> Iterator[tuple[list[str], list[tuple[int, str]]]]:
+    """The file-level half of ``iter_batch_csv``: the checked header and the note lines as
+    (line number, text), ``chunk`` lines at a time, comments and blank lines left out. A file
+    fault (not UTF-8, say) first yields the lines before it, then raises, so that
+    ``parse_lines`` over the parts reports faults in line order. ``parse_lines`` is the other
+    half (it may run elsewhere: ``pipedeal.scale`` ships the lines to Dask workers)."""
     try:
         handle = path.open("rb")
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
@@ -165,7 +177,7 @@ def iter_batch_csv(path: Path, chunk: int = 10_000) -> Iterator[list[BatchNote]]
         raise UserError(f"{path}: cannot read ({exc.strerror})") from None
     with handle:
         header: list[str] | None = None
-        notes: list[BatchNote] = []
+        rows: list[tuple[int, str]] = []
         line_no = 0
         try:
             for line_no, data in enumerate(handle, start=1):
@@ -174,25 +186,37 @@ def iter_batch_csv(path: Path, chunk: int = 10_000) -> Iterator[list[BatchNote]]
                 line = raw.rstrip("\r\n")
                 if not line.strip() or line.lstrip().startswith("#"):
                     continue
-                cells = _cells(path, line_no, line)
                 if header is None:
-                    header = [h.strip() for h in cells]
+                    header = [h.strip() for h in _cells(path, line_no, line)]
                     check_header(path, line_no, header)
                     continue
-                if len(cells) != len(header):
-                    raise UserError(
-                        f"{path}:{line_no}: expected {len(header)} columns, found {len(cells)}"
-                    )
-                notes.append(parse_row(path, line_no, header, [c.strip() for c in cells]))
-                if len(notes) >= chunk:
-                    yield notes
-                    notes = []
+                rows.append((line_no, line))
+                if len(rows) >= chunk:
+                    yield header, rows
+                    rows = []
         except UnicodeDecodeError:
+            if header is not None and rows:
+                yield header, rows
             raise UserError(f"{path}:{line_no}: not UTF-8 text; save the file as UTF-8") from None
         if header is None:
             raise UserError(f"{path}: empty file; expected a header row")
-        if notes:
-            yield notes
+        if rows:
+            yield header, rows
+
+
+def parse_lines(
+    path: Path | str, header: list[str], rows: list[tuple[int, str]]
+) -> list[BatchNote]:
+    """The notes of (line number, text) rows under ``header`` (from ``iter_batch_rows``)."""
+    notes = []
+    for line_no, line in rows:
+        cells = _cells(path, line_no, line)
+        if len(cells) != len(header):
+            raise UserError(
+                f"{path}:{line_no}: expected {len(header)} columns, found {len(cells)}"
+            )
+        notes.append(parse_row(path, line_no, header, [c.strip() for c in cells]))
+    return notes
 
 
 def parse_row(path: Path | str, line: int | str, header: list[str], cells: list[str]) -> BatchNote:
