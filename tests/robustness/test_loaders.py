@@ -77,6 +77,12 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "deal.toml nested across 3,000 lines": (
         _append("deal.toml", b"deep = " + b"[\n" * DEEP + b"]\n" * DEEP),
         "deal.toml", r"deal\.toml:\d+: nested deeper than 16 levels"),
+    "deal.toml dotted key 40,000 deep": (
+        _append("deal.toml", b"a" + b".a" * 40_000 + b" = 1\n"),
+        "deal.toml", r"deal\.toml:\d+: more than 64 dots outside strings on one line"),
+    "market.toml dotted key 20,000 deep": (
+        _append("market.toml", b"0.0000001" * 20_000 + b" = 1\n"),
+        "market.toml", r"market\.toml:\d+: more than 64 dots"),
     "deal.toml invalid UTF-8": (
         _append("deal.toml", b"# caf\xe9\n"), "deal.toml", r"deal\.toml:\d+: not UTF-8 text"),
     "deal.toml principal 1e999999": (

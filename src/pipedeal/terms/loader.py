@@ -36,6 +36,8 @@ MAX_TOML_BYTES = 2 * 1024 * 1024
 """Largest ``deal.toml`` / ``market.toml`` read (2 MB; the Innovo deal is 6 kB)."""
 MAX_DEPTH = 16
 """Deepest nesting of tables and arrays (the schema needs 4)."""
+MAX_DOTS = 64
+"""Most dots outside strings on one line (dotted keys; the schema's deepest has 3)."""
 MAX_DIGITS = 4300
 """Longest run of digits ``tomllib`` turns into an integer (Python's own limit)."""
 
@@ -59,9 +61,9 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise UserError(
             f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
         ) from None
-    deep = _too_deep_line(text)
+    deep = _too_deep(text)
     if deep is not None:
-        raise UserError(f"{path}:{deep}: nested deeper than {MAX_DEPTH} levels of [ ] and {{ }}")
+        raise UserError(f"{path}:{deep[0]}: {deep[1]}")
     try:
         parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -77,14 +79,23 @@ def read_toml(path: Path) -> dict[str, Any]:
     return parsed
 
 
-def _too_deep_line(text: str) -> int | None:
-    """The line where brackets outside strings and comments open more than ``MAX_DEPTH`` deep
-    (a linear scan, so ``tomllib``'s recursion never meets such a file), else None."""
-    depth, line, i, n = 0, 1, 0, len(text)
+def _too_deep(text: str) -> tuple[int, str] | None:
+    """``(line, what)`` where brackets outside strings and comments open more than ``MAX_DEPTH``
+    deep, or a line has more than ``MAX_DOTS`` dots outside strings (a dotted key that deep makes
+    ``tomllib`` quadratic); a linear scan, so ``tomllib``'s recursion never meets such a file."""
+    depth, dots, line, i, n = 0, 0, 1, 0, len(text)
     while i < n:
         ch = text[i]
         if ch == "\n":
             line += 1
+            dots = 0
+        elif ch == ".":
+            dots += 1
+            if dots > MAX_DOTS:
+                return line, (
+                    f"more than {MAX_DOTS} dots outside strings on one line (a key nested "
+                    "too deeply?)"
+                )
         elif ch == "#":
             end = text.find("\n", i)
             i = n if end < 0 else end
@@ -110,7 +121,7 @@ def _too_deep_line(text: str) -> int | None:
         elif ch in "[{":
             depth += 1
             if depth > MAX_DEPTH:
-                return line
+                return line, f"nested deeper than {MAX_DEPTH} levels of [ ] and {{ }}"
         elif ch in "]}":
             depth = max(depth - 1, 0)
         i += 1
