@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+import pytest
 from tests.conftest import EXAMPLE
 from tests.service.conftest import DEAL, P1, PASSWORD
 from typer.testing import CliRunner
@@ -71,13 +72,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_runs_and_stops_gracefully(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_runs_and_stops_gracefully(tmp_path: Path, workers: int) -> None:
     data = _bootstrap(tmp_path)
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipedeal", "serve", "--data", str(data), "--port", str(port),
-         "--sweep-interval", "0"],
+         "--sweep-interval", "0", "--workers", str(workers)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -93,15 +95,17 @@ def test_serve_runs_and_stops_gracefully(tmp_path: Path) -> None:
         with httpx.Client(base_url=base) as client:
             assert client.post("/auth/login", json={"name": "hold", "password": PASSWORD}
                                ).status_code == 200
-            state = client.get(f"/deals/{quote(DEAL)}/state", params={"as_of": "2004-07-31"})
-            assert state.status_code == 200
-            assert [n["purchaser"] for n in state.json()["notes"]] == [P1]
+            for _ in range(4):  # with workers: the session is the workspace's, not a process's
+                state = client.get(f"/deals/{quote(DEAL)}/state",
+                                   params={"as_of": "2004-07-31"})
+                assert state.status_code == 200
+                assert [n["purchaser"] for n in state.json()["notes"]] == [P1]
             assert client.get("/openapi.json").status_code == 200
     finally:
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=60)
     # uvicorn finishes the requests in flight and the lifespan, then exits (re-raising SIGTERM)
     assert proc.returncode in (0, -signal.SIGTERM), output
-    assert "Application shutdown complete" in output
+    assert output.count("Application shutdown complete") == workers, output
     assert PASSWORD not in output
     assert '"path": "/auth/login"' in output  # the service's own access log line

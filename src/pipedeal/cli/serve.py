@@ -63,6 +63,10 @@ def serve(
         float, typer.Option("--sweep-interval", min=0, help="seconds between election-deadline "
                             "sweeps (0: none)"),
     ] = 60.0,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="server processes (each sweeps too; "
+                          "the ledger serialises their appends)"),
+    ] = 1,
 ) -> None:
     """Serve the deal room (HTTP API, OpenAPI docs at /docs) over a workspace."""
     import logging
@@ -71,14 +75,22 @@ def serve(
     import uvicorn
 
     from pipedeal.service import create_app
+    from pipedeal.service.settings import ENV
 
     settings = replace(_settings(data, db), secure_cookies=secure_cookies,
                        sweep_interval_s=sweep_interval)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    application = create_app(settings)
     # uvicorn's own access log prints query strings; the service logs each request itself
-    uvicorn.run(application, host=host, port=port, access_log=False,
-                proxy_headers=True, timeout_graceful_shutdown=30)
+    options = dict(host=host, port=port, access_log=False, proxy_headers=True,
+                   timeout_graceful_shutdown=30)
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        return
+    # create the workspace (tables, signing key) once, before the workers race to
+    create_app(settings).state.store.close()
+    os.environ[ENV] = settings.to_env()
+    uvicorn.run("pipedeal.service.app:app_from_env", factory=True, workers=workers,
+                **options)  # type: ignore[arg-type]
 
 
 @deals_app.command("import")

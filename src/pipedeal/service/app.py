@@ -32,6 +32,7 @@ import pipedeal
 from pipedeal import __version__
 from pipedeal.errors import UserError
 from pipedeal.ledger import views as ledger_views
+from pipedeal.ledger.db import shown_url
 from pipedeal.service import security
 from pipedeal.service import views as holder_views
 from pipedeal.service.auth import (
@@ -46,7 +47,7 @@ from pipedeal.service.auth import (
     require_admin,
     unauthorized,
 )
-from pipedeal.service.deals import Conflict, DealHandle, DealRoom
+from pipedeal.service.deals import Conflict, DealHandle, DealRoom, retry_read_race
 from pipedeal.service.outbox import notify, reconcile
 from pipedeal.service.requests import (
     HOLDER_KINDS,
@@ -189,9 +190,13 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
 
     # --- errors and logs ---------------------------------------------------------------------
 
+    where = shown_url(settings.url)
+
     @app.exception_handler(UserError)
     async def _user_error(_request: Request, exc: UserError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=422)
+        # the ledger names its database; a client needs no server address
+        detail = exc.message.replace(where, "(the workspace database)")
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(Conflict)
     async def _conflict(_request: Request, exc: Conflict) -> JSONResponse:
@@ -423,6 +428,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         return {"deals": out}
 
     @app.get("/deals/{deal}")
+    @retry_read_race
     def deal_info(deal: str, response: Response, a: Access = Depends(reader)) -> dict[str, Any]:
         with room.using(deal) as h:
             seq = h.head_seq()
@@ -434,6 +440,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 "purchasers": purchasers}
 
     @app.get("/deals/{deal}/state")
+    @retry_read_race
     def state(deal: str, as_of: str | None = None,
               a: Access = Depends(reader)) -> dict[str, Any]:
         day = _date(as_of, "as_of", clock().date())
@@ -445,6 +452,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         return data
 
     @app.get("/deals/{deal}/history")
+    @retry_read_race
     def history(deal: str, response: Response, as_of: str | None = None,
                 instrument: str | None = None,
                 a: Access = Depends(reader)) -> dict[str, Any]:
@@ -462,6 +470,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         return data
 
     @app.get("/deals/{deal}/due")
+    @retry_read_race
     def due(deal: str, as_of: str | None = None, days: int = Query(30, ge=0, le=3660),
             a: Access = Depends(reader)) -> dict[str, Any]:
         day = _date(as_of, "as_of", clock().date())
@@ -473,11 +482,13 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         return data
 
     @app.get("/deals/{deal}/verify")
+    @retry_read_race
     def verify(deal: str, _a: Access = Depends(auditor_or_issuer)) -> dict[str, Any]:
         with room.using(deal) as h:
             return ledger_views.verify_json(h.ledger.verify())
 
     @app.get("/deals/{deal}/export")
+    @retry_read_race
     def export(deal: str, as_of: str | None = None,
                _a: Access = Depends(auditor_or_issuer)) -> JSONResponse:
         """One file for the auditor: every event with its chain hashes, the head, the terms
@@ -502,6 +513,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         )
 
     @app.get("/deals/{deal}/value")
+    @retry_read_race
     def value(deal: str, as_of: str | None = None, model: str | None = None,
               steps: int | None = Query(None, gt=0), a: Access = Depends(reader)) -> Any:
         if steps is not None and steps > settings.max_steps:
@@ -519,6 +531,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         return data
 
     @app.get("/deals/{deal}/book")
+    @retry_read_race
     def book(deal: str, as_of: str | None = None,
              _a: Access = Depends(auditor_or_issuer)) -> Any:
         h = handle(deal)
@@ -533,6 +546,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         data = await _json(request)
         return await run_in_threadpool(_record, request, deal, p, a, data)
 
+    @retry_read_race
     def _record(request: Request, deal: str, p: Principal, a: Access, data: Any) -> JSONResponse:
         req = parse_request(data)
         allowed = ISSUER_KINDS if a.role == "issuer" else HOLDER_KINDS if a.role == "holder" else {}
@@ -679,3 +693,11 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         }
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The application of a worker process of ``pipedeal serve --workers N`` (settings from
+    ``$PIPEDEAL_ROOM_SETTINGS``; uvicorn calls this factory in each worker)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    return create_app(Settings.from_env())

@@ -12,15 +12,18 @@ process's use of it (the ledger itself serialises appends across processes).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import pipedeal
 from pipedeal.errors import UserError
@@ -35,6 +38,31 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _SKIP = re.compile(r"^ledger\.sqlite.*$")
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 20
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+# On PostgreSQL (READ COMMITTED) the ledger's catch-up reads the head and then the rows in two
+# statements: an append committed between them is reported as "added outside the ledger". The
+# same read a moment later is consistent (a real intrusion is reported again).
+_RACE = "was added outside the ledger"
+
+
+def retry_read_race(fn: Callable[P, T]) -> Callable[P, T]:
+    """Run ``fn``, again (up to 3 times) if the ledger reported the read race above."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(3):
+            try:
+                return fn(*args, **kwargs)
+            except UserError as exc:
+                if _RACE not in exc.message or attempt == 2:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    return run
 
 
 class Conflict(Exception):

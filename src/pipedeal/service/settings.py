@@ -8,11 +8,14 @@ names another (``postgresql+psycopg://...``); deal folders are stored under ``da
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 SQLITE_FILE = "room.sqlite"
 SECRET_FILE = "secret.key"
+ENV = "PIPEDEAL_ROOM_SETTINGS"  # how ``pipedeal serve --workers N`` hands settings to workers
 
 
 @dataclass(frozen=True)
@@ -51,3 +54,24 @@ class Settings:
     @property
     def secret_file(self) -> Path:
         return self.data_dir / SECRET_FILE
+
+    def to_env(self) -> str:
+        """The settings ``serve`` passes to worker processes (no secret in them)."""
+        return json.dumps(
+            {
+                "data_dir": str(self.data_dir),
+                "db_url": self.db_url,
+                "secure_cookies": self.secure_cookies,
+                "sweep_interval_s": self.sweep_interval_s,
+            }
+        )
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        raw = json.loads(os.environ[ENV])
+        return cls(
+            data_dir=Path(raw["data_dir"]),
+            db_url=raw["db_url"],
+            secure_cookies=bool(raw["secure_cookies"]),
+            sweep_interval_s=float(raw["sweep_interval_s"]),
+        )

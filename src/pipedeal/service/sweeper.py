@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from pipedeal.errors import UserError
 from pipedeal.ledger import events as ev
-from pipedeal.service.deals import DealRoom
+from pipedeal.service.deals import DealRoom, retry_read_race
 from pipedeal.service.outbox import deadline, notify, reconcile, remind_closing
 
 SWEEPER = "pipedeal-sweeper"
@@ -45,32 +45,42 @@ def sweep_elections(
 ) -> list[Lapse]:
     """Record the lapse of every election window past its deadline at ``now``; the lapses
     recorded (or found already recorded by someone else)."""
-    zone = room.settings.deadline_zone
     out: list[Lapse] = []
     for key in deal_keys if deal_keys is not None else room.store.deal_keys():
-        with room.using(key) as h:
-            book = h.ledger.tip()
-            for name, note in book.notes.items():
-                w = note.window
-                if w is None or w.status != "open":
-                    continue
-                end = deadline(w.closes, zone)
-                if now < end:
-                    if now >= end - REMIND_BEFORE:
-                        remind_closing(room.store, key, h.loaded, name, w.notice_date, now, zone)
-                    continue
-                day = w.closes + dt.timedelta(days=1)
-                if note.last_date is not None and note.last_date > day:
-                    day = note.last_date
-                try:
-                    rec = h.ledger.record(
-                        ev.election_lapsed(name, day), key=lapse_key(name, w.notice_date),
-                        by=SWEEPER,
-                    )
-                except UserError as exc:  # e.g. settled by another process meanwhile
-                    log.warning("sweep %s %s: not recorded: %s", key, name, exc.message)
-                    continue
-                out.append(Lapse(key, name, w.notice_date, rec.seq, rec.already_recorded))
-                notify(room.store, key, h.loaded, [rec], now, zone)
-            reconcile(room.store, key, h.loaded, h.ledger.events(), now, zone)
+        out.extend(_sweep_deal(room, key, now))
+    return out
+
+
+@retry_read_race
+def _sweep_deal(room: DealRoom, key: str, now: dt.datetime) -> list[Lapse]:
+    zone = room.settings.deadline_zone
+    out: list[Lapse] = []
+    with room.using(key) as h:
+        book = h.ledger.tip()
+        for name, note in book.notes.items():
+            w = note.window
+            if w is None or w.status != "open":
+                continue
+            end = deadline(w.closes, zone)
+            if now < end:
+                if now >= end - REMIND_BEFORE:
+                    remind_closing(room.store, key, h.loaded, name, w.notice_date, now, zone)
+                continue
+            day = w.closes + dt.timedelta(days=1)
+            if note.last_date is not None and note.last_date > day:
+                day = note.last_date
+            try:
+                rec = h.ledger.record(
+                    ev.election_lapsed(name, day), key=lapse_key(name, w.notice_date),
+                    by=SWEEPER,
+                )
+            except UserError as exc:
+                if "was added outside the ledger" in exc.message:
+                    raise  # the read race: retried
+                # e.g. settled by another process meanwhile
+                log.warning("sweep %s %s: not recorded: %s", key, name, exc.message)
+                continue
+            out.append(Lapse(key, name, w.notice_date, rec.seq, rec.already_recorded))
+            notify(room.store, key, h.loaded, [rec], now, zone)
+        reconcile(room.store, key, h.loaded, h.ledger.events(), now, zone)
     return out
