@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from urllib.parse import quote
@@ -167,3 +169,48 @@ def test_sweeper_once_across_restart_and_two_processes(room: Room) -> None:
     for who in ("holder_a", "holder_b"):
         kinds = [i["kind"] for i in room.get(who, "/inbox").json()["items"]]
         assert kinds == ["prepayment_notice", "election_lapsed"]
+
+
+_SWEEP = """
+import datetime as dt, json, sys
+from pathlib import Path
+from pipedeal.service import Settings, create_app, sweep_elections
+data, db, at = Path(sys.argv[1]), sys.argv[2] or None, dt.datetime.fromisoformat(sys.argv[3])
+app = create_app(Settings(data_dir=data, db_url=db, sweep_interval_s=0), clock=lambda: at)
+print("ready", flush=True)
+sys.stdin.readline()  # start together
+lapses = sweep_elections(app.state.room, at)
+print(json.dumps([[x.purchaser, x.already_recorded] for x in lapses]), flush=True)
+"""
+
+
+def test_sweeper_once_across_two_os_processes(room: Room) -> None:
+    """Two real processes sweep the same workspace at the same moment: one lapse each."""
+    room.clock.set(dt.datetime(2004, 10, 4, 14, 0, tzinfo=dt.UTC))
+    for p in (P1, P2):
+        res = room.post("issuer", f"{D}/events",
+                        json={"kind": "prepayment_notice", "purchaser": p, "date": NOTICE})
+        assert res.status_code == 201
+    after = "2004-10-09T12:00:00+00:00"
+    args = [str(room.settings.data_dir), room.settings.db_url or "", after]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _SWEEP, *args], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        outputs.append(json.loads(out.strip().splitlines()[-1]))
+    fresh = sorted(p for out in outputs for p, already in out if not already)
+    assert fresh == [P1, P2]  # each lapse appended by exactly one process
+    room.clock.set(dt.datetime(2004, 10, 9, 12, 0, tzinfo=dt.UTC))
+    assert sorted(e["event"]["instrument"] for e in _lapses(room)) == [f"note:{P1}", f"note:{P2}"]
+    assert room.get("auditor", f"{D}/verify").json()["ok"] is True
