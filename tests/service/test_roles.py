@@ -25,6 +25,7 @@ READS = [
     (f"{D}/state", {"as_of": "2004-10-01"}, READ),
     (f"{D}/history", {}, READ),
     (f"{D}/due", {"as_of": "2004-10-01", "days": 60}, READ),
+    (f"{D}/notices", {"as_of": "2004-10-01"}, READ),
     (f"{D}/value", {"steps": 40}, READ),
     (f"{D}/verify", {}, AUDIT_READ),
     (f"{D}/book", {"as_of": "2004-10-01"}, AUDIT_READ),

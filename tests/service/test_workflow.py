@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from tests.conftest import EXAMPLE
-from tests.service.conftest import DEAL, P1, P2, Clock, Room, make_room
+from tests.service.conftest import DEAL, P1, P2, P3, Clock, Room, make_room
 from typer.testing import CliRunner
 
 from pipedeal.cli import app as cli_app
@@ -88,6 +88,22 @@ def test_notice_election_and_lapse(room: Room, tmp_path: Path) -> None:
     # the holder and the issuer hear of it; the prepayment is due for settlement
     assert [i["kind"] for i in room.get("holder_b", "/inbox").json()["items"]] == [
         "prepayment_notice", "window_closing", "election_lapsed"
+    ]
+    # the issuers' inboxes say what falls due (once, however many sweeps)
+    dues = [i for i in room.get("issuer", "/inbox").json()["items"] if i["kind"] == "due"]
+    assert {(i["due"]["kind"], i["due"]["instrument"]) for i in dues} >= {
+        ("prepayment_settlement", f"note:{P2}"), ("interest_payment", f"note:{P3}")
+    }
+    assert len(dues) == len({(i["due"]["kind"], i["due"]["instrument"], i["due"]["date"])
+                             for i in dues})
+    # the notices as of a date: a holder sees its own window, with the deadline instant
+    own = room.get("holder_b", f"{D}/notices", params={"as_of": "2004-10-08"}).json()
+    assert [(n["purchaser"], n["status"], n["deadline"]) for n in own["notices"]] == [
+        (P2, "lapsed", "2004-10-08T00:00:00-04:00")
+    ]
+    every = room.get("issuer", f"{D}/notices", params={"as_of": "2004-10-08"}).json()
+    assert [(n["purchaser"], n["status"]) for n in every["notices"]] == [
+        (P1, "elected"), (P2, "lapsed")
     ]
     due = room.get("issuer", f"{D}/due", params={"as_of": "2004-10-08", "days": 5}).json()
     settle = [i for i in due["items"] if i["kind"] == "prepayment_settlement"]

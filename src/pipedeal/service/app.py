@@ -48,7 +48,7 @@ from pipedeal.service.auth import (
     unauthorized,
 )
 from pipedeal.service.deals import Conflict, DealHandle, DealRoom, retry_read_race
-from pipedeal.service.outbox import notify, reconcile
+from pipedeal.service.outbox import deadline, notify, reconcile
 from pipedeal.service.requests import (
     HOLDER_KINDS,
     ISSUER_KINDS,
@@ -480,6 +480,26 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             assert a.purchaser is not None
             return holder_views.due_for_holder(data, a.purchaser)
         return data
+
+    @app.get("/deals/{deal}/notices")
+    @retry_read_race
+    def notices(deal: str, as_of: str | None = None,
+                a: Access = Depends(reader)) -> dict[str, Any]:
+        """Each note's prepayment notice and election window as of a date (the state's), with
+        the deadline instant; a holder sees its own."""
+        day = _date(as_of, "as_of", clock().date())
+        with room.using(deal) as h:
+            state_data = ledger_views.state_json(h.ledger.state(day))
+        items = []
+        for n in state_data["notes"]:
+            w = n["election_window"]
+            if w is None or (a.role == "holder" and n["purchaser"] != a.purchaser):
+                continue
+            end = deadline(dt.date.fromisoformat(w["closes"]), settings.deadline_zone)
+            items.append({"purchaser": n["purchaser"], **w, "deadline": end.isoformat(),
+                          "deadline_utc": end.astimezone(dt.UTC).isoformat()})
+        return {"schema_version": ledger_views.SCHEMA_VERSION, "as_of": day.isoformat(),
+                "notices": items}
 
     @app.get("/deals/{deal}/verify")
     @retry_read_race

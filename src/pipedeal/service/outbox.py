@@ -107,6 +107,29 @@ def remind_closing(
     return added
 
 
+DUE_KINDS = ("interest_payment", "maturity_repayment", "prepayment_settlement")
+
+
+def remind_due(
+    store: Store, deal_key: str, items: Iterable[dict[str, Any]], at: dt.datetime
+) -> int:
+    """Tell the issuers what is due (``pipedeal ledger due`` items: interest, maturity,
+    a prepayment to settle); once per issuer, item and date."""
+    issuers = [g for g in store.grants_on(deal_key) if g.role == "issuer"]
+    added = 0
+    for item in items:
+        if item["kind"] not in DUE_KINDS:
+            continue
+        body = {"subject": f"{item['kind'].replace('_', ' ')} {item['status']}: "
+                           f"{item['instrument']} on {item['date']}", "due": item}
+        for g in issuers:
+            dedupe = (f"{deal_key}\x1fdue\x1f{item['kind']}\x1f{item['instrument']}\x1f"
+                      f"{item['date']}\x1f{g.user_id}")
+            if store.enqueue(dedupe, deal_key, g.user_id, "due", None, body, at):
+                added += 1
+    return added
+
+
 def reconcile(
     store: Store, deal_key: str, deal: LoadedDeal, records: Iterable[RecordedEvent],
     at: dt.datetime, zone: str,

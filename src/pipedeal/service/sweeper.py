@@ -8,7 +8,9 @@ if later), by the actor ``SWEEPER``, with the idempotency key
 ``sweep:election_lapsed:<purchaser>:<notice date>``. The key makes it exactly-once: a restart,
 a rerun or a second server process finds the event stored and appends nothing. The prepayment
 then shows as due for settlement (``ledger due``). Within the last 24 hours before a deadline
-the sweep reminds the holders (once). The clock is an argument (tests inject it).
+the sweep reminds the holders (once), and each sweep tells the issuers what falls due by the
+next day (interest, maturity, a prepayment to settle; once per item). The clock is an
+argument (tests inject it).
 """
 
 from __future__ import annotations
@@ -16,11 +18,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from pipedeal.errors import UserError
 from pipedeal.ledger import events as ev
 from pipedeal.service.deals import DealRoom, retry_read_race
-from pipedeal.service.outbox import deadline, notify, reconcile, remind_closing
+from pipedeal.service.outbox import (
+    deadline,
+    notify,
+    reconcile,
+    remind_closing,
+    remind_due,
+)
 
 SWEEPER = "pipedeal-sweeper"
 REMIND_BEFORE = dt.timedelta(hours=24)  # "your window closes within a day"
@@ -83,4 +92,7 @@ def _sweep_deal(room: DealRoom, key: str, now: dt.datetime) -> list[Lapse]:
             out.append(Lapse(key, name, w.notice_date, rec.seq, rec.already_recorded))
             notify(room.store, key, h.loaded, [rec], now, zone)
         reconcile(room.store, key, h.loaded, h.ledger.events(), now, zone)
+        today = now.astimezone(ZoneInfo(zone)).date()
+        due = h.ledger.due(today, 1)
+        remind_due(room.store, key, [i.to_json() for i in due], now)
     return out
