@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from pipedeal.cli.app import app
 from pipedeal.filings.batch import expand, extract_many
-from pipedeal.scale.filings import extract_files
+from pipedeal.scale.filings import expand_target, extract_files
 
 
 def _corpus(tmp_path: Path, copies: int = 8) -> Path:
@@ -96,3 +96,19 @@ def test_cluster_spec_is_checked(tmp_path, bad):
     result = CliRunner().invoke(app, ["extract", str(src), "--jsonl", str(tmp_path / "o.jsonl"),
                                       "--cluster", bad])
     assert result.exit_code == 2 and "use local:N" in result.output
+
+
+def test_a_corpus_at_an_fsspec_url_gives_the_same_records_naming_the_urls(client, tmp_path):
+    src = _corpus(tmp_path, copies=2)
+    reference = [json.loads(line) for line in _single(src, tmp_path)]
+    files = expand_target(f"file://{src}")
+    assert files == [f"file://{p}" for p in expand(str(src))]
+    out = tmp_path / "url.jsonl"
+    summary = extract_files(files, out, out, client=client, files_per_task=3)
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["source"] for r in records] == files
+    for r in (*records, *reference):
+        r.pop("source")
+    assert records == reference and len(summary.failures) == 1
+    again = extract_files(files, out, tmp_path / "again.jsonl", client=client)
+    assert again.skipped == len(files) - 1 and again.done == 1  # the failure is tried again

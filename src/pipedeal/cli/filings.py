@@ -59,7 +59,7 @@ def extract(
     if _is_batch(target, jsonl) and jsonl is not None and deal_out is None:
         from pipedeal.scale.cli import wants_scale
 
-        if wants_scale("", jsonl, scheduler, cluster):
+        if wants_scale("", jsonl, scheduler, cluster) or "://" in target:
             from pipedeal.scale.cli import extract_batch
 
             code = extract_batch(target, jsonl, scheduler=scheduler, cluster=cluster,

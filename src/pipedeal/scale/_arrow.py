@@ -1,4 +1,4 @@
-"""pyarrow, imported on first use (it ships no type information: ``Any`` here)."""
+"""pyarrow and fsspec, imported on first use (they ship no type information: ``Any`` here)."""
 
 from __future__ import annotations
 
@@ -15,3 +15,9 @@ def pq() -> Any:
     import pyarrow.parquet  # type: ignore[import-untyped]
 
     return pyarrow.parquet
+
+
+def fsspec() -> Any:
+    import fsspec as module  # type: ignore[import-untyped]
+
+    return module

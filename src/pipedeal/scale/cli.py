@@ -133,19 +133,19 @@ def extract_batch(
     cluster: str | None,
     follow_symlinks: bool,
 ) -> int:
-    """``extract DIR|GLOB --jsonl OUT`` partitioned by file (here or on a cluster), resuming
+    """``extract DIR|GLOB|URL --jsonl OUT`` partitioned by file (here or on a cluster), resuming
     from what ``OUT`` already holds; progress and a summary on stderr. Returns the exit status:
     0, 2 when a file failed, 130 when interrupted (rerun to resume)."""
-    from pipedeal.filings.batch import expand
     from pipedeal.scale.cluster import connect
-    from pipedeal.scale.filings import extract_files
+    from pipedeal.scale.filings import expand_target, extract_files, is_url
 
-    files = expand(target)
-    check_target(out, "--jsonl", protect=files, follow_symlinks=follow_symlinks)
+    files = expand_target(target)
+    local = [Path(f) for f in files if not is_url(f)]
+    check_target(out, "--jsonl", protect=local, follow_symlinks=follow_symlinks)
     err = Console(stderr=True)
     with (
         connect(scheduler, cluster) as client,
-        atomic_path(out, "--jsonl", protect=files, follow_symlinks=follow_symlinks) as tmp,
+        atomic_path(out, "--jsonl", protect=local, follow_symlinks=follow_symlinks) as tmp,
         Progress(TextColumn("extract"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                  console=err, transient=False) as progress,
     ):

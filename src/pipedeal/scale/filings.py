@@ -1,7 +1,10 @@
 """``extract --jsonl`` partitioned by file, here or on a Dask cluster; resumable.
 
 Files are sent in groups (``files_per_task``) to ``pipedeal.filings.batch.extract_record``, the
-same function the single-machine batch runs, so the lines are the same text. Each line carries
+same function the single-machine batch runs, so the lines are the same text. A corpus may also be
+an fsspec URL (``s3://bucket/edgar/``, ``file:///data/*.txt``, …: ``expand_target``): each worker
+reads its files' bytes through fsspec, into a temporary file that ``extract_record`` reads, and
+the line names the URL. Each line carries
 the file's ``sha256``; a rerun into the same output keeps the earlier extracted lines and skips
 every file whose content hash is among them (a failed file's line is dropped and the file tried
 again). Per-file errors are lines of the output and never stop the run. An interruption (Ctrl-C,
@@ -13,13 +16,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pipedeal.filings.batch import extract_record
+from pipedeal.errors import UserError
+from pipedeal.filings.batch import SUFFIXES, expand, extract_record
+from pipedeal.filings.extract import MAX_BYTES
+from pipedeal.scale._arrow import fsspec
 from pipedeal.scale.cluster import ordered_map, workers
 from pipedeal.scale.columnar import RecordWriter, read_records, record_line
 
@@ -47,6 +54,67 @@ class ExtractSummary:
         return self.done / self.seconds if self.seconds > 0 else 0.0
 
 
+def is_url(target: str) -> bool:
+    return "://" in target
+
+
+def expand_target(target: str) -> list[str]:
+    """The files a folder, glob or file names (``pipedeal.filings.batch.expand``), or those of an
+    fsspec URL (a folder, searched recursively, a glob or one file), sorted, as strings."""
+    if not is_url(target):
+        return [str(p) for p in expand(target)]
+    try:
+        fs, _, roots = fsspec().get_fs_token_paths(target)
+        found: list[str] = []
+        for root in roots:
+            if fs.isdir(root):
+                found += [p for p in fs.find(root) if _wanted(p)]
+            elif fs.isfile(root):
+                found.append(root)
+    except (OSError, ValueError, ImportError) as exc:
+        raise UserError(f"{target}: cannot list ({type(exc).__name__}: {exc})") from None
+    if not found:
+        raise UserError(f"{target}: no filings found")
+    return sorted(fs.unstrip_protocol(p) for p in found)
+
+
+def _wanted(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return not name.startswith(".") and suffix in SUFFIXES
+
+
+def _read(path: str) -> bytes:
+    if is_url(path):
+        with fsspec().open(path, "rb") as handle:
+            data: bytes = handle.read(MAX_BYTES + 1)
+        return data
+    return Path(path).read_bytes()
+
+
+def _record(path: str, data: bytes | None) -> tuple[dict[str, Any], str | None]:
+    """``extract_record`` of a local file, or of a URL's bytes through a temporary file (the
+    record and its error name the URL)."""
+    if not is_url(path):
+        return extract_record(path)
+    if data is None:
+        try:
+            data = _read(path)
+        except (OSError, ValueError) as exc:
+            fault = f"cannot read: {exc}"
+            return {"source": path, "sha256": None, "error": fault}, fault
+    suffix = "." + path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""
+    with tempfile.TemporaryDirectory(prefix="pipedeal-extract-") as folder:
+        local = Path(folder) / f"filing{suffix}"
+        local.write_bytes(data)
+        record, message = extract_record(local)
+    if message is not None:
+        message = message.replace(str(local), path)
+        record["error"] = message
+    record["source"] = path
+    return record, message
+
+
 def extract_group(
     paths: Sequence[str], known: Mapping[str, Collection[str]]
 ) -> list[tuple[str | None, str | None]]:
@@ -54,26 +122,28 @@ def extract_group(
     content hash is among ``known[path]`` (already in the output)."""
     out: list[tuple[str | None, str | None]] = []
     for path in paths:
+        data: bytes | None = None
         if path in known:
             try:
-                digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-            except OSError:
+                data = _read(path)
+                digest: str | None = hashlib.sha256(data).hexdigest()
+            except (OSError, ValueError):
                 digest = None
             if digest in known[path]:
                 out.append((None, None))
                 continue
-        data, message = extract_record(path)
-        out.append((record_line(data), message))
+        record, message = _record(path, data)
+        out.append((record_line(record), message))
     return out
 
 
-def _groups(files: Sequence[Path], size: int) -> Iterator[list[str]]:
+def _groups(files: Sequence[Path | str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(files), size):
         yield [str(p) for p in files[start : start + size]]
 
 
 def _tasks(
-    files: Sequence[Path], size: int, known: Mapping[str, Collection[str]]
+    files: Sequence[Path | str], size: int, known: Mapping[str, Collection[str]]
 ) -> Iterator[tuple[list[str], dict[str, frozenset[str]]]]:
     """Each group with the earlier hashes of its own files (part of the task, so a task lost
     with a worker is rebuilt from the graph alone)."""
@@ -102,7 +172,7 @@ def earlier_records(out: Path) -> tuple[list[str], dict[str, set[str]]]:
 
 
 def extract_files(
-    files: Sequence[Path],
+    files: Sequence[Path | str],
     out: Path,
     tmp: Path,
     *,
