@@ -55,6 +55,11 @@ def test_notice_election_and_lapse(room: Room, tmp_path: Path) -> None:
         assert (w["closes"], w["settle_from"]) == (CLOSES, "2004-10-08")
         assert w["deadline"] == "2004-10-08T00:00:00-04:00"
     assert room.get("auditor", "/inbox").json()["items"] == []
+    # an item is marked read by its recipient only
+    item = room.get("holder_a", "/inbox").json()["items"][0]["id"]
+    assert room.post("holder_b", f"/inbox/{item}/read").status_code == 404
+    assert room.post("holder_a", f"/inbox/{item}/read").status_code == 200
+    assert room.get("holder_a", "/inbox", params={"unread": "true"}).json()["items"] == []
 
     # Purchaser 1 elects inside the window (principal and accrued interest, the defaults)
     room.clock.set(dt.datetime(2004, 10, 6, 16, 0, tzinfo=dt.UTC))
