@@ -97,6 +97,12 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "deal.toml closing in year 9999": (
         _replace("deal.toml", "closing_date = 2004-06-18", "closing_date = 9999-12-31"),
         "deal.toml", r"deal\.toml:\d+: field purchasers\[1\]\.closing_date: .*outside"),
+    "deal.toml closing after the trading calendar": (
+        _replace("deal.toml", "closing_date = 2004-06-18", "closing_date = 2080-06-18"),
+        "deal.toml", r"deal\.toml:\d+: field purchasers\[1\]\.closing_date: .*trading calendars"),
+    "deal.toml closing on the trading calendar's first day": (
+        _replace("deal.toml", "closing_date = 2004-06-18", "closing_date = 1990-01-02"),
+        "deal.toml", r"deal\.toml:\d+: field purchasers\[1\]\.closing_date: .*trading calendars"),
     "deal.toml closing in year 1": (
         _replace("deal.toml", "closing_date = 2004-06-18", "closing_date = 0001-01-01"),
         "deal.toml", r"deal\.toml:\d+: field purchasers\[1\]\.closing_date: .*outside"),

@@ -36,6 +36,10 @@ FIRST_DATE = dt.date(1990, 1, 1)
 """Earliest date in the terms: the trading calendars start in 1990."""
 LAST_DATE = dt.date(2099, 12, 31)
 """Latest date in the terms."""
+FIRST_CLOSING = dt.date(1991, 1, 1)
+LAST_CLOSING = dt.date(dt.date.today().year + 29, 12, 31)
+"""Closing dates lie where the trading calendars (1990 to 30 years ahead,
+``market.calendars``) hold a price window before and after them."""
 
 _CONTROL = {*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)} - {0x09, 0x0A, 0x0D}
 
@@ -415,6 +419,16 @@ class Purchaser(Frozen):
     @property
     def funded(self) -> Decimal:
         return self.principal if self.cash_funded is None else self.cash_funded
+
+    @field_validator("closing_date")
+    @classmethod
+    def _closing_in_calendar(cls, value: dt.date) -> dt.date:
+        if not FIRST_CLOSING <= value <= LAST_CLOSING:
+            raise ValueError(
+                f"closing date {value} is outside {FIRST_CLOSING} to {LAST_CLOSING}, the range "
+                "the trading calendars cover with a price window"
+            )
+        return value
 
     @model_validator(mode="after")
     def _funded_not_above_face(self) -> Purchaser:
