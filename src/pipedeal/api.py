@@ -58,7 +58,9 @@ def _loaded(deal: LoadedDeal | Path | str) -> LoadedDeal:
     return deal if isinstance(deal, LoadedDeal) else load(deal)
 
 
-def open_ledger(deal: LoadedDeal, db: str | None = None, *, create: bool = False) -> Ledger:
+def open_ledger(
+    deal: LoadedDeal, db: str | None = None, *, create: bool = False, deal_key: str | None = None
+) -> Ledger:
     """The deal's ledger (SQLite in the deal folder unless ``db`` or ``$PIPEDEAL_DB`` names
     another database; a ``postgresql+psycopg://`` URL for a server). ``create=True`` creates it
     (recording each closing) when it does not exist yet. Use it as a context manager."""
@@ -67,25 +69,31 @@ def open_ledger(deal: LoadedDeal, db: str | None = None, *, create: bool = False
 
     if deal.folder is None:
         raise UserError("open_ledger: the deal was not loaded from a folder")
-    if create and not ledger_exists(deal.folder, db, deal_name=deal.terms.name):
-        return init_ledger(deal.folder, db, contract=deal)
-    return _open(deal.folder, db, contract=deal)
+    if create and not ledger_exists(
+        deal.folder, db, deal_key=deal_key, deal_name=deal.terms.name
+    ):
+        return init_ledger(deal.folder, db, deal_key=deal_key, contract=deal)
+    return _open(deal.folder, db, deal_key=deal_key, contract=deal)
 
 
-def deal_record(deal: LoadedDeal | Path | str, db: str | None = None) -> DealRecord:
+def deal_record(
+    deal: LoadedDeal | Path | str, db: str | None = None, *, deal_key: str | None = None
+) -> DealRecord:
     """The deal with its ledger's events read once (``DealRecord.state(as_of)`` for any date);
-    the terms' own state when the deal has no ledger."""
+    the terms' own state when the deal has no ledger. ``deal_key``: the deal's key in a
+    database holding several deals (default: the deal's name)."""
     from pipedeal.ledger.record import deal_record as _record
 
-    return _record(_loaded(deal), db)
+    return _record(_loaded(deal), db, deal_key=deal_key)
 
 
 def deal_state(
-    deal: LoadedDeal | Path | str, as_of: dt.date, db: str | None = None
+    deal: LoadedDeal | Path | str, as_of: dt.date, db: str | None = None,
+    *, deal_key: str | None = None,
 ) -> LedgerState:
     """The state at the end of ``as_of``: from the ledger when there is one, else on the terms
     alone (issued at closing, interest paid on schedule, repaid at maturity)."""
-    return deal_record(deal, db).state(as_of)
+    return deal_record(deal, db, deal_key=deal_key).state(as_of)
 
 
 def value(
@@ -96,6 +104,7 @@ def value(
     model: str | None = None,
     steps: int | None = None,
     db: str | None = None,
+    deal_key: str | None = None,
 ) -> DealValuation:
     """Fair value and Greeks of every note and warrant as they stand on the valuation date
     (``as_of``, default ``market.toml``'s): ``state`` (default: the ledger's, or the terms')
@@ -110,7 +119,7 @@ def value(
     day = as_of or (state.as_of if state is not None else loaded.market.as_of)
     source = "given"
     if state is None:
-        record = deal_record(loaded, db)
+        record = deal_record(loaded, db, deal_key=deal_key)
         state, source = record.state(day), record.source
     elif state.as_of != day:
         raise UserError(f"--as-of: the state is as of {state.as_of}, not {day}")
@@ -130,13 +139,14 @@ def cap_table(
     grid_dates: list[dt.date] | None = None,
     market_basis: str = "last_close",
     eps: dict[str, Any] | None = None,
+    deal_key: str | None = None,
 ) -> Report:
     """Shares outstanding, the deal's potential shares, dilution and the 20% test on ``as_of``
     (default: the first share count after the last closing), following the ledger when there
     is one."""
     from pipedeal.captable.report import captable_data
 
-    record = deal_record(deal, db)
+    record = deal_record(deal, db, deal_key=deal_key)
     loaded = record.deal
     assert loaded.folder is not None
     data = captable_data(
@@ -158,6 +168,7 @@ def accounting_report(
     commitment_price: Decimal | str | None = None,
     as_of: dt.date | None = None,
     db: str | None = None,
+    deal_key: str | None = None,
 ) -> Report:
     """Allocation of proceeds, beneficial conversion feature, amortization and the journal,
     following the ledger's events when there is one, under the deal's regime unless ``regime``
@@ -167,7 +178,7 @@ def accounting_report(
     without them the valuation engine values the note and warrant at issue."""
     from pipedeal.accounting.report import accounting_data
 
-    record = deal_record(deal, db)
+    record = deal_record(deal, db, deal_key=deal_key)
     loaded = record.deal
     assert loaded.folder is not None
 

@@ -97,3 +97,19 @@ def test_an_open_election_window_is_priced_as_open(deal_copy):
     # redeemed within days at par (or converted at $1.53 with the stock at $1.32): worth par
     # plus a little interest and option value, far from the 13-month note's value
     assert 1_000_000 <= note["value"] < 1_010_000
+
+
+def test_one_database_holds_two_deals_of_the_same_name_by_key(deal_copy, tmp_path):
+    db = f"sqlite:///{tmp_path / 'workspace.sqlite'}"
+    deal = pipedeal.load_deal(deal_copy)
+    with pipedeal.open_ledger(deal, db, create=True, deal_key="room-a"):
+        pass
+    with pipedeal.open_ledger(deal, db, create=True, deal_key="room-b") as ledger:
+        ledger.record(ev.conversion(P2, dt.date(2004, 7, 20), principal="1000000"))
+    a = _rows(pipedeal.value(deal, db=db, deal_key="room-a", steps=STEPS))
+    b = _rows(pipedeal.value(deal, db=db, deal_key="room-b", steps=STEPS))
+    assert a[P2]["status"] == "outstanding" and b[P2]["status"] == "converted"
+    assert pipedeal.deal_state(deal, VALUED, db, deal_key="room-b").notes[P2].shares_issued \
+        == 709_219
+    book = pipedeal.book(deal, as_of=VALUED, db=db, deal_key="room-b", steps=STEPS).to_json()
+    assert book["ledger"]["totals"]["principal_converted"] == "1000000"

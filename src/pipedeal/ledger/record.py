@@ -131,17 +131,24 @@ class DealRecord:
 
 
 def deal_record(
-    deal: Path | str | LoadedDeal, db: str | None = None, *, verify: bool = True
+    deal: Path | str | LoadedDeal,
+    db: str | None = None,
+    *,
+    verify: bool = True,
+    deal_key: str | None = None,
 ) -> DealRecord:
     """The deal (loaded once, unless ``deal`` is already loaded) and its ledger's events (read
-    once; none when the deal has no ledger). Never creates a database."""
+    once; none when the deal has no ledger). ``deal_key``: the deal's key in a database holding
+    several (default: its name). Never creates a database."""
     from pipedeal.ledger.opening import ledger_exists, open_ledger
 
     loaded = deal if isinstance(deal, LoadedDeal) else load(deal)
     folder = loaded.folder
-    if folder is None or not ledger_exists(folder, db, deal_name=loaded.terms.name):
+    if folder is None or not ledger_exists(
+        folder, db, deal_key=deal_key, deal_name=loaded.terms.name
+    ):
         return DealRecord(loaded)
-    with open_ledger(folder, db, contract=loaded) as ledger:
+    with open_ledger(folder, db, deal_key=deal_key, contract=loaded) as ledger:
         recorded = ledger.events()
         report = ledger.verify() if verify else None
         return DealRecord(loaded, recorded, ledger.location, report)

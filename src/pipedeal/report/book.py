@@ -102,8 +102,10 @@ def extra_sections() -> dict[str, SectionBuilder]:
 def build_context(
     deal_dir: Path | str | LoadedDeal, *, as_of: dt.date | None = None, **options: Any
 ) -> BookContext:
-    """Load the deal (once) and read its ledger (once, ``options["db"]`` or the folder's)."""
-    return BookContext(deal_record(deal_dir, options.get("db")), as_of, options)
+    """Load the deal (once) and read its ledger (once, ``options["db"]`` or the folder's;
+    ``options["deal_key"]`` in a database holding several deals)."""
+    record = deal_record(deal_dir, options.get("db"), deal_key=options.get("deal_key"))
+    return BookContext(record, as_of, options)
 
 
 def _d(value) -> str | None:
