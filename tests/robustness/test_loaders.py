@@ -91,6 +91,9 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "deal.toml principal 1e30": (
         _replace("deal.toml", 'principal = "500000"', 'principal = "1e30"'),
         "deal.toml", r"deal\.toml:\d+: field purchasers\[2\]\.principal"),
+    "deal.toml principal with fractions of a cent": (
+        _replace("deal.toml", 'principal = "500000"', 'principal = "500000.001"'),
+        "deal.toml", r"deal\.toml:\d+: field purchasers\[2\]\.principal: .*2 decimal places"),
     "deal.toml tiny multiplier": (
         _replace("deal.toml", 'multiplier = "1.10"', 'multiplier = "1e-30"'),
         "deal.toml", r"deal\.toml:\d+: field note\.conversion\.price\.multiplier"),

@@ -85,6 +85,8 @@ class Frozen(BaseModel):
 PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=6)]
 NonNegativeMoney = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=6)]
 Rate = Annotated[Decimal, Field(ge=0, le=1, decimal_places=10)]
+Cents = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=2)]
+"""A principal: dollars and cents (the ledger records cents)."""
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 Shares = Annotated[int, Field(ge=0, le=MAX_SHARES)]
 
@@ -410,8 +412,8 @@ class Issuer(Frozen):
 class Purchaser(Frozen):
     name: Name
     closing_date: dt.date
-    principal: PositiveMoney
-    cash_funded: NonNegativeMoney | None = Field(
+    principal: Cents
+    cash_funded: Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=2)] | None = Field(
         None, description="cash actually received; below principal when costs are netted"
     )
     accredited: bool = True
