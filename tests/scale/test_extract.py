@@ -52,18 +52,18 @@ def test_same_lines_as_the_single_machine_batch_here_and_on_the_cluster(client, 
         assert "binary" in dict(summary.failures)[str(src / "sub" / "broken.txt")]
 
 
-def test_cli_cluster_parquet_then_resume_skips_what_is_there(tmp_path):
+def test_cli_parquet_then_resume_skips_what_is_there(tmp_path):
     src = _corpus(tmp_path, copies=4)
     reference = _single(src, tmp_path)
     out = tmp_path / "out.parquet"
-    args = ["extract", str(src), "--jsonl", str(out), "--cluster", "local:2"]
+    args = ["extract", str(src), "--jsonl", str(out)]  # a .parquet output: the partitioned path
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 2, first.output  # the broken file
     assert "18 files, 17 extracted, 1 failed, 0 skipped" in first.stderr
     table = pq.read_table(out).to_pydict()
     assert table["record"] == reference
     assert table["error"].count(None) == 17
-    again = CliRunner().invoke(app, args[:4])  # here, same output: all but the failure skipped
+    again = CliRunner().invoke(app, args)  # same output: all but the failure skipped
     assert "18 files, 0 extracted, 1 failed, 17 skipped" in again.stderr
     assert sorted(pq.read_table(out).to_pydict()["record"]) == sorted(reference)
 

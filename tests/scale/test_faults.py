@@ -12,7 +12,6 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from pipedeal.filings.batch import expand, extract_many
-from pipedeal.scale.cluster import connect
 from pipedeal.scale.filings import extract_files
 from pipedeal.scale.valuation import value_file
 from pipedeal.valuation.batch import price_notes, read_batch_csv
@@ -39,23 +38,25 @@ def _killer(client: Any, killed: list[tuple[int, int]]) -> Any:
     return kill_once
 
 
-def test_a_killed_worker_loses_no_partition_and_writes_no_row_twice(tmp_path: Path) -> None:
+def test_a_killed_worker_loses_no_partition_and_writes_no_row_twice(
+    tmp_path: Path, client: Any
+) -> None:
+    """On the session's 2-worker cluster (the nanny restarts the killed worker for the tests
+    after this one)."""
     src = write_notes(tmp_path / "notes.csv", 160, seed=3)
     notes = read_batch_csv(src)
-    reference = price_notes(notes, model="hazard", steps=1000)
+    reference = price_notes(notes, model="hazard", steps=800)
     killed: list[tuple[int, int]] = []
     second: list[tuple[int, int]] = []
-    with connect(cluster="local:2") as client:
-        assert client is not None
-        summary = value_file(src, tmp_path / "out.parquet", steps=1000, client=client, chunk=8,
-                             on_progress=_killer(client, killed))
-        after = client.run(os.getpid)
-        # the same cluster (one worker restarted by its nanny) extracts a corpus, killed again
-        files = expand(str(_corpus(tmp_path, copies=3)))
-        extract_many(files, tmp_path / "single.jsonl")
-        lines = tmp_path / "cluster.jsonl"
-        result = extract_files(files, lines, lines, client=client, files_per_task=1,
-                               on_progress=_killer(client, second))
+    summary = value_file(src, tmp_path / "out.parquet", steps=800, client=client, chunk=8,
+                         on_progress=_killer(client, killed))
+    after = client.run(os.getpid)
+    # the same cluster (one worker restarted by its nanny) extracts a corpus, killed again
+    files = expand(str(_corpus(tmp_path, copies=3)))
+    extract_many(files, tmp_path / "single.jsonl")
+    lines = tmp_path / "cluster.jsonl"
+    result = extract_files(files, lines, lines, client=client, files_per_task=1,
+                           on_progress=_killer(client, second))
     pid, held = killed[0]
     assert held >= 1 and pid not in after.values()  # it held work; the nanny made a new one
     assert second and second[0][1] >= 1
