@@ -112,3 +112,28 @@ def test_a_corpus_at_an_fsspec_url_gives_the_same_records_naming_the_urls(client
     assert records == reference and len(summary.failures) == 1
     again = extract_files(files, out, tmp_path / "again.jsonl", client=client)
     assert again.skipped == len(files) - 1 and again.done == 1  # the failure is tried again
+
+
+def test_a_tar_archive_of_filings_gives_the_same_records_here_and_on_the_cluster(client, tmp_path):
+    import tarfile
+
+    src = _corpus(tmp_path, copies=2)
+    reference = [json.loads(line) for line in _single(src, tmp_path)]
+    archive = tmp_path / "corpus.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(src, arcname="corpus")
+    files = expand_target(str(archive))
+    assert len(files) == len(reference)
+    assert all(f.startswith("tar://corpus/") and f.endswith(f"::file://{archive}") for f in files)
+    out = tmp_path / "tar.jsonl"
+    extract_files(files, out, out, client=client, files_per_task=4)
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    for r in (*records, *reference):
+        r.pop("source")
+    assert records == reference
+    # the command line takes the archive as it takes a folder, and resumes
+    cli_out = tmp_path / "cli.jsonl"
+    first = CliRunner().invoke(app, ["extract", str(archive), "--jsonl", str(cli_out)])
+    assert first.exit_code == 2  # the corpus holds one binary file: recorded, not fatal
+    again = CliRunner().invoke(app, ["extract", str(archive), "--jsonl", str(cli_out)])
+    assert f"{len(files) - 1} skipped" in again.stderr

@@ -35,6 +35,7 @@ def _is_batch(target: str, jsonl: Path | None) -> bool:
     return jsonl is not None or Path(target).is_dir() or any(c in target for c in "*?[")
 
 
+
 @app.command()
 def extract(
     target: str = typer.Argument(..., help="a filing (text, HTML or EDGAR .txt), or a folder/glob "
@@ -58,8 +59,9 @@ def extract(
 
     if _is_batch(target, jsonl) and jsonl is not None and deal_out is None:
         from pipedeal.scale.cli import wants_scale
+        from pipedeal.scale.filings import is_tar
 
-        if wants_scale("", jsonl, scheduler, cluster) or "://" in target:
+        if wants_scale("", jsonl, scheduler, cluster) or "://" in target or is_tar(target):
             from pipedeal.scale.cli import extract_batch
 
             code = extract_batch(target, jsonl, scheduler=scheduler, cluster=cluster,

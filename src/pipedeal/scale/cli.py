@@ -141,6 +141,8 @@ def extract_batch(
 
     files = expand_target(target)
     local = [Path(f) for f in files if not is_url(f)]
+    if Path(target).is_file():
+        local.append(Path(target))  # an archive of filings is an input too
     check_target(out, "--jsonl", protect=local, follow_symlinks=follow_symlinks)
     err = Console(stderr=True)
     with (

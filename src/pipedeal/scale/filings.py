@@ -58,11 +58,21 @@ def is_url(target: str) -> bool:
     return "://" in target
 
 
+def is_tar(target: str) -> bool:
+    """A local tar archive of filings (``extract FILE.tar``; compressed archives are not read:
+    fsspec's tar reader takes no compression from a URL the workers could open)."""
+    return not is_url(target) and target.lower().endswith(".tar") and Path(target).is_file()
+
+
 def expand_target(target: str) -> list[str]:
-    """The files a folder, glob or file names (``pipedeal.filings.batch.expand``), or those of an
-    fsspec URL (a folder, searched recursively, a glob or one file), sorted, as strings."""
+    """The files a folder, glob or file names (``pipedeal.filings.batch.expand``), those of an
+    fsspec URL (a folder, searched recursively, a glob or one file), or the members of a tar
+    archive (as ``tar://MEMBER::file://ARCHIVE`` URLs), sorted, as strings."""
+    if is_tar(target):
+        target = f"tar://::file://{Path(target).resolve()}"
     if not is_url(target):
         return [str(p) for p in expand(target)]
+    chain = target.split("::", 1)[1] if "::" in target else None
     try:
         fs, _, roots = fsspec().get_fs_token_paths(target)
         found: list[str] = []
@@ -75,7 +85,9 @@ def expand_target(target: str) -> list[str]:
         raise UserError(f"{target}: cannot list ({type(exc).__name__}: {exc})") from None
     if not found:
         raise UserError(f"{target}: no filings found")
-    return sorted(fs.unstrip_protocol(p) for p in found)
+    urls = [fs.unstrip_protocol(p) for p in found]
+    # a chained URL (tar://...::file://archive) names its members with the same chain
+    return sorted(f"{u}::{chain}" if chain else u for u in urls)
 
 
 def _wanted(path: str) -> bool:
