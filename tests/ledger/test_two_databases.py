@@ -33,7 +33,7 @@ def _operations(deal_dir, db, key: str) -> list[str]:
         ledger.record(ev.interest_paid(P1, DAY, "100.00", dt.date(2004, 6, 30)), key="pay", by=BY)
         ledger.record(ev.memo(DAY, "é ü — 😀 quotes \" and \\ backslash"), by=BY)
         ledger.record(ev.warrant_exercised(P2, DAY, 1000), key="k" * 200, by=BY)
-        ledger.import_events([ev.memo(DAY, f"bulk {i}") for i in range(25)], by=BY)
+        ledger.import_events([ev.memo(DAY, f"bulk {i}") for i in range(150)], by=BY)  # COPY
         attempts = [
             lambda: ledger.record(ev.memo(DAY, "long key"), key="k" * 201, by=BY),
             lambda: ledger.record(ev.memo(DAY, "nul \x00"), by=BY),
@@ -84,7 +84,7 @@ def test_the_same_operations_give_the_same_rows_on_both(deal_copy, tmp_path):
     lite_deal, lite_rows = _dump(f"sqlite:///{sqlite_file}", key)
     pg_deal, pg_rows = _dump(pg, key)
     assert lite_deal == pg_deal
-    assert len(lite_rows) == len(pg_rows) == 3 + 3 + 25 + 1
+    assert len(lite_rows) == len(pg_rows) == 3 + 3 + 150 + 1
     for lite, post in zip(lite_rows, pg_rows, strict=True):
         assert lite == post
     # and each reads the other's figures the same way

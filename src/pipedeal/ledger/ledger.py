@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
 MAX_ATTEMPTS = 200
 BATCH_ROWS = 5000  # rows per INSERT of a bulk import
+COPY_ROWS = 100  # from this many rows, a bulk import on PostgreSQL (psycopg) uses COPY
 
 # statements built once (compiled once by SQLAlchemy's cache)
 _HEAD = sa.select(deals.c.head_seq, deals.c.head_hash, deals.c.terms_hash).where(
@@ -122,6 +123,7 @@ class _RawSQL:
             f"WHERE id = {p} AND head_seq = {p}"
         )
         self.dates_as_text = dates_as_text  # SQLAlchemy stores a SQLite Date as YYYY-MM-DD
+        self.copy: str | None = None  # COPY ... FROM STDIN (psycopg only)
 
     @classmethod
     def for_engine(cls, engine: Engine) -> _RawSQL | None:
@@ -129,7 +131,9 @@ class _RawSQL:
         if dialect.name == "sqlite" and dialect.driver == "pysqlite":
             return cls("?", "", dates_as_text=True)
         if dialect.name == "postgresql" and dialect.driver == "psycopg":
-            return cls("%s", " FOR UPDATE", dates_as_text=False)
+            raw = cls("%s", " FOR UPDATE", dates_as_text=False)
+            raw.copy = f"COPY ledger_events ({', '.join(raw.columns)}) FROM STDIN"
+            return raw
         return None
 
     def insert_params(self, row: dict[str, Any]) -> tuple[Any, ...]:
@@ -405,8 +409,19 @@ class Ledger:
         """Insert staged rows and move the head onto the last (in the caller's transaction)."""
         if not rows:
             return
-        for i in range(0, len(rows), BATCH_ROWS):
-            conn.execute(_INSERT, rows[i : i + BATCH_ROWS])
+        raw = self._raw
+        if raw is not None and raw.copy is not None and len(rows) >= COPY_ROWS:
+            # PostgreSQL: COPY is several times faster than batched INSERTs for a bulk import
+            cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                with cur.copy(raw.copy) as copy:
+                    for row in rows:
+                        copy.write_row(raw.insert_params(row))
+            finally:
+                cur.close()
+        else:
+            for i in range(0, len(rows), BATCH_ROWS):
+                conn.execute(_INSERT, rows[i : i + BATCH_ROWS])
         last = rows[-1]
         moved = conn.execute(
             _MOVE,
