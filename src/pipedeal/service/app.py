@@ -712,6 +712,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             ]
         }
 
+    from pipedeal.web import router as web_router  # the pages (docs/web.md)
+    app.include_router(web_router)
     return app
 
 

@@ -1,0 +1,185 @@
+"""The deal room in real headless Chromium, driven by Playwright, against a real uvicorn server
+on 127.0.0.1: a holder converts with the live preview and sees the result, the issuer's refused
+notice shows the rule's message inline, a notified holder sees the countdown. Every request of
+the pages goes to the test server only, and no page logs an error to the console.
+
+Chromium is Debian's (``$PIPEDEAL_CHROMIUM`` or ``/usr/bin/chromium``; never downloaded);
+skipped locally without it or without Playwright, required in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from tests.conftest import skip_or_fail
+from tests.service.conftest import PASSWORD, START, Clock, Room, populate
+
+from pipedeal.service import Settings, create_app
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.chromium
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+
+
+def _chromium() -> str:
+    exe = os.environ.get("PIPEDEAL_CHROMIUM") or "/usr/bin/chromium"
+    if not Path(exe).is_file():
+        skip_or_fail(f"Chromium not found at {exe} (PIPEDEAL_CHROMIUM)")
+    return exe
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The deal room (Innovo, one user per role) served by uvicorn on a free local port."""
+    import uvicorn
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("web") / "room", sweep_interval_s=0)
+    app = create_app(settings, clock=Clock(START))
+    populate(Room(TestClient(app), settings, Clock(START), store=app.state.store))
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=30)
+
+
+@dataclass
+class Watch:
+    """What the pages did: every request URL, console errors and uncaught script errors."""
+
+    base: str
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def attach(self, page: Any) -> None:
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def check(self, refused_pages: int = 0) -> None:
+        """No request to another host, no console or script error (but Chromium's one line per
+        ``refused_pages`` page served with 422: a form the ledger refused)."""
+        origin = urlsplit(self.base).netloc
+        foreign = [u for u in self.requests if urlsplit(u).netloc != origin]
+        assert foreign == [], f"requests to other hosts: {foreign}"
+        refused = [e for e in self.errors if "responded with a status of 422" in e]
+        assert len(refused) == refused_pages, self.errors
+        assert [e for e in self.errors if e not in refused] == [], self.errors
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    exe = _chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("playwright is not installed (pip install playwright)")
+        raise
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _sign_in(browser: Any, server: str, who: str, watch: Watch) -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    watch.attach(page)
+    page.goto(f"{server}/login")
+    page.get_by_label("User name").fill(who)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server}/")
+    return page
+
+
+def test_holder_converts_with_preview(browser: Any, server: str) -> None:
+    watch = Watch(server)
+    page = _sign_in(browser, server, "holder_a", watch)
+    page.get_by_role("link", name="Innovo Group 2004 convertible notes and warrants").click()
+    page.get_by_role("link", name="My notes and warrants").click()
+    page.get_by_label("Principal to convert (dollars)").fill("100000")
+    live = page.locator("#cv-live")
+    live.filter(has_text="$100,000.00 principal").wait_for()
+    shares = live.inner_text().split("Preview: ")[1].split(" shares")[0]
+    page.get_by_role("button", name="Preview the conversion").click()
+    preview = page.locator("#convert-preview")
+    assert f"gives {shares} shares" in preview.inner_text()
+    page.get_by_role("button", name="Confirm the conversion").click()
+    page.get_by_text("Recorded event").wait_for()
+    body = page.locator("main").inner_text()
+    assert "conversion on 2004-10-01" in body
+    assert "$900,000.00" in body
+    assert "Purchaser 2" not in page.content()
+    watch.check()
+    page.context.close()
+
+
+def test_issuer_notice_refused_inline_then_holder_countdown(browser: Any, server: str) -> None:
+    watch = Watch(server)
+    page = _sign_in(browser, server, "issuer", watch)
+    page.goto(f"{server}/room/Innovo%20Group%202004%20convertible%20notes%20and%20warrants/issuer")
+    # too early: the prepayment may not start before three months after issue
+    page.get_by_label("Purchaser 2").check()
+    page.get_by_label("Notice date").fill("2004-08-02")
+    page.get_by_role("button", name="Preview the election windows").click()
+    page.get_by_role("button", name="Send the notice").click()
+    error = page.locator("#err-notice")
+    error.wait_for()
+    assert "note.prepayment" in error.inner_text()
+    assert "Nothing was recorded" in error.inner_text()
+    # a valid notice: Purchaser 2's holder sees it with a live countdown
+    page.get_by_label("Purchaser 2").check()
+    page.get_by_label("Notice date").fill("2004-10-01")
+    page.get_by_role("button", name="Preview the election windows").click()
+    assert "holder_b" in page.locator("#notice-preview").inner_text()
+    page.get_by_role("button", name="Send the notice").click()
+    page.get_by_text("Recorded event").wait_for()
+    watch.check(refused_pages=1)
+    page.context.close()
+
+    watch_b = Watch(server)
+    holder = _sign_in(browser, server, "holder_b", watch_b)
+    holder.goto(f"{server}/room/Innovo%20Group%202004%20convertible%20notes%20and%20warrants/"
+                "holder")
+    countdown = holder.locator("time.countdown").first
+    countdown.filter(has_text=" left").wait_for()
+    first = countdown.inner_text()
+    assert first.startswith("5 days"), first  # 2004-10-01 15:00 UTC to 2004-10-07 04:00 UTC
+    holder.wait_for_timeout(1100)
+    assert countdown.inner_text() != first  # it runs
+    assert "Purchaser 1" not in holder.content() and "holder_a" not in holder.content()
+    watch_b.check()
+    holder.context.close()
