@@ -79,11 +79,27 @@ class Watch:
     base: str
     requests: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    responses: list[Any] = field(default_factory=list)
 
     def attach(self, page: Any) -> None:
         page.on("request", lambda r: self.requests.append(r.url))
+        page.on("response", lambda r: self.responses.append(r))
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def drain(self) -> list[tuple[str, str]]:
+        """(URL, body) of each response since the last drain (bodies are gone once the page
+        navigates on: drain after each step; the sign-in form's is gone by then)."""
+        out = []
+        for r in self.responses:
+            if 300 <= r.status < 400:
+                continue
+            try:
+                out.append((r.url, r.text()))
+            except Exception:  # noqa: BLE001 - navigated away: only the sign-in form
+                assert r.url.endswith("/login") or "/static/" in r.url, r.url
+        self.responses.clear()
+        return out
 
     def check(self, refused_pages: int = 0) -> None:
         """No request to another host, no console or script error (but Chromium's one line per
@@ -94,6 +110,27 @@ class Watch:
         refused = [e for e in self.errors if "responded with a status of 422" in e]
         assert len(refused) == refused_pages, self.errors
         assert [e for e in self.errors if e not in refused] == [], self.errors
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots go: ``$PIPEDEAL_SCREENSHOTS`` or a scratch folder."""
+    where = os.environ.get("PIPEDEAL_SCREENSHOTS")
+    folder = Path(where) if where else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def screenshot(page: Any, folder: Path, name: str) -> None:
+    """The page at 360 px and 1440 px wide (full page): nothing may overflow sideways."""
+    for width in (360, 1440):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        if width == 360:
+            assert overflow <= 0, f"{name}: {overflow} px wider than the 360 px screen"
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 @pytest.fixture(scope="module")
@@ -125,10 +162,12 @@ def _sign_in(browser: Any, server: str, who: str, watch: Watch) -> Any:
     return page
 
 
-def test_holder_converts_with_preview(browser: Any, server: str) -> None:
+def test_holder_converts_with_preview(browser: Any, server: str, shots: Path) -> None:
     watch = Watch(server)
     page = _sign_in(browser, server, "holder_a", watch)
+    screenshot(page, shots, "deals")
     page.get_by_role("link", name="Innovo Group 2004 convertible notes and warrants").click()
+    screenshot(page, shots, "overview-holder")
     page.get_by_role("link", name="My notes and warrants").click()
     page.get_by_label("Principal to convert (dollars)").fill("100000")
     live = page.locator("#cv-live")
@@ -137,6 +176,7 @@ def test_holder_converts_with_preview(browser: Any, server: str) -> None:
     page.get_by_role("button", name="Preview the conversion").click()
     preview = page.locator("#convert-preview")
     assert f"gives {shares} shares" in preview.inner_text()
+    screenshot(page, shots, "holder-preview")
     page.get_by_role("button", name="Confirm the conversion").click()
     page.get_by_text("Recorded event").wait_for()
     body = page.locator("main").inner_text()
@@ -147,7 +187,8 @@ def test_holder_converts_with_preview(browser: Any, server: str) -> None:
     page.context.close()
 
 
-def test_issuer_notice_refused_inline_then_holder_countdown(browser: Any, server: str) -> None:
+def test_issuer_notice_refused_inline_then_holder_countdown(browser: Any, server: str,
+                                                           shots: Path) -> None:
     watch = Watch(server)
     page = _sign_in(browser, server, "issuer", watch)
     page.goto(f"{server}/room/Innovo%20Group%202004%20convertible%20notes%20and%20warrants/issuer")
@@ -160,11 +201,13 @@ def test_issuer_notice_refused_inline_then_holder_countdown(browser: Any, server
     error.wait_for()
     assert "note.prepayment" in error.inner_text()
     assert "Nothing was recorded" in error.inner_text()
+    screenshot(page, shots, "issuer-refused")
     # a valid notice: Purchaser 2's holder sees it with a live countdown
     page.get_by_label("Purchaser 2").check()
     page.get_by_label("Notice date").fill("2004-10-01")
     page.get_by_role("button", name="Preview the election windows").click()
     assert "holder_b" in page.locator("#notice-preview").inner_text()
+    screenshot(page, shots, "issuer-notice-preview")
     page.get_by_role("button", name="Send the notice").click()
     page.get_by_text("Recorded event").wait_for()
     watch.check(refused_pages=1)
@@ -172,6 +215,7 @@ def test_issuer_notice_refused_inline_then_holder_countdown(browser: Any, server
 
     watch_b = Watch(server)
     holder = _sign_in(browser, server, "holder_b", watch_b)
+    bodies = watch_b.drain()
     holder.goto(f"{server}/room/Innovo%20Group%202004%20convertible%20notes%20and%20warrants/"
                 "holder")
     countdown = holder.locator("time.countdown").first
@@ -180,6 +224,34 @@ def test_issuer_notice_refused_inline_then_holder_countdown(browser: Any, server
     assert first.startswith("5 days"), first  # 2004-10-01 15:00 UTC to 2004-10-07 04:00 UTC
     holder.wait_for_timeout(1100)
     assert countdown.inner_text() != first  # it runs
-    assert "Purchaser 1" not in holder.content() and "holder_a" not in holder.content()
+    screenshot(holder, shots, "holder-notice")
+    bodies += watch_b.drain()
+    holder.get_by_role("link", name="Overview").click()
+    holder.wait_for_load_state()
+    bodies += watch_b.drain()
+    holder.get_by_role("button", name="Show").click()
+    holder.wait_for_load_state()
+    bodies += watch_b.drain()
+    # nothing holder B's browser received names Purchaser 1 or its holder, or its figures
+    assert len([u for u, _ in bodies if "/room/" in u]) >= 3, [u for u, _ in bodies]
+    for url, body in bodies:
+        for other in ("Purchaser 1", "holder_a", "1.53", "22,397.26", "22397.26"):
+            assert other not in body, (url, other)
     watch_b.check()
     holder.context.close()
+
+
+def test_auditor_verifies_and_downloads(browser: Any, server: str, shots: Path) -> None:
+    watch = Watch(server)
+    page = _sign_in(browser, server, "auditor", watch)
+    page.goto(f"{server}/room/Innovo%20Group%202004%20convertible%20notes%20and%20warrants/"
+              "auditor")
+    assert page.locator("#verify-result").inner_text().startswith("Verified:")
+    screenshot(page, shots, "auditor")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Export (JSON", exact=False).click()
+    download = info.value
+    assert download.suggested_filename.endswith(".json")
+    assert '"verify"' in Path(download.path()).read_text()
+    watch.check()
+    page.context.close()

@@ -183,3 +183,51 @@ def test_times_carry_their_zone(sqlite_room: Room, browser_for: Browser) -> None
     sqlite_room.clock.set(dt.datetime(2004, 10, 4, 12, tzinfo=dt.UTC))
     text = text_of(browser_for("holder_a").get(f"{ROOM}/holder").text)
     assert "Expires 2009-06-15 17:00 UTC-07:00" in text
+
+
+def test_holder_elects_inside_the_window_and_the_issuer_sees_a_lapse(
+        sqlite_room: Room, browser_for: Browser) -> None:
+    from pipedeal.service import sweep_elections
+
+    issuer = browser_for("issuer")
+    csrf = hidden(issuer.get(f"{ROOM}/issuer").text, "csrf")
+    sent = issuer.post(f"{ROOM}/issuer", data={
+        "csrf": csrf, "nonce": "n9", "action": "notice", "purchaser": ["Purchaser 1", P2],
+        "date": "2004-10-01"})
+    assert text_of(sent.text).count("prepayment notice on 2004-10-01") == 2
+    a = browser_for("holder_a")
+    page = a.get(f"{ROOM}/holder")
+    text = text_of(page.text)
+    assert "Electing today converts $1,000,000.00 of principal" in text
+    elect_form = page.text.split('id="elect-h"')[1]
+    r = a.post(f"{ROOM}/holder", data={"csrf": hidden(elect_form, "csrf"),
+                                       "nonce": hidden(elect_form, "nonce"),
+                                       "action": "elect", "date": "2004-10-04"})
+    assert r.status_code == 200, text_of(r.text)
+    assert "conversion election on 2004-10-04" in text_of(r.text)
+    # Purchaser 2 lets the window pass: the sweep records the lapse, the issuer sees it
+    sqlite_room.clock.set(dt.datetime(2004, 10, 8, 12, tzinfo=dt.UTC))
+    app = sqlite_room.client.app
+    sweep_elections(app.state.room, sqlite_room.clock())  # type: ignore[attr-defined]
+    assert issuer.get("/", follow_redirects=False).status_code == 303  # 12-hour session over
+    due = text_of(browser_for("issuer").get(f"{ROOM}/issuer").text)
+    assert "prepayment settlement" in due and "note:Purchaser 2" in due
+    audit = text_of(browser_for("auditor").get(f"{ROOM}/auditor").text)
+    assert "election lapsed" in audit
+
+
+def test_holder_exercises_warrant(sqlite_room: Room, browser_for: Browser) -> None:
+    a = browser_for("holder_a")
+    form = a.get(f"{ROOM}/holder").text.split('id="warrant-h"')[1]
+    r = a.post(f"{ROOM}/holder", data={"csrf": hidden(form, "csrf"),
+                                       "nonce": hidden(form, "nonce"), "action": "exercise",
+                                       "shares": "1,000", "method": "cash",
+                                       "date": "2004-10-01"})
+    assert r.status_code == 200, text_of(r.text)
+    text = text_of(r.text)
+    assert "warrant exercised on 2004-10-01" in text and "Shares outstanding 124,000" in text
+    # more shares than the warrant has: the rule's message inline
+    r = a.post(f"{ROOM}/holder", data={"csrf": hidden(form, "csrf"), "nonce": "w2",
+                                       "action": "exercise", "shares": "999999",
+                                       "method": "cash", "date": "2004-10-01"})
+    assert r.status_code == 422 and "Refused:" in text_of(r.text)
