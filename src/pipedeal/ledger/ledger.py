@@ -124,6 +124,11 @@ class _RawSQL:
         )
         self.dates_as_text = dates_as_text  # SQLAlchemy stores a SQLite Date as YYYY-MM-DD
         self.copy: str | None = None  # COPY ... FROM STDIN (psycopg only)
+        # PostgreSQL: the insert and the head's move in one statement (four round trips an
+        # append with the commit). The head and the rows cannot be read in one statement: rows
+        # joined to a row locked by FOR UPDATE come from the snapshot taken before the wait, so
+        # events committed by the writer that held the lock would be missing.
+        self.insert_and_move: str | None = None
 
     @classmethod
     def for_engine(cls, engine: Engine) -> _RawSQL | None:
@@ -133,6 +138,13 @@ class _RawSQL:
         if dialect.name == "postgresql" and dialect.driver == "psycopg":
             raw = cls("%s", " FOR UPDATE", dates_as_text=False)
             raw.copy = f"COPY ledger_events ({', '.join(raw.columns)}) FROM STDIN"
+            values = ", ".join(["%s"] * len(raw.columns))
+            raw.insert_and_move = (
+                f"WITH ins AS (INSERT INTO ledger_events ({', '.join(raw.columns)}) "
+                f"VALUES ({values}) RETURNING seq) "
+                "UPDATE ledger_deals SET head_seq = %s, head_hash = %s, terms_hash = %s "
+                "WHERE id = %s AND head_seq = %s AND EXISTS (SELECT 1 FROM ins)"
+            )
             return raw
         return None
 
@@ -502,14 +514,15 @@ class Ledger:
             with self._tx(write=True) as conn:
                 cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
                 try:
+                    known = self._seq
                     cur.execute(raw.head, (self.deal_id,))
                     found = cur.fetchone()
                     if found is None:
                         raise UserError(f"ledger {self.location}: the deal's row is gone")
                     head = _Head(*found)
-                    known = self._seq
                     if head.head_seq < known:
                         self._sync(conn, head)  # raises: the head moved back
+                    # a statement of its own, after the lock: it sees what the last holder wrote
                     cur.execute(raw.read, (self.deal_id, max(known, 1)))
                     with paused_gc():
                         self._catch_up(cur.fetchall(), head, known)
@@ -519,11 +532,12 @@ class Ledger:
                         return replace(existing, already_recorded=True)
                     book, recs, rows = self._stage(head, [(event, key, by)], self.now())
                     row = rows[0]
-                    cur.execute(raw.insert, raw.insert_params(row))
-                    cur.execute(
-                        raw.move,
-                        (row["seq"], row["hash"], row["terms_hash"], self.deal_id, head.head_seq),
-                    )
+                    move = (row["seq"], row["hash"], row["terms_hash"], self.deal_id, head.head_seq)
+                    if raw.insert_and_move is not None:
+                        cur.execute(raw.insert_and_move, raw.insert_params(row) + move)
+                    else:
+                        cur.execute(raw.insert, raw.insert_params(row))
+                        cur.execute(raw.move, move)
                     if cur.rowcount != 1:
                         raise _Conflict()
                 finally:
