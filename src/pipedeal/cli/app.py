@@ -18,7 +18,9 @@ class _UserErrorBoundary(TyperGroup):
         try:
             return super().invoke(ctx)
         except UserError as exc:
-            print(f"pipedeal: error: {exc.message}", file=sys.stderr)
+            from pipedeal.outfiles import plain  # no control characters reach the terminal
+
+            print(f"pipedeal: error: {plain(exc.message)}", file=sys.stderr)
             sys.exit(EXIT_USER_ERROR)
 
 
