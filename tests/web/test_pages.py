@@ -13,8 +13,11 @@ from tests.service.conftest import P2, Room
 
 from .conftest import API, ROOM, hidden, text_of
 
-# figures of Purchasers 2 and 3 on 2004-10-01 (conversion prices, accrued interest)
-OTHERS = ("Purchaser 2", "Purchaser 3", "holder_b", "1.41", "1.35", "21,780.82", "10,479.45")
+# names, issue dates and accrued interest on 2004-10-01 of Purchasers 2 and 3 (their
+# conversion prices, $1.41 and $1.35, are also closes of the market, shown in Purchaser 1's
+# price trace)
+OTHERS = ("Purchaser 2", "Purchaser 3", "holder_b", "2004-06-18", "2004-06-22", "21,780.82",
+          "10,479.45", "21780.82", "10479.45")
 
 Browser = Callable[[str], TestClient]
 
@@ -231,3 +234,26 @@ def test_holder_exercises_warrant(sqlite_room: Room, browser_for: Browser) -> No
                                        "action": "exercise", "shares": "999999",
                                        "method": "cash", "date": "2004-10-01"})
     assert r.status_code == 422 and "Refused:" in text_of(r.text)
+
+
+def test_conversion_preview_says_when_the_rules_would_refuse(browser_for: Browser) -> None:
+    a = browser_for("holder_a")
+    page = a.get(f"{ROOM}/holder", params={"principal": "2000000", "date": "2004-10-01"})
+    text = text_of(page.text)
+    assert "The ledger would refuse this: note.conversion: converting $2,000,000.00" in text
+    assert "Confirm the conversion" not in text
+    js = a.get(f"{ROOM}/holder/preview", params={"principal": "1000",
+                                                  "date": "2004-06-01"}).json()
+    assert js["problem"].startswith("ledger.order: conversion dated 2004-06-01")
+    ok = a.get(f"{ROOM}/holder/preview", params={"principal": "1000"}).json()
+    assert ok["problem"] is None
+
+
+def test_overview_price_trace_by_role(browser_for: Browser) -> None:
+    own = text_of(browser_for("holder_a").get(ROOM).text)
+    assert "Purchaser 1: $1.53 Rule: 110% of average close over 5 trading days" in own
+    assert "2004-06-14 $1.36" in own  # the last session before the issue
+    issuer = text_of(browser_for("issuer").get(ROOM).text)
+    for line in ("Purchaser 1: $1.53", "Purchaser 2: $1.41", "Purchaser 3: $1.35"):
+        assert line in issuer
+    assert "Deal totals: principal outstanding $2,500,000.00" in issuer

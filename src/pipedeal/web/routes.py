@@ -26,7 +26,7 @@ from fastapi.datastructures import FormData
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from pipedeal.errors import UserError
-from pipedeal.ledger import defaults
+from pipedeal.ledger import defaults, events, rules
 from pipedeal.web import words
 from pipedeal.web.api import Answer, call, deal_path
 
@@ -242,8 +242,9 @@ async def overview(request: Request, deal: str, as_of: str = "") -> Response:
         return stop.response
     h = await run_in_threadpool(_handle, request, deal)
     terms = words.terms_in_words(h.loaded, info["purchaser"])
+    traces = words.price_traces(h.loaded, list(info["purchasers"]))  # a holder: its own
     return render(request, "overview.html", user=me["user"], deal=deal, info=info, state=state,
-                  terms=terms, as_of=day)
+                  terms=terms, traces=traces, as_of=day)
 
 
 # --- holder --------------------------------------------------------------------------------------
@@ -262,11 +263,25 @@ def _conversion_preview(request: Request, deal: str, purchaser: str, principal: 
         outstanding = defaults.outstanding_principal(h.loaded, book, purchaser)
         shares, cash = h.loaded.note(purchaser).conversion_result(principal + interest,
                                                                   book.factor)
-    return {"date": day.isoformat(), "principal": format(principal, "f"),
+        problem = _would_refuse(h.loaded, book, purchaser, day, principal, interest)
+    return {"problem": problem, "date": day.isoformat(), "principal": format(principal, "f"),
             "interest": format(interest, "f"), "outstanding": format(outstanding, "f"),
             "shares": shares, "cash_in_lieu": format(cash, "f"),
             "shares_text": words.shares(shares), "cash_text": words.money(cash),
             "interest_text": words.money(interest), "principal_text": words.money(principal)}
+
+
+def _would_refuse(deal: Any, book: Any, purchaser: str, day: dt.date, principal: Decimal,
+                  interest: Decimal) -> str | None:
+    """The ledger rules' message if they would refuse this conversion now (the rules applied to
+    the ledger's current book, nothing recorded), else None."""
+    try:
+        rules.apply(deal, book, events.conversion(purchaser, day, principal, interest))
+    except UserError as exc:
+        return exc.message
+    except ValueError as exc:  # the event's own checks (pydantic)
+        return f"event: {str(exc).splitlines()[0]}"
+    return None
 
 
 def _election_preview(request: Request, deal: str, purchaser: str,

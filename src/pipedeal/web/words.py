@@ -92,3 +92,20 @@ def terms_in_words(deal: LoadedDeal, purchaser: str | None) -> list[tuple[str, s
             f"{'allowed' if w.cashless_exercise else 'not allowed'}",
         ))
     return out
+
+
+def price_traces(deal: LoadedDeal, purchasers: list[str]) -> list[dict[str, Any]]:
+    """How each of ``purchasers``' conversion price was set: the library's ``PriceTrace`` of
+    each note (the sessions and closes used, the statistic, the formula, rounding, caps)."""
+    out = []
+    for name in purchasers:
+        t = deal.note(name).conversion_trace
+        out.append({
+            "purchaser": name, "rule": t.rule,
+            "anchor": t.anchor.isoformat() if t.anchor else None,
+            "sessions": [(b.date.isoformat(), f"${b.close}") for b in t.sessions],
+            "statistic": t.statistic, "formula_price": t.formula_price,
+            "rounded_price": t.rounded_price, "fixed_price": t.fixed_price, "floor": t.floor,
+            "price": t.price, "limited_by": t.limited_by,
+        })
+    return out

@@ -47,7 +47,8 @@
           var b = res[1];
           out.textContent = res[0]
             ? "Preview: " + b.shares_text + " shares and " + b.cash_text + " cash in lieu (" +
-              b.principal_text + " principal, " + b.interest_text + " interest)."
+              b.principal_text + " principal, " + b.interest_text + " interest)." +
+              (b.problem ? " The ledger would refuse this: " + b.problem : "")
             : b.detail;
         })
         .catch(function () { out.textContent = ""; });
