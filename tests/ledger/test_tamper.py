@@ -348,3 +348,28 @@ def test_a_ledger_from_before_revision_0003_stays_verifiable(sqlite_backend):
         assert ledger.verify().ok
         _exec(ledger, deals.update().where(deals.c.id == ledger.deal_id).values(terms_hash=None))
         assert not ledger.verify().ok
+
+
+def test_expect_head_takes_a_bare_hash_or_the_empty_ledger(sqlite_backend):
+    d = sqlite_backend.deal_dir
+    with init_ledger(d, issue=False) as ledger:
+        empty = _cli("ledger", "head", str(d), "--export").stdout.strip()
+        assert empty == f"0:{genesis_hash(ledger.deal_key)}"
+        for i in range(3):
+            ledger.record(ev.note_issued(f"Purchaser {i + 1}", *_closing(ledger, i)))
+        rows = _rows(ledger)
+        assert ledger.verify(expect_head=empty).ok  # the ledger grew since: fine
+        assert ledger.verify(expect_head=rows[1].hash).ok  # a bare hash, anywhere on the chain
+        report = ledger.verify(expect_head="f" * 64)
+        assert not report.ok and "is not on the chain" in report.problem
+        _exec(ledger, events.delete().where(_where(ledger, 3)), _move_head(ledger, 2, rows[1].hash))
+    with open_ledger(d) as ledger:
+        report = ledger.verify(expect_head=f"3:{rows[2].hash}")
+        assert (report.ok, report.first_bad_seq) == (False, 3)
+        assert "the ledger ends at event 2" in report.problem
+        assert not ledger.verify(expect_head=rows[2].hash).ok
+
+
+def _closing(ledger, i: int):
+    p = ledger.contract.deal.purchasers[i]
+    return p.closing_date, p.principal, p.funded
