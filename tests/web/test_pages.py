@@ -219,21 +219,26 @@ def test_holder_elects_inside_the_window_and_the_issuer_sees_a_lapse(
     assert "election lapsed" in audit
 
 
-def test_holder_exercises_warrant(sqlite_room: Room, browser_for: Browser) -> None:
+def test_holder_exercises_warrant_with_preview(sqlite_room: Room, browser_for: Browser) -> None:
     a = browser_for("holder_a")
-    form = a.get(f"{ROOM}/holder").text.split('id="warrant-h"')[1]
-    r = a.post(f"{ROOM}/holder", data={"csrf": hidden(form, "csrf"),
-                                       "nonce": hidden(form, "nonce"), "action": "exercise",
-                                       "shares": "1,000", "method": "cash",
-                                       "date": "2004-10-01"})
+    page = a.get(f"{ROOM}/holder", params={"exercise": "1,000", "method": "cash",
+                                            "date": "2004-10-01"})
+    preview = page.text.split('id="exercise-preview"')[1]
+    assert ("Exercising 1,000 shares (cash) on 2004-10-01 delivers 1,000 shares for $1,530.00 "
+            "paid to the issuer; 124,000 warrant shares remain") in text_of(preview)
+    form = {k: hidden(preview, k) for k in ("csrf", "nonce", "action", "shares", "method",
+                                            "date")}
+    r = a.post(f"{ROOM}/holder", data=form)
     assert r.status_code == 200, text_of(r.text)
     text = text_of(r.text)
     assert "warrant exercised on 2004-10-01" in text and "Shares outstanding 124,000" in text
-    # more shares than the warrant has: the rule's message inline
-    r = a.post(f"{ROOM}/holder", data={"csrf": hidden(form, "csrf"), "nonce": "w2",
-                                       "action": "exercise", "shares": "999999",
-                                       "method": "cash", "date": "2004-10-01"})
-    assert r.status_code == 422 and "Refused:" in text_of(r.text)
+    # more shares than the warrant has: the preview says the rules would refuse, and a post
+    # anyway shows their message inline
+    over = a.get(f"{ROOM}/holder", params={"exercise": "999999", "date": "2004-10-01"})
+    assert "The ledger would refuse this: warrant" in text_of(over.text)
+    assert 'id="exercise-confirm"' not in over.text
+    r = a.post(f"{ROOM}/holder", data={**form, "nonce": "w2", "shares": "999999"})
+    assert r.status_code == 422 and "Refused: warrant" in text_of(r.text)
 
 
 def test_conversion_preview_says_when_the_rules_would_refuse(browser_for: Browser) -> None:

@@ -284,6 +284,32 @@ def _would_refuse(deal: Any, book: Any, purchaser: str, day: dt.date, principal:
     return None
 
 
+def _exercise_preview(request: Request, deal: str, purchaser: str, shares: int, method: str,
+                      day: dt.date) -> dict[str, Any]:
+    """What exercising ``shares`` on ``day`` would do: the ledger's rules applied to its current
+    book (nothing recorded): shares delivered and cash paid to the issuer, or the rules'
+    message."""
+    room = request.app.state.room
+    out: dict[str, Any] = {"shares": shares, "method": method, "date": day.isoformat(),
+                           "problem": None}
+    with room.using(deal) as h:
+        book = h.ledger.tip()
+        try:
+            event = events.warrant_exercised(purchaser, day, shares, method=method)
+            after = rules.apply(h.loaded, book, event)
+        except UserError as exc:
+            out["problem"] = exc.message
+            return out
+        except ValueError as exc:
+            out["problem"] = f"event: {str(exc).splitlines()[0]}"
+            return out
+    a, b = book.warrants[purchaser], after.warrants[purchaser]
+    out["delivered_text"] = words.shares(b.delivered - a.delivered)
+    out["cash_text"] = words.money(b.cash_received - a.cash_received)
+    out["left_text"] = words.shares(b.outstanding)
+    return out
+
+
 def _election_preview(request: Request, deal: str, purchaser: str,
                       day: dt.date) -> dict[str, Any] | None:
     room = request.app.state.room
@@ -298,7 +324,8 @@ def _election_preview(request: Request, deal: str, purchaser: str,
 
 async def _holder_page(request: Request, deal: str, *, status: int = 200,
                        errors: dict[str, str] | None = None, done: dict[str, Any] | None = None,
-                       preview: dict[str, Any] | None = None) -> Response:
+                       preview: dict[str, Any] | None = None,
+                       exercise_preview: dict[str, Any] | None = None) -> Response:
     try:
         me, info = await _deal(request, deal)
         _need(request, info, me, "holder")
@@ -328,14 +355,30 @@ async def _holder_page(request: Request, deal: str, *, status: int = 200,
         warrant=warrant, due=[i for i in due["items"] if i["status"] != "paid"],
         notices=notices["notices"], history=history["events"], now_preview=now_preview,
         election=election, preview=preview, errors=errors or {}, done=done, cashless=cashless,
+        exercise_preview=exercise_preview,
     )
 
 
 @router.get("/room/{deal}/holder", response_class=HTMLResponse)
 async def holder_page(request: Request, deal: str, principal: str = "", interest: str = "",
-                      date: str = "") -> Response:
+                      date: str = "", exercise: str = "", method: str = "cash") -> Response:
     preview = None
     errors: dict[str, str] = {}
+    if exercise:
+        answer = await call(request, "GET", deal_path(deal))
+        if not answer.ok:
+            return _refused(request, answer)
+        count = exercise.replace(",", "").strip()
+        if answer.data["role"] != "holder":
+            pass  # _holder_page refuses
+        elif not count.isdigit() or int(count) <= 0:
+            errors["exercise"] = f"shares: not a number of shares: {exercise!r}"
+        else:
+            x = await run_in_threadpool(
+                _exercise_preview, request, deal, answer.data["purchaser"], int(count),
+                "cashless" if method == "cashless" else "cash", _day(date, _today(request)))
+            return await _holder_page(request, deal, exercise_preview=x)
+        return await _holder_page(request, deal, errors=errors, status=422)
     if principal:
         info_answer = await call(request, "GET", deal_path(deal))
         if not info_answer.ok:
