@@ -262,3 +262,26 @@ def test_overview_price_trace_by_role(browser_for: Browser) -> None:
     for line in ("Purchaser 1: $1.53", "Purchaser 2: $1.41", "Purchaser 3: $1.35"):
         assert line in issuer
     assert "Deal totals: principal outstanding $2,500,000.00" in issuer
+
+
+def test_issuer_other_events(sqlite_room: Room, browser_for: Browser) -> None:
+    c = browser_for("issuer")
+    csrf = hidden(c.get(f"{ROOM}/issuer").text, "csrf")
+    before = head(sqlite_room)
+
+    def post(**fields: str) -> tuple[int, str]:
+        r = c.post(f"{ROOM}/issuer", data={"csrf": csrf, "action": "other", **fields})
+        return r.status_code, text_of(r.text)
+
+    # a settlement with no notice: refused inline in its own form, nothing written
+    status, text = post(nonce="o1", kind="prepayment_settled", purchaser="Purchaser 1",
+                        date="2004-10-01")
+    assert status == 422 and "Refused: note.prepayment" in text, text
+    assert head(sqlite_room) == before
+    status, text = post(nonce="o2", kind="memo", date="2004-10-01", instrument="note:Purchaser 1",
+                        text="closing memo corrected")
+    assert status == 200 and "memo on 2004-10-01 (note:Purchaser 1)" in text, text
+    status, text = post(nonce="o3", kind="registration_filed", date="2004-10-01", form="S-3",
+                        file_number="333-12345", shares="")
+    assert status == 200 and "registration filed on 2004-10-01" in text, text
+    assert head(sqlite_room) == before + 2

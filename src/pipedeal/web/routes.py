@@ -549,6 +549,16 @@ async def issuer_page(request: Request, deal: str) -> Response:
     return await _issuer_page(request, deal)
 
 
+# the issuer's other events and the fields their forms send (the service's request fields;
+# an amount left empty is the ledger's default)
+OTHER_KINDS: dict[str, tuple[str, ...]] = {
+    "prepayment_settled": ("purchaser", "date", "principal", "interest"),
+    "memo": ("date", "text", "instrument"),
+    "registration_filed": ("date", "form", "file_number", "shares"),
+    "registration_effective": ("date", "file_number"),
+}
+
+
 @router.post("/room/{deal}/issuer", response_class=HTMLResponse)
 async def issuer_act(request: Request, deal: str) -> Response:
     form = await read_form(request)
@@ -563,6 +573,15 @@ async def issuer_act(request: Request, deal: str) -> Response:
             body["amount"] = str(form.get("amount"))
         bodies.append(body)
         key = f"interest:{body['purchaser']}"
+    elif action == "other" and str(form.get("kind") or "") in OTHER_KINDS:
+        kind = str(form.get("kind"))
+        other: dict[str, Any] = {"kind": kind}
+        for name in OTHER_KINDS[kind]:
+            value = str(form.get(name) or "").strip()
+            if value:
+                other[name] = int(value) if name == "shares" and value.isdigit() else value
+        bodies.append(other)
+        key = f"other:{kind}"
     elif action == "notice":
         for p in form.getlist("purchaser"):
             bodies.append({"kind": "prepayment_notice", "purchaser": str(p),
@@ -586,7 +605,9 @@ async def issuer_act(request: Request, deal: str) -> Response:
             status = answer.status
             problems.append(answer.detail)
     errors = {key: " ".join(problems)} if problems else {}
-    values = {k: str(v) for k, v in form.items() if k in ("date", "through", "amount")}
+    values = {k: str(v) for k, v in form.items()
+              if k in ("date", "through", "amount", "text", "file_number", "form", "shares",
+                       "principal", "interest")}
     return await _issuer_page(request, deal, status=status, errors=errors, done=done,
                               form_values=values if problems else None)
 
