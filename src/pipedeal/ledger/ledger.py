@@ -129,6 +129,7 @@ class _RawSQL:
         # joined to a row locked by FOR UPDATE come from the snapshot taken before the wait, so
         # events committed by the writer that held the lock would be missing.
         self.insert_and_move: str | None = None
+        self.insert_checked: str | None = None
 
     @classmethod
     def for_engine(cls, engine: Engine) -> _RawSQL | None:
@@ -139,6 +140,26 @@ class _RawSQL:
             raw = cls("%s", " FOR UPDATE", dates_as_text=False)
             raw.copy = f"COPY ledger_events ({', '.join(raw.columns)}) FROM STDIN"
             values = ", ".join(["%s"] * len(raw.columns))
+            # each value typed for INSERT ... SELECT (text, not VARCHAR(n): a cast to VARCHAR(n)
+            # would cut a long value where the column refuses it)
+            typed = ", ".join(
+                "CAST(%s AS TEXT)"
+                if isinstance(c.type, sa.String)
+                else f"CAST(%s AS {c.type.compile(dialect=engine.dialect)})"
+                for c in events.columns
+            )
+            # when nothing was appended since this object last read (the head is the row it
+            # knows): insert only if that row is still there with its hash and nothing lies
+            # beyond it, and move the head in the same statement (no read of the rows)
+            raw.insert_checked = (
+                f"WITH ins AS (INSERT INTO ledger_events ({', '.join(raw.columns)}) "
+                f"SELECT {typed} "
+                "WHERE NOT EXISTS (SELECT 1 FROM ledger_events WHERE deal_id = %s AND seq > %s) "
+                "AND (CAST(%s AS INTEGER) = 0 OR EXISTS (SELECT 1 FROM ledger_events "
+                "WHERE deal_id = %s AND seq = %s AND hash = %s)) RETURNING seq) "
+                "UPDATE ledger_deals SET head_seq = %s, head_hash = %s, terms_hash = %s "
+                "WHERE id = %s AND head_seq = %s AND EXISTS (SELECT 1 FROM ins)"
+            )
             raw.insert_and_move = (
                 f"WITH ins AS (INSERT INTO ledger_events ({', '.join(raw.columns)}) "
                 f"VALUES ({values}) RETURNING seq) "
@@ -153,6 +174,10 @@ class _RawSQL:
         if self.dates_as_text:
             values = [v.isoformat() if isinstance(v, dt.date) else v for v in values]
         return tuple(values)
+
+
+class _Recheck(Exception):
+    """A checked insert found the rows not as this object knew them; read them again."""
 
 
 class _Conflict(Exception):
@@ -492,7 +517,11 @@ class Ledger:
 
     def _append_once(self, event: Event, key: str, by: str) -> RecordedEvent:
         if self._raw is not None:
-            return self._append_once_raw(self._raw, event, key, by)
+            try:
+                return self._append_once_raw(self._raw, event, key, by)
+            except _Recheck:  # rolled back: the rows are not what the head says, or they moved
+                self.refresh()  # LedgerBroken with verify's message when they are broken
+                raise _Conflict() from None
         with self._lock:
             with self._tx(write=True) as conn:
                 head = self._locked(conn)
@@ -522,10 +551,17 @@ class Ledger:
                     head = _Head(*found)
                     if head.head_seq < known:
                         self._sync(conn, head)  # raises: the head moved back
-                    # a statement of its own, after the lock: it sees what the last holder wrote
-                    cur.execute(raw.read, (self.deal_id, max(known, 1)))
-                    with paused_gc():
-                        self._catch_up(cur.fetchall(), head, known)
+                    checked = (
+                        raw.insert_checked is not None
+                        and head.head_seq == known
+                        and head.head_hash == self._hash
+                    )
+                    if not checked:
+                        # a statement of its own, after the lock: it sees what the last
+                        # holder wrote
+                        cur.execute(raw.read, (self.deal_id, max(known, 1)))
+                        with paused_gc():
+                            self._catch_up(cur.fetchall(), head, known)
                     self._check_terms(head)
                     existing = self._stored(key, event)
                     if existing is not None:
@@ -533,7 +569,12 @@ class Ledger:
                     book, recs, rows = self._stage(head, [(event, key, by)], self.now())
                     row = rows[0]
                     move = (row["seq"], row["hash"], row["terms_hash"], self.deal_id, head.head_seq)
-                    if raw.insert_and_move is not None:
+                    if checked and raw.insert_checked is not None:
+                        tail = (self.deal_id, known, known, self.deal_id, known, self._hash)
+                        cur.execute(raw.insert_checked, raw.insert_params(row) + tail + move)
+                        if cur.rowcount != 1:
+                            raise _Recheck()
+                    elif raw.insert_and_move is not None:
                         cur.execute(raw.insert_and_move, raw.insert_params(row) + move)
                     else:
                         cur.execute(raw.insert, raw.insert_params(row))
