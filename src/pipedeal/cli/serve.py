@@ -67,6 +67,15 @@ def serve(
         int, typer.Option("--workers", min=1, max=64, help="server processes (each sweeps too; "
                           "the ledger serialises their appends)"),
     ] = 1,
+    smtp: Annotated[
+        str | None,
+        typer.Option("--smtp", help="deliver notifications by e-mail: smtp://HOST:PORT "
+                     "(smtps:// for TLS; credentials in the URL are never logged)",
+                     show_default=False),
+    ] = None,
+    smtp_from: Annotated[
+        str | None, typer.Option("--smtp-from", help="the From address of notification mail"),
+    ] = None,
 ) -> None:
     """Serve the deal room (HTTP API, OpenAPI docs at /docs) over a workspace."""
     import logging
@@ -75,10 +84,13 @@ def serve(
     import uvicorn
 
     from pipedeal.service import create_app
+    from pipedeal.service.mailer import SmtpConfig
     from pipedeal.service.settings import ENV
 
+    if smtp is not None:
+        SmtpConfig.parse(smtp, smtp_from)  # a bad URL is one line, before the server starts
     settings = replace(_settings(data, db), secure_cookies=secure_cookies,
-                       sweep_interval_s=sweep_interval)
+                       sweep_interval_s=sweep_interval, smtp_url=smtp, smtp_from=smtp_from)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # uvicorn's own access log prints query strings; the service logs each request itself
     options = dict(host=host, port=port, access_log=False, proxy_headers=True,
@@ -143,13 +155,25 @@ def users_add(
         typer.Option("--password-file", help="read the password from the first line of this "
                      "file (else $PIPEDEAL_PASSWORD, else a prompt)"),
     ] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", help="e-mail address for notifications (with "
+                                 "pipedeal serve --smtp)"),
+    ] = None,
+    tz: Annotated[
+        str | None, typer.Option("--tz", help="IANA time zone deadlines are shown in "
+                                 "(default: the deal's business-calendar zone, New York)"),
+    ] = None,
     data: DataOpt = Path("room"),
     db: DbOpt = None,
 ) -> None:
     """Add a user (the first administrator: pipedeal users add admin --admin)."""
     from pipedeal.service import security
+    from pipedeal.service.settings import check_email, check_zone
     from pipedeal.service.store import Store
 
+    for problem in (check_email(email, "--email"), check_zone(tz, "--tz")):
+        if problem:
+            raise UserError(problem)
     password = _read_password(password_file)
     problem = security.check_password_policy(password)
     if problem:
@@ -161,7 +185,7 @@ def users_add(
         if store.user_row(name) is not None:
             raise UserError(f"user {name!r} already exists")
         now = dt.datetime.now(dt.UTC)
-        store.add_user(name, security.hash_password(password), admin, now)
+        store.add_user(name, security.hash_password(password), admin, now, email=email, tz=tz)
         store.audit("user_added", now, actor=_actor(), subject=name, client="cli",
                     detail=f"admin={admin}")
     finally:

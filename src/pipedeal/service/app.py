@@ -33,7 +33,7 @@ from pipedeal import __version__
 from pipedeal.errors import UserError
 from pipedeal.ledger import views as ledger_views
 from pipedeal.ledger.db import shown_url
-from pipedeal.service import security
+from pipedeal.service import mailer, security
 from pipedeal.service import views as holder_views
 from pipedeal.service.auth import (
     CSRF_COOKIE,
@@ -48,7 +48,7 @@ from pipedeal.service.auth import (
     unauthorized,
 )
 from pipedeal.service.deals import Conflict, DealHandle, DealRoom, retry_read_race
-from pipedeal.service.outbox import deadline, notify, reconcile
+from pipedeal.service.outbox import deadline, in_zones, localized, notify, reconcile
 from pipedeal.service.requests import (
     HOLDER_KINDS,
     ISSUER_KINDS,
@@ -58,7 +58,7 @@ from pipedeal.service.requests import (
     parse_request,
     request_purchaser,
 )
-from pipedeal.service.settings import Settings
+from pipedeal.service.settings import Settings, check_email, check_zone
 from pipedeal.service.store import ROLES, TOKEN_SCOPES, Store, iso
 from pipedeal.service.sweeper import sweep_elections
 
@@ -93,6 +93,8 @@ class UserBody(_Body):
     name: StrictStr = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._@-]+$")
     password: StrictStr = Field(min_length=1, max_length=1000, repr=False)
     admin: StrictBool = False
+    email: StrictStr | None = Field(default=None, max_length=320)
+    tz: StrictStr | None = Field(default=None, max_length=64)
 
 
 class GrantBody(_Body):
@@ -162,17 +164,37 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             except Exception:  # noqa: BLE001 - a failed sweep is retried at the next tick
                 log.exception("deadline sweep failed")
 
+    smtp = (mailer.SmtpConfig.parse(settings.smtp_url, settings.smtp_from)
+            if settings.smtp_url else None)
+
+    def mail_loop() -> None:
+        assert smtp is not None
+        me = mailer.worker_id()
+        while not stop.wait(settings.mail_interval_s):
+            try:
+                while mailer.deliver_pending(store, smtp, clock(), worker=me).sent:
+                    if stop.is_set():
+                        break
+            except Exception:  # noqa: BLE001 - retried at the next tick
+                log.exception("mail delivery round failed")
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        thread = None
+        threads = []
         if settings.sweep_interval_s > 0:
-            thread = threading.Thread(target=sweeper_loop, name="pipedeal-sweeper", daemon=True)
+            threads.append(threading.Thread(target=sweeper_loop, name="pipedeal-sweeper",
+                                            daemon=True))
+        if smtp is not None and settings.mail_interval_s > 0:
+            log.info("mail delivery on: %s", mailer.describe(smtp))
+            threads.append(threading.Thread(target=mail_loop, name="pipedeal-mailer",
+                                            daemon=True))
+        for thread in threads:
             thread.start()
         try:
             yield
         finally:
             stop.set()
-            if thread is not None:
+            for thread in threads:
                 thread.join(timeout=30)
             room.close()
             store.close()
@@ -483,21 +505,27 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
 
     @app.get("/deals/{deal}/notices")
     @retry_read_race
-    def notices(deal: str, as_of: str | None = None,
-                a: Access = Depends(reader)) -> dict[str, Any]:
+    def notices(deal: str, as_of: str | None = None, a: Access = Depends(reader),
+                p: Principal = Depends(principal)) -> dict[str, Any]:
         """Each note's prepayment notice and election window as of a date (the state's), with
-        the deadline instant; a holder sees its own."""
+        the deadline instant (New York, UTC, the reader's zone, and the zones of the
+        purchaser's holders and of the issuers); a holder sees its own."""
         day = _date(as_of, "as_of", clock().date())
         with room.using(deal) as h:
             state_data = ledger_views.state_json(h.ledger.state(day))
+        grants = store.grants_on(deal)
+        zones = store.zones_of(sorted({g.user_id for g in grants} | {p.user.id}))
         items = []
         for n in state_data["notes"]:
             w = n["election_window"]
             if w is None or (a.role == "holder" and n["purchaser"] != a.purchaser):
                 continue
-            end = deadline(dt.date.fromisoformat(w["closes"]), settings.deadline_zone)
-            items.append({"purchaser": n["purchaser"], **w, "deadline": end.isoformat(),
-                          "deadline_utc": end.astimezone(dt.UTC).isoformat()})
+            zone = settings.deadline_zone
+            end = deadline(dt.date.fromisoformat(w["closes"]), zone)
+            item = {"purchaser": n["purchaser"], **w, "deadline": end.isoformat(),
+                    "deadline_utc": end.astimezone(dt.UTC).isoformat(),
+                    **in_zones(zones, grants, n["purchaser"], end, zone)}
+            items.append(localized(item, zones.get(p.user.id) or zone))
         return {"schema_version": ledger_views.SCHEMA_VERSION, "as_of": day.isoformat(),
                 "notices": items}
 
@@ -636,13 +664,14 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         return await run_in_threadpool(_add_user, request, p, body)
 
     def _add_user(request: Request, p: Principal, body: UserBody) -> dict[str, Any]:
-        problem = security.check_password_policy(body.password)
-        if problem:
-            raise UserError(problem)
+        for problem in (security.check_password_policy(body.password),
+                        check_email(body.email, "email"), check_zone(body.tz, "tz")):
+            if problem:
+                raise UserError(problem)
         if store.user_row(body.name) is not None:
             raise Conflict(f"user {body.name!r} already exists")
         user = store.add_user(body.name, security.hash_password(body.password), body.admin,
-                              clock())
+                              clock(), email=body.email, tz=body.tz)
         store.audit("user_added", clock(), actor=p.user.name, subject=user.name,
                     client=client_of(request), detail=f"admin={user.is_admin}")
         return {"id": user.id, "name": user.name, "admin": user.is_admin}

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from pipedeal.instruments.deal import LoadedDeal
 from pipedeal.ledger.chain import RecordedEvent
 from pipedeal.ledger.events import EventKind
-from pipedeal.service.store import Store
+from pipedeal.service.store import Grant, Store
 
 TO_HOLDERS = {EventKind.PREPAYMENT_NOTICE, EventKind.ELECTION_LAPSED}
 TO_ISSUERS = {
@@ -35,6 +35,31 @@ TO_ISSUERS = {
 def deadline(closes: dt.date, zone: str) -> dt.datetime:
     """The instant an election window whose last day is ``closes`` ends: midnight after it."""
     return dt.datetime.combine(closes + dt.timedelta(days=1), dt.time(0), ZoneInfo(zone))
+
+
+def in_zones(
+    zones: dict[int, str | None], grants: list[Grant], purchaser: str, end: dt.datetime,
+    default: str,
+) -> dict[str, list[dict[str, str]]]:
+    """The deadline ``end`` in the time zones of the purchaser's holders and of the deal's
+    issuers (each user's ``tz`` in ``zones``, else ``default``): one entry per distinct zone."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for role, label in (("holder", "holders"), ("issuer", "issuers")):
+        names = sorted({
+            zones.get(g.user_id) or default
+            for g in grants
+            if g.role == role and (role != "holder" or g.purchaser == purchaser)
+        })
+        out[label] = [{"zone": z, "deadline": end.astimezone(ZoneInfo(z)).isoformat()}
+                      for z in names]
+    return out
+
+
+def localized(window: dict[str, Any], zone: str) -> dict[str, Any]:
+    """``window`` with its deadline in one reader's zone (``your_zone``, ``deadline_local``)."""
+    end = dt.datetime.fromisoformat(window["deadline"])
+    return {**window, "your_zone": zone,
+            "deadline_local": end.astimezone(ZoneInfo(zone)).isoformat()}
 
 
 def window_json(deal: LoadedDeal, purchaser: str, notice: dt.date, zone: str) -> dict[str, Any]:
@@ -58,7 +83,8 @@ def notify(
     zone: str,
 ) -> int:
     """Write the outbox messages ``records`` call for; how many were new."""
-    grants = None
+    grants: list[Grant] | None = None
+    zones: dict[int, str | None] = {}
     added = 0
     for rec in records:
         e = rec.event
@@ -66,6 +92,7 @@ def notify(
             continue
         if grants is None:
             grants = store.grants_on(deal_key)
+            zones = store.zones_of([g.user_id for g in grants])
         purchaser = e.purchaser
         body: dict[str, Any] = {
             "subject": f"{e.kind.value.replace('_', ' ')}: {e.instrument} on {e.date}",
@@ -73,7 +100,9 @@ def notify(
             "recorded_by": rec.recorded_by,
         }
         if e.kind is EventKind.PREPAYMENT_NOTICE and purchaser is not None:
-            body["election_window"] = window_json(deal, purchaser, e.date, zone)
+            w = window_json(deal, purchaser, e.date, zone)
+            end = dt.datetime.fromisoformat(w["deadline"])
+            body["election_window"] = {**w, **in_zones(zones, grants, purchaser, end, zone)}
         for g in grants:
             to_holder = (
                 e.kind in TO_HOLDERS and g.role == "holder" and g.purchaser == purchaser
@@ -82,7 +111,11 @@ def notify(
             if not (to_holder or to_issuer):
                 continue
             dedupe = f"{deal_key}\x1f{rec.seq}\x1f{g.user_id}\x1f{e.kind.value}"
-            if store.enqueue(dedupe, deal_key, g.user_id, e.kind.value, rec.seq, body, at):
+            mine = body
+            if "election_window" in body:
+                mine = {**body, "election_window": localized(
+                    body["election_window"], zones.get(g.user_id) or zone)}
+            if store.enqueue(dedupe, deal_key, g.user_id, e.kind.value, rec.seq, mine, at):
                 added += 1
     return added
 
@@ -93,14 +126,19 @@ def remind_closing(
 ) -> int:
     """Tell each holder of ``purchaser`` that its election window (opened by the notice of
     ``notice``) closes within a day; once per holder and window."""
-    body = {
-        "subject": f"election window closing: note:{purchaser} (notice of {notice})",
-        "election_window": window_json(deal, purchaser, notice, zone),
-    }
+    grants = store.grants_on(deal_key)
+    zones = store.zones_of([g.user_id for g in grants])
+    w = window_json(deal, purchaser, notice, zone)
+    w = {**w, **in_zones(zones, grants, purchaser, dt.datetime.fromisoformat(w["deadline"]),
+                         zone)}
     added = 0
-    for g in store.grants_on(deal_key):
+    for g in grants:
         if g.role != "holder" or g.purchaser != purchaser:
             continue
+        body = {
+            "subject": f"election window closing: note:{purchaser} (notice of {notice})",
+            "election_window": localized(w, zones.get(g.user_id) or zone),
+        }
         dedupe = f"{deal_key}\x1fwindow_closing\x1f{purchaser}\x1f{notice}\x1f{g.user_id}"
         if store.enqueue(dedupe, deal_key, g.user_id, "window_closing", None, body, at):
             added += 1

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SQLITE_FILE = "room.sqlite"
 SECRET_FILE = "secret.key"
@@ -36,6 +37,11 @@ class Settings:
     deadline_zone: str = "America/New_York"
     # seconds between deadline sweeps in ``pipedeal serve`` (0: no background sweeper)
     sweep_interval_s: float = 60.0
+    # e-mail delivery of the outbox: ``smtp://HOST:PORT`` (None: inbox only), the From address,
+    # and seconds between delivery rounds
+    smtp_url: str | None = field(default=None, repr=False)
+    smtp_from: str | None = None
+    mail_interval_s: float = 5.0
     # the most lattice steps a valuation request may ask for (bounds one request's CPU)
     max_steps: int = 2000
 
@@ -56,13 +62,17 @@ class Settings:
         return self.data_dir / SECRET_FILE
 
     def to_env(self) -> str:
-        """The settings ``serve`` passes to worker processes (no secret in them)."""
+        """The settings ``serve`` passes to worker processes in their environment (never logged;
+        the SMTP URL may carry the SMTP server's credentials)."""
         return json.dumps(
             {
                 "data_dir": str(self.data_dir),
                 "db_url": self.db_url,
                 "secure_cookies": self.secure_cookies,
                 "sweep_interval_s": self.sweep_interval_s,
+                "smtp_url": self.smtp_url,
+                "smtp_from": self.smtp_from,
+                "mail_interval_s": self.mail_interval_s,
             }
         )
 
@@ -74,4 +84,28 @@ class Settings:
             db_url=raw["db_url"],
             secure_cookies=bool(raw["secure_cookies"]),
             sweep_interval_s=float(raw["sweep_interval_s"]),
+            smtp_url=raw.get("smtp_url"),
+            smtp_from=raw.get("smtp_from"),
+            mail_interval_s=float(raw.get("mail_interval_s", 5.0)),
         )
+
+
+def check_zone(zone: str | None, field_name: str) -> str | None:
+    """A one-line problem with an IANA time zone name, or None."""
+    if zone is None:
+        return None
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"{field_name}: not an IANA time zone (e.g. Europe/London): {zone[:60]!r}"
+    return None
+
+
+def check_email(address: str | None, field_name: str) -> str | None:
+    """A one-line problem with an e-mail address, or None (a plain local@domain only)."""
+    if address is None:
+        return None
+    if (len(address) > 320 or address.count("@") != 1 or any(c.isspace() for c in address)
+            or not all(address.split("@")) or any(c in address for c in "<>,;\"")):
+        return f"{field_name}: not an e-mail address: {address[:60]!r}"
+    return None

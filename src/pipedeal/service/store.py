@@ -36,6 +36,9 @@ users = sa.Table(
     sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    # added later (``Store._add_missing_columns`` adds them to an older workspace)
+    sa.Column("email", sa.String(320), nullable=True),  # where the SMTP worker sends mail
+    sa.Column("tz", sa.String(64), nullable=True),  # IANA zone deadlines are shown in
 )
 
 deals = sa.Table(
@@ -116,8 +119,13 @@ outbox = sa.Table(
     sa.Column("seq", sa.Integer, nullable=True),
     sa.Column("body", sa.Text, nullable=False),  # JSON
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("delivered_at", sa.String(40), nullable=True),  # by the (future) SMTP worker
+    sa.Column("delivered_at", sa.String(40), nullable=True),  # by the SMTP worker
     sa.Column("read_at", sa.String(40), nullable=True),
+    # added later (``Store._add_missing_columns``): the SMTP worker's lease and retries
+    sa.Column("next_attempt_at", sa.String(40), nullable=True),
+    sa.Column("claimed_by", sa.String(100), nullable=True),
+    sa.Column("claimed_until", sa.String(40), nullable=True),
+    sa.Column("last_error", sa.String(200), nullable=True),
     sa.Index("ix_room_outbox_recipient", "recipient_id", "id"),
 )
 
@@ -158,6 +166,27 @@ class Store:
         self.url = url
         self.engine: Engine = make_engine(url)
         metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A workspace created by an older version lacks the columns added since (all nullable):
+        add them (``ALTER TABLE ... ADD COLUMN``; a second process adding the same one at the
+        same moment is fine: its error is ignored and the column checked again)."""
+        for table in (users, outbox):
+            have = {c["name"] for c in sa.inspect(self.engine).get_columns(table.name)}
+            for col in table.columns:
+                if col.name in have:
+                    continue
+                assert col.nullable, col.name
+                kind = col.type.compile(dialect=self.engine.dialect)
+                ddl = f'ALTER TABLE {table.name} ADD COLUMN "{col.name}" {kind}'
+                try:
+                    with self.engine.begin() as conn:
+                        conn.exec_driver_sql(ddl)
+                except sa.exc.DBAPIError:
+                    now = {c["name"] for c in sa.inspect(self.engine).get_columns(table.name)}
+                    if col.name not in now:
+                        raise
 
     def close(self) -> None:
         self.engine.dispose()
@@ -172,7 +201,16 @@ class Store:
 
     # --- users and grants ----------------------------------------------------------------------
 
-    def add_user(self, name: str, password_hash: str, is_admin: bool, at: dt.datetime) -> User:
+    def add_user(
+        self,
+        name: str,
+        password_hash: str,
+        is_admin: bool,
+        at: dt.datetime,
+        *,
+        email: str | None = None,
+        tz: str | None = None,
+    ) -> User:
         with self.tx(write=True) as conn:
             res = conn.execute(
                 users.insert().values(
@@ -181,6 +219,8 @@ class Store:
                     is_admin=is_admin,
                     created_at=iso(at),
                     disabled=False,
+                    email=email,
+                    tz=tz,
                 )
             )
             key = res.inserted_primary_key
@@ -197,6 +237,16 @@ class Store:
         if row is None or row.disabled:
             return None
         return User(row.id, row.name, bool(row.is_admin))
+
+    def zones_of(self, user_ids: list[int]) -> dict[int, str | None]:
+        """Each user's time zone (None: the deal's default)."""
+        if not user_ids:
+            return {}
+        with self.tx() as conn:
+            rows = conn.execute(
+                sa.select(users.c.id, users.c.tz).where(users.c.id.in_(user_ids))
+            ).all()
+        return {r.id: r.tz for r in rows}
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         with self.tx(write=True) as conn:
@@ -489,3 +539,87 @@ class Store:
                 .values(read_at=iso(at))
             )
             return bool(res.rowcount)
+
+    # --- e-mail delivery (the SMTP worker) -----------------------------------------------------
+
+    def claim_mail(
+        self, worker: str, now: dt.datetime, lease: dt.timedelta, max_attempts: int, limit: int
+    ) -> list[Mail]:
+        """Lease up to ``limit`` undelivered messages whose recipient has an e-mail address and
+        whose next attempt is due, to ``worker`` until ``now + lease``. Each row is taken by a
+        conditional UPDATE (``delivered_at IS NULL`` and no live lease), so two workers never
+        hold one message at once."""
+        t = iso(now)
+        free = sa.or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= t)
+        due = sa.or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= t)
+        q = (
+            sa.select(outbox.c.id)
+            .select_from(outbox.join(users, users.c.id == outbox.c.recipient_id))
+            .where(
+                outbox.c.delivered_at.is_(None),
+                outbox.c.attempts < max_attempts,
+                users.c.email.is_not(None),
+                users.c.disabled.is_(False),
+                free,
+                due,
+            )
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        out: list[Mail] = []
+        with self.tx(write=True) as conn:
+            ids = [r.id for r in conn.execute(q).all()]
+            for item_id in ids:
+                res = conn.execute(
+                    outbox.update()
+                    .where(outbox.c.id == item_id, outbox.c.delivered_at.is_(None), free)
+                    .values(claimed_by=worker, claimed_until=iso(now + lease))
+                )
+                if res.rowcount != 1:
+                    continue  # another worker took it between the select and the update
+                r = conn.execute(
+                    sa.select(outbox, users.c.email)
+                    .select_from(outbox.join(users, users.c.id == outbox.c.recipient_id))
+                    .where(outbox.c.id == item_id)
+                ).one()
+                out.append(Mail(r.id, r.email, r.deal_key, r.kind, json.loads(r.body),
+                                int(r.attempts or 0)))
+        return out
+
+    def mail_delivered(self, item_id: int, worker: str, at: dt.datetime) -> bool:
+        """Mark a leased message delivered (only while ``worker`` holds it)."""
+        with self.tx(write=True) as conn:
+            res = conn.execute(
+                outbox.update()
+                .where(outbox.c.id == item_id, outbox.c.claimed_by == worker,
+                       outbox.c.delivered_at.is_(None))
+                .values(delivered_at=iso(at), claimed_by=None, claimed_until=None,
+                        attempts=outbox.c.attempts + 1, last_error=None)
+            )
+            return bool(res.rowcount)
+
+    def mail_failed(
+        self, item_id: int, worker: str, next_attempt: dt.datetime, error: str
+    ) -> None:
+        """Release a leased message after a failed attempt; it is tried again at
+        ``next_attempt``."""
+        with self.tx(write=True) as conn:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.id == item_id, outbox.c.claimed_by == worker,
+                       outbox.c.delivered_at.is_(None))
+                .values(claimed_by=None, claimed_until=None, attempts=outbox.c.attempts + 1,
+                        next_attempt_at=iso(next_attempt), last_error=error[:200])
+            )
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One leased outbox message for the SMTP worker."""
+
+    id: int
+    to: str
+    deal_key: str
+    kind: str
+    body: dict[str, Any]
+    attempts: int  # before this one
