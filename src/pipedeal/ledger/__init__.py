@@ -10,6 +10,7 @@ from pipedeal.ledger import events
 from pipedeal.ledger.contract import Contract
 from pipedeal.ledger.due import DueItem, due_items
 from pipedeal.ledger.events import Event, EventKind
+from pipedeal.ledger.ledger import ImportResult, LedgerBroken
 from pipedeal.ledger.rules import (
     Book,
     DealTotals,
@@ -42,7 +43,9 @@ __all__ = [
     "ElectionWindow",
     "Event",
     "EventKind",
+    "ImportResult",
     "Ledger",
+    "LedgerBroken",
     "LedgerState",
     "NoteState",
     "RecordedEvent",
