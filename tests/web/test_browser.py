@@ -49,13 +49,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+CLOCK = Clock(START)  # the served deal room's clock (the tests move it)
+APP: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The deal room (Innovo, one user per role) served by uvicorn on a free local port."""
     import uvicorn
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("web") / "room", sweep_interval_s=0)
-    app = create_app(settings, clock=Clock(START))
+    CLOCK.set(START)
+    app = create_app(settings, clock=CLOCK)
+    APP["app"] = app
     populate(Room(TestClient(app), settings, Clock(START), store=app.state.store))
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -252,6 +258,23 @@ def test_issuer_notice_refused_inline_then_holder_countdown(browser: Any, server
             assert other not in body, (url, other)
     watch_b.check()
     holder.context.close()
+
+    # the clock passes the deadline; the sweep records the lapse; the issuer sees it due
+    import datetime as dt
+
+    from pipedeal.service import sweep_elections
+
+    CLOCK.set(dt.datetime(2004, 10, 8, 12, tzinfo=dt.UTC))
+    lapses = sweep_elections(APP["app"].state.room, CLOCK())
+    assert [x.purchaser for x in lapses] == ["Purchaser 2"]
+    watch_i = Watch(server)
+    page = _sign_in(browser, server, "issuer", watch_i)
+    page.goto(f"{server}/room/Innovo%20Group%202004%20convertible%20notes%20and%20warrants/issuer")
+    due = page.locator("#due-h + table").inner_text()
+    assert "prepayment settlement" in due and "note:Purchaser 2" in due
+    screenshot(page, shots, "issuer-after-lapse")
+    watch_i.check()
+    page.context.close()
 
 
 def test_auditor_verifies_and_downloads(browser: Any, server: str, shots: Path) -> None:

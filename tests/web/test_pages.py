@@ -285,3 +285,20 @@ def test_issuer_other_events(sqlite_room: Room, browser_for: Browser) -> None:
                         file_number="333-12345", shares="")
     assert status == 200 and "registration filed on 2004-10-01" in text, text
     assert head(sqlite_room) == before + 2
+
+
+def test_inbox_on_the_deal_list(browser_for: Browser) -> None:
+    issuer = browser_for("issuer")
+    csrf = hidden(issuer.get(f"{ROOM}/issuer").text, "csrf")
+    issuer.post(f"{ROOM}/issuer", data={"csrf": csrf, "nonce": "n", "action": "notice",
+                                        "purchaser": P2, "date": "2004-10-01"})
+    b = browser_for("holder_b")
+    page = b.get("/")
+    text = text_of(page.text)
+    assert "prepayment notice: note:Purchaser 2 on 2004-10-01" in text
+    assert "Elect until 2004-10-07 00:00 EDT (America/New_York)" in text
+    assert "prepayment notice" not in text_of(browser_for("holder_a").get("/").text)
+    item = hidden(page.text.split('action="/inbox/read"')[1], "id")
+    assert b.post("/inbox/read", data={"id": item}).status_code == 403  # no CSRF field
+    r = b.post("/inbox/read", data={"id": item, "csrf": hidden(page.text, "csrf")})
+    assert r.status_code == 200 and "Unread notifications None." in text_of(r.text)

@@ -224,9 +224,24 @@ async def home(request: Request) -> Response:
         for d in deals:
             due = await _get(request, deal_path(d["deal"], "/due"), me["user"], days="400")
             rows.append({**d, "next": _first_due(due["items"])})
+        inbox = (await _get(request, "/inbox", me["user"], unread="true"))["items"]
     except Stop as stop:
         return stop.response
-    return render(request, "deals.html", user=me["user"], deals=rows)
+    return render(request, "deals.html", user=me["user"], deals=rows, inbox=inbox)
+
+
+@router.post("/inbox/read")
+async def inbox_read(request: Request) -> Response:
+    """Mark one of my notifications read (``POST /inbox/{id}/read``), back to the deal list."""
+    form = await read_form(request)
+    item = str(form.get("id") or "")
+    if not item.isdigit():
+        return render(request, "error.html", status=422, message="id: not a notification")
+    answer = await call(request, "POST", f"/inbox/{item}/read", body={},
+                        csrf=str(form.get("csrf") or ""))
+    if not answer.ok:
+        return _refused(request, answer)
+    return RedirectResponse("/", status_code=303)
 
 
 ROLE_PAGES = {"holder": "holder", "issuer": "issuer", "auditor": "auditor"}
