@@ -184,6 +184,9 @@ class _Conflict(Exception):
     """The chain head moved under us; retry."""
 
 
+READ_ATTEMPTS = 3  # reads retried when an append raced between the head and the rows
+
+
 class LedgerBroken(UserError):
     """The stored ledger is not what its head says (a row missing, added or altered outside the
     ledger, or the terms fingerprint changed outside it). ``problem`` is ``verify``'s message."""
@@ -409,8 +412,17 @@ class Ledger:
         return head
 
     def refresh(self) -> None:
-        with self._lock, self._tx(write=False) as conn:
-            self._sync(conn, self._read_head(conn, lock=False))
+        """Catch up with what others appended. A read takes the head and then the rows in two
+        statements; on PostgreSQL (read committed) an append committed between them shows a row
+        beyond the head read, which looks like tampering: read again (a real fault persists)."""
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                with self._lock, self._tx(write=False) as conn:
+                    self._sync(conn, self._read_head(conn, lock=False))
+                return
+            except LedgerBroken:
+                if attempt == READ_ATTEMPTS - 1:
+                    raise
 
     # --- writing -------------------------------------------------------------------------------
 
