@@ -302,3 +302,50 @@ def test_inbox_on_the_deal_list(browser_for: Browser) -> None:
     assert b.post("/inbox/read", data={"id": item}).status_code == 403  # no CSRF field
     r = b.post("/inbox/read", data={"id": item, "csrf": hidden(page.text, "csrf")})
     assert r.status_code == 200 and "Unread notifications None." in text_of(r.text)
+
+
+def test_my_tokens(sqlite_room: Room, browser_for: Browser) -> None:
+    c = browser_for("holder_a")
+    page = c.get("/account/tokens")
+    assert page.status_code == 200 and '<option>holder</option>' in page.text
+    csrf = hidden(page.text, "csrf")
+    r = c.post("/account/tokens", data={"csrf": csrf, "action": "create", "scope": "holder",
+                                        "label": "my script", "days": "7"})
+    secret = re.search(r'<code id="token-secret">(pdt_[^<]+)</code>', r.text)
+    assert secret, text_of(r.text)
+    # the token reads as holder A through the API
+    api = TestClient(sqlite_room.client.app)
+    state = api.get(f"{API}/state", headers={"Authorization": f"Bearer {secret.group(1)}"})
+    assert state.status_code == 200 and [n["purchaser"] for n in state.json()["notes"]] == [
+        "Purchaser 1"]
+    # not a role I hold: refused inline
+    r = c.post("/account/tokens", data={"csrf": csrf, "scope": "issuer"})
+    assert r.status_code == 403 and "Refused: scope: you hold no issuer role" in text_of(r.text)
+    token_id = re.search(r'<td>(\d+)</td><td>my script</td>', c.get("/account/tokens").text)
+    assert token_id
+    c.post("/account/tokens", data={"csrf": csrf, "action": "revoke", "id": token_id.group(1)})
+    state = api.get(f"{API}/state", headers={"Authorization": f"Bearer {secret.group(1)}"})
+    assert state.status_code == 401
+
+
+def test_admin_page(sqlite_room: Room, browser_for: Browser) -> None:
+    assert browser_for("holder_a").get("/admin").status_code == 403
+    c = browser_for("admin")
+    page = c.get("/admin")
+    assert page.status_code == 200 and "Administration" in page.text
+    csrf = hidden(page.text, "csrf")
+    r = c.post("/admin", data={"csrf": csrf, "action": "user", "name": "carol",
+                               "password": "short"})
+    assert r.status_code == 422 and "Refused: password: at least 10 characters" in text_of(r.text)
+    r = c.post("/admin", data={"csrf": csrf, "action": "user", "name": "carol",
+                               "password": "a long enough password"})
+    assert r.status_code == 200 and "Done: user carol added" in text_of(r.text)
+    r = c.post("/admin", data={"csrf": csrf, "action": "grant", "user": "carol",
+                               "deal": "Innovo Group 2004 convertible notes and warrants",
+                               "role": "holder", "purchaser": "Purchaser 3"})
+    assert r.status_code == 200, text_of(r.text)
+    assert "user added" in text_of(r.text) and "grant added" in text_of(r.text)  # audit log
+    carol = TestClient(sqlite_room.client.app)
+    carol.post("/login", data={"name": "carol", "password": "a long enough password"})
+    assert "holder (Purchaser 3)" in text_of(carol.get("/").text)
+    assert c.post("/admin", data={"action": "sweep"}).status_code == 403  # no CSRF field

@@ -82,6 +82,7 @@ def _csrf(request: Request) -> str:
 
 def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     ctx.setdefault("user", None)
+    ctx.setdefault("is_admin", False)
     html = _env.get_template(template).render(
         csrf=_csrf(request), nonce=secrets.token_urlsafe(16), today=_today(request).isoformat(),
         zone=request.app.state.settings.deadline_zone,
@@ -227,7 +228,8 @@ async def home(request: Request) -> Response:
         inbox = (await _get(request, "/inbox", me["user"], unread="true"))["items"]
     except Stop as stop:
         return stop.response
-    return render(request, "deals.html", user=me["user"], deals=rows, inbox=inbox)
+    return render(request, "deals.html", user=me["user"], deals=rows, inbox=inbox,
+                  is_admin=me["admin"])
 
 
 @router.post("/inbox/read")
@@ -660,3 +662,106 @@ async def book_html(request: Request, deal: str, as_of: str = "") -> Response:
     html = await run_in_threadpool(render_html, data)
     name = f"deal-book-{data.get('as_of') or 'today'}.html"
     return HTMLResponse(html, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# --- my API tokens, administration ---------------------------------------------------------------
+
+
+async def _tokens_page(request: Request, *, status: int = 200, error: str | None = None,
+                       created: dict[str, Any] | None = None) -> Response:
+    try:
+        me = await _me(request)
+        tokens = (await _get(request, "/tokens", me["user"]))["tokens"]
+    except Stop as stop:
+        return stop.response
+    scopes = sorted({g["role"] for g in me["grants"]} | ({"admin"} if me["admin"] else set()))
+    return render(request, "tokens.html", status=status, user=me["user"], tokens=tokens,
+                  scopes=scopes, error=error, created=created)
+
+
+@router.get("/account/tokens", response_class=HTMLResponse)
+async def tokens_page(request: Request) -> Response:
+    return await _tokens_page(request)
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+async def tokens_act(request: Request) -> Response:
+    """Create (the secret is shown once, on this answer) or revoke one of my API tokens."""
+    form = await read_form(request)
+    csrf = str(form.get("csrf") or "")
+    if form.get("action") == "revoke":
+        item = str(form.get("id") or "")
+        if not item.isdigit():
+            return await _tokens_page(request, status=422, error="id: not a token")
+        answer = await call(request, "DELETE", f"/tokens/{item}", csrf=csrf)
+        if not answer.ok:
+            return await _tokens_page(request, status=answer.status, error=answer.detail)
+        return await _tokens_page(request)
+    body: dict[str, Any] = {"scope": str(form.get("scope") or ""),
+                            "label": str(form.get("label") or "api token")}
+    days = str(form.get("days") or "").strip()
+    if days:
+        if not days.isdigit():
+            return await _tokens_page(request, status=422, error="days: a whole number")
+        body["days"] = int(days)
+    answer = await call(request, "POST", "/tokens", body=body, csrf=csrf)
+    if not answer.ok:
+        return await _tokens_page(request, status=answer.status, error=answer.detail)
+    return await _tokens_page(request, created=answer.data)
+
+
+async def _admin_page(request: Request, *, status: int = 200, errors: dict[str, str] | None = None,
+                      done: str | None = None) -> Response:
+    try:
+        me = await _me(request)
+        if not me["admin"]:
+            raise Stop(render(request, "error.html", status=403, user=me["user"],
+                              message="this page is for workspace administrators"))
+        audit = (await _get(request, "/admin/audit", me["user"], limit="200"))["entries"]
+    except Stop as stop:
+        return stop.response
+    return render(request, "admin.html", status=status, user=me["user"], audit=audit,
+                  is_admin=True,
+                  errors=errors or {}, done=done)
+
+
+@router.get("/admin", response_class=HTMLResponse)
+async def admin_page(request: Request) -> Response:
+    return await _admin_page(request)
+
+
+@router.post("/admin", response_class=HTMLResponse)
+async def admin_act(request: Request) -> Response:
+    """Add a user, grant or remove a role, or sweep the deadlines now (the admin API)."""
+    form = await read_form(request)
+    csrf = str(form.get("csrf") or "")
+    action = str(form.get("action") or "")
+    if action == "user":
+        answer = await call(request, "POST", "/admin/users", csrf=csrf, body={
+            "name": str(form.get("name") or ""), "password": str(form.get("password") or ""),
+            "admin": form.get("admin") == "yes"})
+        done = f"user {form.get('name')} added"
+    elif action == "grant":
+        body: dict[str, Any] = {"user": str(form.get("user") or ""),
+                                "deal": str(form.get("deal") or ""),
+                                "role": str(form.get("role") or "")}
+        if form.get("purchaser"):
+            body["purchaser"] = str(form.get("purchaser"))
+        answer = await call(request, "POST", "/admin/grants", csrf=csrf, body=body)
+        done = f"grant {answer.data.get('id') if answer.ok else ''} added"
+    elif action == "revoke":
+        item = str(form.get("id") or "")
+        if not item.isdigit():
+            return await _admin_page(request, status=422, errors={action: "id: not a grant"})
+        answer = await call(request, "DELETE", f"/admin/grants/{item}", csrf=csrf)
+        done = f"grant {item} removed"
+    elif action == "sweep":
+        answer = await call(request, "POST", "/admin/sweep", csrf=csrf, body={})
+        done = f"sweep: {len(answer.data.get('lapses', [])) if answer.ok else 0} lapse(s)"
+    else:
+        return render(request, "error.html", status=422, message="action: unknown")
+    if answer.status == 401:
+        return _refused(request, answer)
+    if not answer.ok:
+        return await _admin_page(request, status=answer.status, errors={action: answer.detail})
+    return await _admin_page(request, done=done)
