@@ -82,6 +82,11 @@ def make_engine(url: str) -> Engine:
         return sa.create_engine(u, pool_pre_ping=True)
     except ModuleNotFoundError as exc:
         raise UserError(f"--db {u.render_as_string()}: database driver missing: {exc}") from None
+    except sa.exc.NoSuchModuleError:
+        raise UserError(
+            f"--db {shown_url(url)}: unknown database kind {u.get_backend_name()!r} (give a "
+            "SQLite file or a postgresql+psycopg://USER@HOST/DB URL)"
+        ) from None
 
 
 def connect_error(url: str, exc: Exception) -> UserError:

@@ -347,7 +347,11 @@ class Ledger:
                 continue
             if row_seq != seq + 1 or row_seq > head_seq or prev_hash != prev:
                 raise self._broken(_gap(seq, row_seq, head_seq))
-            event = load_stored(body)
+            try:
+                event = load_stored(body)
+            except ValueError as exc:  # pydantic's ValidationError is a ValueError
+                first = str(exc).strip().splitlines()[0]
+                raise self._broken(f"event {row_seq} cannot be read ({first})") from None
             try:
                 book = apply(contract, book, event)
             except RuleViolation as exc:
