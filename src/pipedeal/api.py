@@ -58,6 +58,13 @@ def _loaded(deal: LoadedDeal | Path | str) -> LoadedDeal:
     return deal if isinstance(deal, LoadedDeal) else load(deal)
 
 
+def _in_range(day: dt.date | None) -> dt.date | None:
+    """A view date the calendars cover (a user error naming ``--as-of`` otherwise)."""
+    from pipedeal.market.calendars import check_in_range
+
+    return None if day is None else check_in_range(day, "--as-of")
+
+
 def open_ledger(
     deal: LoadedDeal, db: str | None = None, *, create: bool = False, deal_key: str | None = None
 ) -> Ledger:
@@ -93,7 +100,9 @@ def deal_state(
 ) -> LedgerState:
     """The state at the end of ``as_of``: from the ledger when there is one, else on the terms
     alone (issued at closing, interest paid on schedule, repaid at maturity)."""
-    return deal_record(deal, db, deal_key=deal_key).state(as_of)
+    day = _in_range(as_of)
+    assert day is not None
+    return deal_record(deal, db, deal_key=deal_key).state(day)
 
 
 def value(
@@ -116,7 +125,7 @@ def value(
     if loaded.market is None:
         where = market_file(loaded.folder) if loaded.folder else "market.toml"
         raise UserError(f"{where}: no such file (valuation inputs)")
-    day = as_of or (state.as_of if state is not None else loaded.market.as_of)
+    day = _in_range(as_of) or (state.as_of if state is not None else loaded.market.as_of)
     source = "given"
     if state is None:
         record = deal_record(loaded, db, deal_key=deal_key)
@@ -146,6 +155,7 @@ def cap_table(
     is one."""
     from pipedeal.captable.report import captable_data
 
+    as_of = _in_range(as_of)
     record = deal_record(deal, db, deal_key=deal_key)
     loaded = record.deal
     assert loaded.folder is not None
@@ -178,6 +188,7 @@ def accounting_report(
     without them the valuation engine values the note and warrant at issue."""
     from pipedeal.accounting.report import accounting_data
 
+    as_of = _in_range(as_of)
     record = deal_record(deal, db, deal_key=deal_key)
     loaded = record.deal
     assert loaded.folder is not None
@@ -208,7 +219,7 @@ def book(
     valuation, from one load of the deal and one read of its ledger."""
     from pipedeal.report.book import book_data, build_context
 
-    ctx = build_context(_loaded(deal), as_of=as_of, db=db, **options)
+    ctx = build_context(_loaded(deal), as_of=_in_range(as_of), db=db, **options)
     return Report("book", as_of, book_data(ctx))
 
 

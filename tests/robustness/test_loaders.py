@@ -304,3 +304,16 @@ def test_a_bad_batch_csv_is_one_line(case: str, tmp_path: Path) -> None:
 def test_the_example_batch_still_loads(tmp_path: Path) -> None:
     shutil.copy(BATCH, tmp_path / "b.csv")
     assert read_batch_csv(tmp_path / "b.csv")
+
+
+@pytest.mark.parametrize("command", [
+    ["value", "--as-of", "9999-12-31"], ["captable", "--as-of", "9999-12-31"],
+    ["book", "--as-of", "9999-12-30"], ["book", "--as-of", "0001-01-01", "--html", "x.html"],
+    ["accounting", "--as-of", "0001-01-01"],
+])
+def test_view_dates_outside_the_calendars_are_one_line(command: list[str], deal_copy: Path
+                                                       ) -> None:
+    result = CliRunner().invoke(app, [command[0], str(deal_copy), *command[1:]])
+    assert result.exit_code == 2, repr(result.exception)
+    (line,) = result.stderr.strip().splitlines()
+    assert "--as-of" in line and "outside the calendars' range" in line

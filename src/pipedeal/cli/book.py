@@ -51,6 +51,10 @@ def book(
 ) -> None:
     """The deal book: terms, prices, schedules, checks, ledger, cap table, accounting, value."""
     day = as_of.date() if as_of else None
+    if day is not None:
+        from pipedeal.market.calendars import check_in_range
+
+        check_in_range(day, "--as-of")
     if regime is not None and regime not in ("legacy", "asu-2020-06"):
         from pipedeal.errors import UserError
 

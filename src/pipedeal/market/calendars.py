@@ -18,6 +18,19 @@ CALENDAR_END_YEARS_AHEAD = 30
 
 
 @lru_cache(maxsize=16)
+def check_in_range(day: dt.date, option: str) -> dt.date:
+    """``day`` when the calendars cover it (1990-01-02 to the end of the year
+    ``CALENDAR_END_YEARS_AHEAD`` from now), else a user error naming ``option``."""
+    from pipedeal.errors import UserError
+
+    first = dt.date.fromisoformat(CALENDAR_START)
+    last = dt.date(dt.date.today().year + CALENDAR_END_YEARS_AHEAD, 12, 31)
+    if not first <= day <= last:
+        raise UserError(f"{option}: {day.isoformat()} is outside the calendars' range "
+                        f"({first.isoformat()} to {last.isoformat()})")
+    return day
+
+
 def trading_calendar(code: str) -> xcals.ExchangeCalendar:
     """An ``exchange_calendars`` calendar (e.g. ``XNAS``) covering 1990 to 30 years from now."""
     if code not in xcals.get_calendar_names(include_aliases=True):
