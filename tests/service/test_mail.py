@@ -230,3 +230,14 @@ def test_serve_worker_delivers_and_logs_no_password(
     assert sink.to() == ["holder_a@example.test", "holder_b@example.test",
                          "issuer@example.test"]
     assert all(secret not in r.getMessage() for r in caplog.records)
+
+
+def test_serve_rejects_a_bad_smtp_url(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pipedeal.cli import app as cli_app
+
+    res = CliRunner().invoke(cli_app, ["serve", "--data", str(tmp_path / "r"),
+                                       "--smtp", "http://u:pw@127.0.0.1:25"])
+    assert res.exit_code != 0
+    assert "--smtp: not an smtp://HOST:PORT" in res.output and "pw" not in res.output

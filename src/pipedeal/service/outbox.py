@@ -8,7 +8,8 @@ so writing it again (a retry, a restart, a second process, ``reconcile``) adds n
 
 The outbox row is written right after the event's own transaction, not inside it (the ledger's
 ``record`` owns its transaction); ``reconcile`` re-derives every message from the log, so a crash
-between the two is repaired by the next sweep. Delivery by e-mail (SMTP) is not built yet.
+between the two is repaired by the next sweep. ``pipedeal.service.mailer`` delivers the
+messages by e-mail (``pipedeal serve --smtp``).
 """
 
 from __future__ import annotations
