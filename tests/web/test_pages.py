@@ -179,6 +179,10 @@ def test_auditor_page(sqlite_room: Room, browser_for: Browser) -> None:
     assert "Notes as of 2004-07-01" in text
     export = c.get(f"{API}/export")
     assert export.status_code == 200 and "attachment" in export.headers["content-disposition"]
+    book = c.get(f"{ROOM}/book.html", params={"as_of": "2004-10-01"})
+    assert book.status_code == 200
+    assert book.headers["content-disposition"] == 'attachment; filename="deal-book-2004-10-01.html"'
+    assert book.text.startswith("<!DOCTYPE html>") and "Innovo Group Inc." in book.text
     assert c.get(f"{ROOM}/issuer").status_code == 403
 
 
