@@ -236,3 +236,11 @@ def test_if_match_and_idempotency_key(sqlite_room: Room) -> None:
     assert room.post("holder_b", f"{D}/events", json={**elect, "kind": "conversion",
                      "principal": "1000"}, headers={"Idempotency-Key": "k1"}).status_code == 201
     assert _events(room) == 6
+
+
+def test_a_date_outside_the_calendars_is_a_422_naming_the_field(sqlite_room: Room) -> None:
+    room = sqlite_room
+    for path in (f"{D}/state?as_of=9999-12-31", f"{D}/due?as_of=0001-01-01"):
+        res = room.client.get(path, headers=room.auth("auditor"))
+        assert res.status_code == 422, res.text
+        assert "as_of" in res.json()["detail"] and "calendars' range" in res.json()["detail"]

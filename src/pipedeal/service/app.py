@@ -131,9 +131,12 @@ def _date(value: str | None, field: str, default: dt.date) -> dt.date:
     if value is None:
         return default
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise UserError(f"{field}: not a date (YYYY-MM-DD): {value!r}") from None
+    from pipedeal.market.calendars import check_in_range
+
+    return check_in_range(day, field)  # year 9999 is a 422, not an OverflowError
 
 
 def _if_match(value: str | None) -> int | None:
