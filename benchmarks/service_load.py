@@ -131,9 +131,10 @@ def setup(settings: Settings, holders: int, issuers: int) -> list[Sim]:
         store.close()
 
 
-def start_server(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(settings: Settings, port: int, log: Path,
+                 workers: int = 1) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "pipedeal", "serve", "--data", str(settings.data_dir),
-           "--port", str(port), "--sweep-interval", "0"]
+           "--port", str(port), "--sweep-interval", "0", "--workers", str(workers)]
     if settings.db_url:
         cmd += ["--db", settings.db_url]
     out = log.open("wb")
@@ -284,6 +285,7 @@ def main() -> None:
     ap.add_argument("--writes", type=float, default=0.2, help="share of writes")
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=1, help="pipedeal serve --workers")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     if args.seconds > 600 or args.rate > 2000:
@@ -304,7 +306,7 @@ def main() -> None:
         sims = setup(settings, args.holders, args.issuers)
         port = free_port()
         load_before = os.getloadavg()
-        proc = start_server(settings, port, tmp / "serve.log")
+        proc = start_server(settings, port, tmp / "serve.log", args.workers)
         res, elapsed = asyncio.run(drive(port, sims, args.rate, args.seconds, args.writes,
                                          args.concurrency, args.seed))
         load_after = os.getloadavg()
@@ -316,6 +318,7 @@ def main() -> None:
             "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "machine": f"{platform.machine()} {os.cpu_count()} cpus, {platform.system()}",
             "db": "sqlite" if db_url is None else "postgresql",
+            "workers": args.workers,
             "holders": args.holders, "issuers": args.issuers, "seconds": args.seconds,
             "target_rate": args.rate, "write_share": args.writes,
             "sent": res.sent, "ok": done, "late_starts": res.late,
