@@ -4,7 +4,8 @@ notice shows the rule's message inline, a notified holder sees the countdown. Ev
 the pages goes to the test server only, and no page logs an error to the console.
 
 Chromium is Debian's (``$PIPEDEAL_CHROMIUM`` or ``/usr/bin/chromium``; never downloaded);
-skipped locally without it or without Playwright, required in CI.
+skipped locally without it or without Playwright, required in CI. Every page screenshotted is
+also checked with axe-core (from its npm package, installed by ``.ci/services.sh``).
 """
 
 from __future__ import annotations
@@ -127,8 +128,35 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _axe_source() -> str:
+    """axe-core from its npm package (``.ci/services.sh`` installs it; ``$PIPEDEAL_AXE``)."""
+    path = os.environ.get("PIPEDEAL_AXE")
+    if not path or not Path(path).is_file():
+        skip_or_fail("axe-core not found ($PIPEDEAL_AXE; bash .ci/services.sh installs it)")
+    assert path is not None
+    return Path(path).read_text(encoding="utf-8")
+
+
+def accessibility(page: Any, name: str) -> None:
+    """axe-core on the page as it is: no violation of serious or critical impact. Evaluated
+    through the DevTools protocol, so the page's CSP needs no exception for it."""
+    page.evaluate(_axe_source())
+    assert page.evaluate("typeof axe.run") == "function"
+    checked = page.evaluate("async () => (await axe.run(document)).passes.length")
+    assert checked > 0  # the rules ran on this page
+    found = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => `${v.id} (${v.impact}): ` +
+                      v.nodes.map(n => n.target.join(' ')).join(', '))"""
+    )
+    assert found == [], f"{name}: accessibility violations: {found}"
+
+
 def screenshot(page: Any, folder: Path, name: str) -> None:
-    """The page at 360 px and 1440 px wide (full page): nothing may overflow sideways."""
+    """The page at 360 px and 1440 px wide (full page): nothing may overflow sideways; and the
+    accessibility check (axe-core) on it."""
+    accessibility(page, name)
     for width in (360, 1440):
         page.set_viewport_size({"width": width, "height": 800})
         page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
