@@ -319,3 +319,42 @@ def test_auditor_verifies_and_downloads(browser: Any, server: str, shots: Path) 
     assert '"verify"' in Path(download.path()).read_text()
     watch.check()
     page.context.close()
+
+
+def test_holder_sees_a_notice_and_elects_with_the_preview(browser: Any, server: str,
+                                                          shots: Path) -> None:
+    """The issuer notices Purchaser 1; its holder sees the notice and the countdown, reads the
+    preview of what electing converts, and elects inside the window."""
+    import datetime as dt
+
+    CLOCK.set(dt.datetime(2004, 10, 8, 15, tzinfo=dt.UTC))
+    watch = Watch(server)
+    page = _sign_in(browser, server, "issuer", watch)
+    page.goto(f"{server}/room/Innovo%20Group%202004%20convertible%20notes%20and%20warrants/issuer")
+    page.get_by_label("Purchaser 1").check()
+    page.get_by_label("Notice date").fill("2004-10-08")
+    page.get_by_role("button", name="Preview the election windows").click()
+    assert "holder_a" in page.locator("#notice-preview").inner_text()
+    page.get_by_role("button", name="Send the notice").click()
+    page.get_by_text("Recorded event").wait_for()
+    watch.check()
+    page.context.close()
+
+    watch_a = Watch(server)
+    holder = _sign_in(browser, server, "holder_a", watch_a)
+    holder.goto(f"{server}/room/Innovo%20Group%202004%20convertible%20notes%20and%20warrants/"
+                "holder")
+    holder.locator("time.countdown").first.filter(has_text=" left").wait_for()
+    section = holder.locator("section[aria-labelledby=elect-h]")
+    preview = section.inner_text()
+    assert "Electing today converts" in preview and " shares" in preview
+    screenshot(holder, shots, "holder-election")
+    holder.get_by_label("Election date").fill("2004-10-08")
+    holder.get_by_role("button", name="Elect to convert").click()
+    holder.get_by_text("Recorded event").wait_for()
+    done = holder.locator("main").inner_text()
+    assert "conversion election on 2004-10-08 (note:Purchaser 1)" in done
+    assert "outstanding principal 0" in done
+    assert "Purchaser 2" not in holder.content()
+    watch_a.check()
+    holder.context.close()
