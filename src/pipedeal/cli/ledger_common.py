@@ -16,10 +16,11 @@ from typing import Any, ParamSpec, TypeVar
 from pipedeal.cli.options import By, Db, DealDir, DealKey, FormatOpt, IdempotencyKey
 from pipedeal.cli.output import Format, emit_json
 from pipedeal.errors import UserError
-from pipedeal.ledger import bounds, views
+from pipedeal.ledger import views
 from pipedeal.ledger.contract import Contract
 from pipedeal.ledger.events import Event
 from pipedeal.ledger.rules import Book
+from pipedeal.ledger.snapshot import event_effect
 from pipedeal.ledger.store import Ledger, open_ledger
 
 P = ParamSpec("P")
@@ -29,9 +30,8 @@ R = TypeVar("R")
 # --- reading the command line ------------------------------------------------------------------
 
 
-# the calendars cover 1990-01-02 to 30 years ahead (market.calendars); an event may not be
-# dated after the moment it is recorded (the ledger checks that, with its clock)
-LAST_CALENDAR_YEARS = 30
+# the calendars' range is market.calendars.check_in_range's; an event may not be dated after
+# the moment it is recorded (the ledger checks that, with its clock)
 MONEY_DIGITS = 18  # digits before the point (events.Money: 20 digits, 2 after the point)
 
 
@@ -42,12 +42,9 @@ def parse_date(value: str, option: str) -> dt.date:
         day = dt.date.fromisoformat(value.strip())
     except ValueError:
         raise UserError(f"{option}: not a date (YYYY-MM-DD): {value!r}") from None
-    last = dt.date(dt.date.today().year + LAST_CALENDAR_YEARS, 12, 31)
-    if not bounds.EARLIEST_DATE <= day <= last:
-        raise UserError(
-            f"{option}: {day.isoformat()} is outside the calendars' range "
-            f"({bounds.EARLIEST_DATE.isoformat()} to {last.isoformat()})"
-        )
+    from pipedeal.market.calendars import check_in_range
+
+    check_in_range(day, option)
     return day
 
 
@@ -202,7 +199,7 @@ def record(ledger: Ledger, event: Event, key: str | None, by: str | None, format
     with ledger:
         before = ledger.tip()
         rec = ledger.record(event, key=key, by=by)
-        effect = _effect(before, ledger.tip(), event)
+        effect = event_effect(before, ledger.tip(), event)
         if format is Format.json:
             emit_json(
                 {

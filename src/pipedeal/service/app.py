@@ -33,6 +33,7 @@ from pipedeal import __version__
 from pipedeal.errors import UserError
 from pipedeal.ledger import views as ledger_views
 from pipedeal.ledger.db import shown_url
+from pipedeal.ledger.snapshot import event_effect
 from pipedeal.service import mailer, security
 from pipedeal.service import views as holder_views
 from pipedeal.service.auth import (
@@ -652,7 +653,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             "schema_version": ledger_views.SCHEMA_VERSION,
             "already_recorded": rec.already_recorded,
             "record": rec.to_json(),
-            "effect": {} if rec.already_recorded else holder_views.effect(before, after, event),
+            "effect": {} if rec.already_recorded else event_effect(before, after, event),
         }
         return JSONResponse(
             body, status_code=200 if rec.already_recorded else 201,

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipedeal.ledger.events import DEAL, Event
-from pipedeal.ledger.rules import Book
+from pipedeal.ledger.events import DEAL
 
 
 def _mine(purchaser: str) -> set[str]:
@@ -39,28 +38,3 @@ def value_for_holder(data: dict[str, Any], purchaser: str) -> dict[str, Any]:
     out = {k: v for k, v in data.items() if k != "totals"}
     out["purchasers"] = [p for p in data["purchasers"] if p["name"] == purchaser]
     return out
-
-
-def effect(before: Book, after: Book, event: Event) -> dict[str, Any]:
-    """What ``event`` changed on its instrument: the same keys as ``pipedeal ledger record
-    --format json``'s ``effect`` (the CLI keeps its own copy; the library could offer one)."""
-    name = event.purchaser
-    if name is None or before is after:
-        return {}
-    if event.instrument_type == "note":
-        a, b = before.notes[name], after.notes[name]
-        out: dict[str, Any] = {
-            "outstanding_principal": format(b.principal, "f"),
-            "shares_issued": b.shares_issued - a.shares_issued,
-            "cash_paid": format(b.cash_paid - a.cash_paid, "f"),
-        }
-        if b.window is not None:
-            out["election_window_closes"] = b.window.closes.isoformat()
-            out["settle_from"] = b.window.settle_from.isoformat()
-        return out
-    wa, wb = before.warrants[name], after.warrants[name]
-    return {
-        "shares_outstanding": wb.outstanding,
-        "shares_delivered": wb.delivered - wa.delivered,
-        "cash_received": format(wb.cash_received - wa.cash_received, "f"),
-    }
