@@ -76,3 +76,17 @@ def test_fiscal_years_that_do_not_end_in_december():
     assert fiscal_year_start(dt.date(2004, 12, 15), "11-30") == dt.date(2004, 12, 1)
     assert fiscal_year_start(dt.date(2024, 3, 1), "02-29") == dt.date(2024, 3, 1)
     assert fiscal_year_start(dt.date(2024, 2, 15), "02-29") == dt.date(2023, 3, 1)
+
+
+def test_a_fiscal_year_end_that_is_not_a_day_is_one_line(tmp_path):
+    import shutil
+
+    deal = tmp_path / "deal"
+    shutil.copytree(NEWCO, deal)
+    text = (deal / "deal.toml").read_text().replace('fiscal_year_end = "12-31"',
+                                                    'fiscal_year_end = "02-30"')
+    (deal / "deal.toml").write_text(text)
+    r = runner.invoke(app, ["accounting", str(deal)])
+    assert r.exit_code == 2
+    (line,) = r.stderr.strip().splitlines()
+    assert "fiscal_year_end '02-30' is not a day of the year" in line

@@ -137,3 +137,19 @@ def test_a_tar_archive_of_filings_gives_the_same_records_here_and_on_the_cluster
     assert first.exit_code == 2  # the corpus holds one binary file: recorded, not fatal
     again = CliRunner().invoke(app, ["extract", str(archive), "--jsonl", str(cli_out)])
     assert f"{len(files) - 1} skipped" in again.stderr
+
+
+@pytest.mark.parametrize("content", [b"not a tar archive", b""])
+def test_a_broken_or_empty_tar_is_one_line(tmp_path, content):
+    import tarfile
+
+    archive = tmp_path / "corpus.tar"
+    if content:
+        archive.write_bytes(content)
+    else:
+        tarfile.open(archive, "w").close()
+    r = CliRunner().invoke(app, ["extract", str(archive), "--jsonl", str(tmp_path / "o.jsonl")])
+    assert r.exit_code == 2, r.output
+    (line,) = r.stderr.strip().splitlines()
+    assert str(archive) in line
+    assert not (tmp_path / "o.jsonl").exists()

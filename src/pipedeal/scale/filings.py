@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -68,6 +69,7 @@ def expand_target(target: str) -> list[str]:
     """The files a folder, glob or file names (``pipedeal.filings.batch.expand``), those of an
     fsspec URL (a folder, searched recursively, a glob or one file), or the members of a tar
     archive (as ``tar://MEMBER::file://ARCHIVE`` URLs), sorted, as strings."""
+    shown = target  # the user's words in messages
     if is_tar(target):
         target = f"tar://::file://{Path(target).resolve()}"
     if not is_url(target):
@@ -81,10 +83,10 @@ def expand_target(target: str) -> list[str]:
                 found += [p for p in fs.find(root) if _wanted(p)]
             elif fs.isfile(root):
                 found.append(root)
-    except (OSError, ValueError, ImportError) as exc:
-        raise UserError(f"{target}: cannot list ({type(exc).__name__}: {exc})") from None
+    except (OSError, ValueError, ImportError, tarfile.TarError) as exc:
+        raise UserError(f"{shown}: cannot list ({type(exc).__name__}: {exc})") from None
     if not found:
-        raise UserError(f"{target}: no filings found")
+        raise UserError(f"{shown}: no filings found")
     urls = [fs.unstrip_protocol(p) for p in found]
     # a chained URL (tar://...::file://archive) names its members with the same chain
     return sorted(f"{u}::{chain}" if chain else u for u in urls)

@@ -483,6 +483,16 @@ class AccountingTerms(Frozen):
         False, description="ASU 2020-06 adopted early (fiscal years after 2020-12-15)"
     )
 
+    @model_validator(mode="after")
+    def _real_day(self) -> AccountingTerms:
+        month, day = (int(x) for x in self.fiscal_year_end.split("-"))
+        try:
+            dt.date(2024, month, day)  # a leap year: 02-29 is a fiscal year end some years
+        except ValueError:
+            raise ValueError(f"fiscal_year_end {self.fiscal_year_end!r} is not a day of the "
+                             "year (MM-DD)") from None
+        return self
+
 
 class Offering(Frozen):
     report_date: dt.date | None = None
