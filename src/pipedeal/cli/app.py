@@ -56,6 +56,16 @@ def _main(
 
 def _register() -> None:
     # Each module adds its commands to ``app`` on import; one line per command group.
-    from pipedeal.cli import book, captable, filings, ledger, serve, value  # noqa: F401
+    from pipedeal.cli import (  # noqa: F401
+        book,
+        captable,
+        filings,
+        ledger,
+        market,
+        ocf,
+        serve,
+        value,
+    )
+
 
 _register()

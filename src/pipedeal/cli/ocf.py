@@ -1,0 +1,3 @@
+"""``pipedeal export-ocf`` / ``import-ocf``: the deal as an Open Cap Table Format package."""
+
+from __future__ import annotations
