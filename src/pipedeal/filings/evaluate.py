@@ -35,6 +35,9 @@ class Passage:
     id: str
     labels: dict[str, Any]
     text: str
+    # ``@meta = {"form": ..., "year": ..., "issuer": ..., "source": ...}``: where the passage
+    # came from (the source is a reference, never the text)
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def load(path: Path | str = DEFAULT) -> list[Passage]:
@@ -52,6 +55,9 @@ def load(path: Path | str = DEFAULT) -> list[Passage]:
         elif line.startswith("@") and not body:
             key, _, value = line[1:].partition("=")
             key = key.strip()
+            if key == "meta":
+                current.meta = json.loads(value)
+                continue
             if key not in TERM_KEYS:
                 raise ValueError(f"{current.id}: unknown term {key!r}")
             current.labels[key] = json.loads(value)
