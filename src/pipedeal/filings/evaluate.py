@@ -1,6 +1,12 @@
 """Score term extraction against a labelled set: field-level precision, recall, hallucination.
 
-    python3 -m pipedeal.filings.evaluate [tests/data/filings_labelled.txt] [--show-errors]
+    python3 -m pipedeal.filings.evaluate [FILE ...] [--show-errors] [--tables] [--rules-only]
+
+``--tables`` prints the per-field table (field accuracy = correct / labelled, accuracy over all
+pairs, hallucination) and the per-form-type and per-era tables (from each passage's ``@meta``).
+``--rules-only`` scores the rules without the learned scorer. ``--show-errors`` (one line per
+wrong pair, with the passage id) is refused for a file whose name contains ``dev``: the dev split
+is scored in aggregate only, so that no rule is ever written against it.
 
 The labelled file holds passages separated by ``=== <id>`` lines; ``@key = <JSON>`` lines before
 the text label the terms the passage states. Every term not labelled is expected to be null.
@@ -118,10 +124,10 @@ class Report:
         }
 
 
-def evaluate(passages: list[Passage]) -> Report:
+def evaluate(passages: list[Passage], *, rules_only: bool = False) -> Report:
     report = Report({k: FieldScore() for k in TERM_KEYS})
     for p in passages:
-        values = term_values(extract_text(p.text))
+        values = term_values(extract_text(p.text, rules_only=rules_only))
         for key in TERM_KEYS:
             want, got = p.labels.get(key), values[key]
             s = report.fields[key]
@@ -141,13 +147,80 @@ def evaluate(passages: list[Passage]) -> Report:
     return report
 
 
+def form_group(meta: dict[str, Any]) -> str:
+    """The form-type group of a passage (``@meta`` form), for the per-form table."""
+    form = str(meta.get("form") or "").upper()
+    if not form:
+        return "synthetic (no meta)"
+    if form.startswith("8-K"):
+        return "8-K"
+    if form.startswith("EX-99") or "PRESS" in form:
+        return "EX-99 press release"
+    if form.startswith(("10-Q", "10-K")):
+        return "10-Q/10-K notes"
+    if form.startswith(("424", "S-1", "S-3", "SB-2", "F-1", "F-3", "POS")):
+        return "prospectus"
+    if form.startswith(("EX-4", "EX-10")):
+        return "EX-4/EX-10 note or agreement"
+    return "other (news, term sheet)"
+
+
+def era(meta: dict[str, Any]) -> str:
+    year = meta.get("year")
+    if not isinstance(year, int):
+        return "synthetic (no meta)"
+    if year < 2004:
+        return "pre-2004"
+    if year < 2010:
+        return "2004-2009"
+    if year < 2020:
+        return "2010-2019"
+    return "2020+"
+
+
+def _row(name: str, n: int, s: FieldScore) -> str:
+    field_acc = s.correct / s.labelled if s.labelled else float("nan")
+    r = Report.ratios(s)
+    return (f"{name:42} {n:5d} {s.labelled:5d} {s.correct:5d} {field_acc:7.3f} "
+            f"{r['accuracy']:7.3f} {s.hallucinated:4d}/{s.null_pairs:<5d} "
+            f"{r['hallucination']:6.3f}")
+
+
+def tables(passages: list[Passage], *, rules_only: bool = False) -> str:
+    """Per-field, per-form-type and per-era tables (aggregates only, never a passage)."""
+    report = evaluate(passages, rules_only=rules_only)
+    head = (f"{'':42} {'pass':>5} {'label':>5} {'right':>5} {'fieldacc':>7} {'acc':>7} "
+            f"{'halluc':>10} {'rate':>6}")
+    lines = [f"{len(passages)} passages, {len(TERM_KEYS)} terms each"
+             + (" (rules only)" if rules_only else ""), "", "per field", head]
+    for key, s in report.fields.items():
+        lines.append(_row(key, s.pairs, s))
+    lines.append(_row("ALL", len(passages), report.total()))
+    for title, by in (("per form type", form_group), ("per era", era)):
+        groups: dict[str, list[Passage]] = {}
+        for p in passages:
+            groups.setdefault(by(p.meta), []).append(p)
+        lines += ["", title, head]
+        for name in sorted(groups):
+            lines.append(_row(name, len(groups[name]),
+                              evaluate(groups[name], rules_only=rules_only).total()))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="score term extraction on a labelled set")
-    ap.add_argument("path", nargs="?", default=str(DEFAULT))
+    ap.add_argument("paths", nargs="*", default=[str(DEFAULT)])
     ap.add_argument("--show-errors", action="store_true")
+    ap.add_argument("--tables", action="store_true", help="per-field, per-form, per-era tables")
+    ap.add_argument("--rules-only", action="store_true", help="without the learned scorer")
     args = ap.parse_args(argv)
-    passages = load(args.path)
-    report = evaluate(passages)
+    if args.show_errors and any("dev" in Path(p).name for p in args.paths):
+        ap.error("--show-errors is refused on the dev split (aggregates only)")
+    passages = [p for path in args.paths for p in load(path)]
+    if args.tables:
+        print(tables(passages, rules_only=args.rules_only))
+        return 0
+    report = evaluate(passages, rules_only=args.rules_only)
     print(f"{len(passages)} passages, {len(TERM_KEYS)} terms each")
     print(f"{'term':42} {'given':>5} {'label':>5} {'prec':>6} {'recall':>6} {'halluc':>6}")
     for key, s in report.fields.items():

@@ -20,6 +20,7 @@ from pipedeal.filings.extraction import TERM_KEYS, extract_terms
 from pipedeal.filings.extraction.conversion import conversion_formula
 from pipedeal.filings.extraction.matching import DUR, MONEY_LIST, D, M, P, topic_at
 from pipedeal.filings.extraction.registry import IC, NOT_FOUND, RULES, Found, Rule, rule, rx
+from pipedeal.filings.extraction.scorer import Decision
 from pipedeal.filings.extraction.sentences import (
     MAX_NARRATIVE_CHARS,
     MAX_SENTENCES,
@@ -63,23 +64,51 @@ __all__ = [
 ]
 
 
-def extract_text(raw: str, *, seconds: float | None = None) -> dict[str, Any]:
+def extract_text(raw: str, *, seconds: float | None = None, rules_only: bool = False,
+                 explain: bool = False) -> dict[str, Any]:
     """``{schema_version, filing, registrant, terms}`` for a filing's text, within the
     per-document time budget (``seconds``, default ``pipedeal.filings.budget.default_seconds``;
-    running out is a ``UserError``)."""
+    running out is a ``UserError``). ``rules_only``: without the learned scorer; ``explain``:
+    adds ``explain``, per term the candidates considered and why one won."""
+    decisions: dict[str, Decision] | None = {} if explain else None
     with time_budget(seconds):
         filing = parse_filing(raw)
         check()
         sents = sentences(filing.text, narrative_regions(filing))
         check()
-        terms = extract_terms(filing, sents)
-    return {
+        terms = extract_terms(filing, sents, rules_only=rules_only, decisions=decisions)
+    out = {
         "schema_version": EXTRACT_SCHEMA_VERSION,
         "filing": {**filing.to_json(),
                    "narrative_truncated": narrative_truncated(filing, len(sents))},
         "registrant": filing.registrant,
         "terms": {k: (f.to_json() if f else dict(NOT_FOUND)) for k, f in terms.items()},
     }
+    if decisions is not None:
+        out["explain"] = explain_json(terms, decisions)
+    return out
+
+
+MAX_EXPLAINED = 8  # candidates listed per term, best first
+
+
+def explain_json(terms: dict[str, Found | None], decisions: dict[str, Decision]
+                 ) -> dict[str, Any]:
+    """Per term: how its value was chosen (``rule`` / ``model`` / ``none``), why, and the
+    candidates considered with their scores (terms without a model: the rule's match only)."""
+    out: dict[str, Any] = {}
+    for key, f in terms.items():
+        d = decisions.get(key)
+        if d is None:
+            out[key] = {"by": "rule" if f else "none",
+                        "reason": "rule match" if f else "no rule match (rule-only term)",
+                        "candidates": ([{"value": f.value, "span": list(f.span) if f.span
+                                         else None, "score": None, "rule": True}] if f else [])}
+            continue
+        out[key] = {"by": d.by, "reason": d.reason, "candidates": [
+            {"value": c.value, "span": list(c.span) if c.span else None,
+             "score": round(c.score, 3), "rule": c.rule} for c in d.candidates[:MAX_EXPLAINED]]}
+    return out
 
 
 def read_filing_file(path: Path | str) -> str:
@@ -102,10 +131,12 @@ def read_filing_file(path: Path | str) -> str:
         return data.decode("latin-1")
 
 
-def extract_file(path: Path | str, *, seconds: float | None = None) -> dict[str, Any]:
+def extract_file(path: Path | str, *, seconds: float | None = None, rules_only: bool = False,
+                 explain: bool = False) -> dict[str, Any]:
     """``extract_text`` of a file, with ``source``; a fault names the file."""
     try:
-        data = extract_text(read_filing_file(path), seconds=seconds)
+        data = extract_text(read_filing_file(path), seconds=seconds, rules_only=rules_only,
+                            explain=explain)
     except ExtractionTimeout as exc:
         raise ExtractionTimeout(f"{path}: {exc.message}") from None
     data["source"] = str(path)

@@ -71,8 +71,23 @@ def looks_like_html(text: str) -> bool:
     return bool(_HTML_HINT.search(text[:20000]))
 
 
+# Text pulled from rendered XBRL notes glues figures to words ("$245,000and", "1,500,000shares",
+# "of$2.5"): a space goes between a figure and a word of three or more letters (ordinals like
+# "21st" have two) and between a word and a dollar figure. Linear: no nested repetition.
+_GLUED_AFTER = re.compile(r"(?<=[\d%])(?=[A-Za-z]{3})")
+_GLUED_BEFORE = re.compile(r"(?<=[A-Za-z]{2})(?=\$\s?\d)")
+
+
+def unglue(line: str) -> str:
+    """``line`` with a space between a figure and a word glued to it (see above)."""
+    if not any(c.isdigit() for c in line):
+        return line
+    return _GLUED_BEFORE.sub(" ", _GLUED_AFTER.sub(" ", line))
+
+
 def normalise(text: str) -> str:
-    """Plain text with collapsed blanks, stripped lines and at most one empty line in a row."""
+    """Plain text with collapsed blanks, stripped lines and at most one empty line in a row;
+    figures glued to words are parted (``unglue``)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
     text = text.replace("\xa0", " ").replace("\t", " ").replace("\u200b", "")
     text = text.replace("\u2019", "'").replace("\u2018", "'")
@@ -81,7 +96,7 @@ def normalise(text: str) -> str:
     out: list[str] = []
     blank = True
     for line in text.split("\n"):
-        line = re.sub(r"[ \x00-\x08\x0b-\x1f]+", " ", line).strip()
+        line = unglue(re.sub(r"[ \x00-\x08\x0b-\x1f]+", " ", line).strip())
         if re.fullmatch(r"<PAGE>|-?\s*\d{1,3}\s*-?|Page \d+ of \d+", line, re.IGNORECASE):
             line = ""
         if not line:

@@ -7,6 +7,12 @@ first-match search, topic detection, converters), and one module per group of te
 ``securities_law``. A term rule lives in its group's module and registers itself with
 ``@rule("key")``; adding one touches that module (and its tests) only.
 
+After the rules, the numeric terms go through the learned scorer: ``mentions`` finds every typed
+figure of the narrative, ``scorer`` scores each plausible one per term with the shipped model
+and combines it with the rule's answer under the term's policy (``rules_only=True`` skips it: the
+extractor as it was before the model). ``decisions`` collects, per term, the candidates
+considered and why one won (``pipedeal extract --explain``).
+
 ``TERM_KEYS`` (the order of the terms in every result) is the order of ``GROUPS`` below, then the
 order of the rules inside each module.
 """
@@ -23,7 +29,9 @@ from pipedeal.filings.extraction import (
     securities_law,
     warrants,
 )
+from pipedeal.filings.extraction.mentions import find_mentions
 from pipedeal.filings.extraction.registry import NOT_FOUND, RULES, Context, Found, rule
+from pipedeal.filings.extraction.scorer import SPECS, Decision, candidates, decide, load_model
 from pipedeal.filings.extraction.sentences import (
     MAX_NARRATIVE_CHARS,
     MAX_SENTENCES,
@@ -39,16 +47,36 @@ TERM_KEYS: tuple[str, ...] = tuple(
     key for group in GROUPS for key, fn in RULES.items() if fn.__module__ == group.__name__)
 
 
-def extract_terms(filing: Filing, sents: list[Sentence] | None = None
+def rule_terms(ctx: Context) -> dict[str, Found | None]:
+    """Every term as its rule reads it."""
+    found: dict[str, Found | None] = {}
+    for key in TERM_KEYS:
+        budget.check()  # the per-document time budget (pipedeal.filings.budget)
+        found[key] = RULES[key](ctx)
+    return found
+
+
+def extract_terms(filing: Filing, sents: list[Sentence] | None = None, *,
+                  rules_only: bool = False, decisions: dict[str, Decision] | None = None
                   ) -> dict[str, Found | None]:
     """Every term of ``TERM_KEYS``: a ``Found`` or ``None`` when the narrative does not say it."""
     if sents is None:
         sents = sentences(filing.text, narrative_regions(filing))
     ctx = Context(filing, sents[:MAX_SENTENCES])
-    found: dict[str, Found | None] = {}
-    for key in TERM_KEYS:
-        budget.check()  # the per-document time budget (pipedeal.filings.budget)
-        found[key] = RULES[key](ctx)
+    found = rule_terms(ctx)
+    if rules_only:
+        return found
+    models = load_model()
+    if not models and decisions is None:
+        return found
+    mentions = find_mentions(ctx)
+    for key in SPECS:
+        budget.check()
+        cands = candidates(key, mentions, found[key], lambda i: ctx.sents[i].text)
+        decision = decide(key, models.get(key), found[key], cands)
+        found[key] = decision.found
+        if decisions is not None:
+            decisions[key] = decision
     return found
 
 
@@ -63,6 +91,7 @@ __all__ = [
     "Found",
     "Sentence",
     "extract_terms",
+    "rule_terms",
     "narrative_regions",
     "narrative_truncated",
     "rule",

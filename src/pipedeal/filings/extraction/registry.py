@@ -60,6 +60,24 @@ def mask_long_words(text: str) -> str:
     return _LONG_WORD.sub(lambda m: "#" * len(m.group(0)), text)
 
 
+# A year that names a document or a series ("the 2021 Purchase Agreement", "the March 2021
+# Warrants", "2019 Notes") is part of a name, not a quantity: it is written over with "#" so that
+# no count, share or money pattern reads it. A date with a day ("March 15, 2021") is not touched.
+_NAME_WORDS = (r"(?:Notes?|Debentures?|Warrants?|Agreements?|Purchase|Securities|Financing|"
+               r"Offering|Plan|Placement|Convertible|Exchange|Senior|Secured|Facility|Loans?|"
+               r"Bridge|Investors?|Purchasers?|Holders?|Preferred|Series|Private|Registration|"
+               r"Amendment|Letter|SPA|Credit|Term|Shares|Subscription|Transaction|Closing)\b")
+_DEFINED_YEAR = re.compile(
+    rf"(?<![\d,.$/-])(?<!\d,\s)(?<!\d\s)(?:(?<=[A-Z][a-z]{{2}}\s)|(?<=[A-Z][a-z]{{3}}\s)|(?<=[A-Z][a-z]{{4}}\s)|"
+    rf"(?<=[A-Z][a-z]{{5}}\s)|(?<=[A-Z][a-z]{{6}}\s)|(?<=[A-Z][a-z]{{7}}\s)|(?<=\s)|^)"
+    rf"((?:19|20)\d\d)(?=[\s-]+(?:[A-Z]\w*\s+){{0,2}}{_NAME_WORDS})")
+
+
+def mask_defined_years(text: str) -> str:
+    """``text`` with years that are part of a defined name written over (same length)."""
+    return _DEFINED_YEAR.sub(lambda m: "#" * len(m.group(0)), text)
+
+
 class Context:
     """A filing and its narrative sentences, as every rule reads them.
 
@@ -70,7 +88,8 @@ class Context:
     def __init__(self, filing: Filing, sents: list[Sentence]) -> None:
         self.filing = filing
         self.text = filing.text
-        self.flat = mask_long_words(mask_long_numbers(filing.text.replace("\n", " ")))
+        self.flat = mask_defined_years(
+            mask_long_words(mask_long_numbers(filing.text.replace("\n", " "))))
         self.sents = sents
 
     def s_text(self, s: Sentence) -> str:
