@@ -28,6 +28,9 @@ def book(
     pdf: Path | None = typer.Option(
         None, "--pdf", help="write the book to this PDF instead (printed by headless Chromium)"
     ),
+    xlsx: Path | None = typer.Option(
+        None, "--xlsx", help="write the book to this Excel workbook instead (one sheet per section)"
+    ),
     as_of: dt.datetime | None = typer.Option(
         None,
         "--as-of",
@@ -59,6 +62,11 @@ def book(
         from pipedeal.errors import UserError
 
         raise UserError(f"--regime: use legacy or asu-2020-06, got {regime!r}")
+    if xlsx is not None:
+        from pipedeal.outfiles import check_target, deal_inputs
+
+        protect = deal_inputs(deal_dir, db)
+        check_target(xlsx, "--xlsx", protect=protect, follow_symlinks=follow_symlinks)
     if html is not None or pdf is not None:
         data = _book_files(deal_dir, html, pdf, day, db, follow_symlinks, regime)
     else:
@@ -69,12 +77,22 @@ def book(
             "computing the deal book (the first run also compiles the valuation kernels)..."
         ):
             data = pipedeal.book(deal_dir, as_of=day, db=db, regime=regime).to_json()
-        if format is Format.json:
+        if xlsx is not None:
+            pass  # the workbook (below) instead of the terminal
+        elif format is Format.json:
             emit_json(data)
         else:
             from pipedeal.report.text import render_book
 
             render_book(data, stdout_console())
+    if xlsx is not None:
+        from pipedeal.interop.xlsx import write_book_xlsx
+        from pipedeal.outfiles import deal_inputs
+
+        write_book_xlsx(
+            data, xlsx, protect=deal_inputs(deal_dir, db), follow_symlinks=follow_symlinks
+        )
+        typer.echo(f"wrote {xlsx}", err=True)
     if check:
         _gate(data)
 
