@@ -140,7 +140,22 @@ def join(path: str, key: str) -> str:
     return f"{path}{key}" if key.startswith("[") else f"{path}.{key}"
 
 
+def _shown_width(value: Any) -> int:
+    """About how many characters a cell shows (for the column's width)."""
+    if value is None:
+        return 0
+    if isinstance(value, dt.date):
+        return 11
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return len(f"{float(value):,.2f}")
+    return len(str(value))
+
+
 # --- sheets made of blocks ---------------------------------------------------------------------
+
+
+WIDE, FEW = 12, 10
+"""A table of more than ``WIDE`` columns and at most ``FEW`` rows is written transposed."""
 
 
 class _Sheet:
@@ -159,8 +174,7 @@ class _Sheet:
             cell.number_format = fmt
         if bold:
             cell.font = Font(bold=True)
-        shown = len(str(value)) if value is not None else 0
-        self.widths[column] = max(self.widths.get(column, 8), min(shown + 2, 60))
+        self.widths[column] = max(self.widths.get(column, 8), min(_shown_width(typed) + 2, 60))
 
     def title(self, label: str, path: str) -> None:
         if self.row > 1:
@@ -206,6 +220,9 @@ class _Sheet:
                 names += [k for k in r if k not in names]
             # a key that is an object in some rows and null in others: its parts are the columns
             columns = [k for k in names if not any(n.startswith(k + ".") for n in names)]
+        if len(columns) > WIDE and len(rows) <= FEW:
+            self._transposed(flat, columns)
+            return self.row, list(columns)
         if columns:
             self.header(columns)
         first = self.row
@@ -217,6 +234,18 @@ class _Sheet:
                 self._put(i, key, r.get(key))
             self.row += 1
         return first, list(columns)
+
+    def _transposed(self, flat: list[dict[str, Any]], columns: Sequence[str]) -> None:
+        """Few objects of many fields: one row per field, one column per object (named by its
+        ``name`` or ``purchaser``), so the block reads down the page like the fields blocks."""
+        labels = [str(r.get("name") or r.get("purchaser") or f"#{n}") for n, r in enumerate(flat)]
+        self.header(("field", *labels))
+        for key in columns:
+            self.ws.cell(row=self.row, column=1, value=key)
+            self.widths[1] = max(self.widths.get(1, 8), min(len(key) + 2, 60))
+            for i, r in enumerate(flat, start=2):
+                self._put(i, key, r.get(key))
+            self.row += 1
 
     def section(self, label: str, path: str, obj: dict[str, Any], skip: Iterable[str] = ()) -> None:
         """An object as a fields block, then a table for each of its lists of objects."""
@@ -360,10 +389,7 @@ def book_workbook(data: dict[str, Any]) -> Workbook:
     if data.get("valuation") is None:
         valuation.title("No valuation (the deal has no market.toml)", "valuation")
     else:
-        v = data["valuation"]
-        valuation.section("Valuation", "valuation", v, skip=("purchasers",))
-        for i, p in enumerate(v["purchasers"]):
-            valuation.section(p["name"], f"valuation.purchasers[{i}]", p)
+        valuation.section("Valuation", "valuation", data["valuation"])
     for sheet in sheets.values():
         sheet.finish()
     return wb
@@ -381,9 +407,10 @@ def _accounting(acc: _Sheet, journal: _Sheet, amort: _Sheet, data: dict[str, Any
             sheet.title("No accounting for this deal", "accounting")
         return
     acc.section(f"Accounting ({a['regime']})", "accounting", a, skip=("notes",))
+    # each note's inputs, allocation and amortization terms, side by side
+    acc.table("Notes", "accounting.notes", a["notes"])
     for i, n in enumerate(a["notes"]):
         path = f"accounting.notes[{i}]"
-        acc.section(n["purchaser"], path, n, skip=("entries", "amortization"))
         amortization = n.get("amortization")
         if amortization is not None:
             rows = amortization.get("rows") or []
