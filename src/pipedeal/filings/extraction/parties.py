@@ -15,23 +15,74 @@ from pipedeal.filings.extraction.sentences import Sentence
 from pipedeal.filings.numbers import DATE_RE, NUMBER, parse_date
 
 
+_SUFFIX = (r"(?:Inc\.?|Incorporated|Corp\.?|Corporation|Company|Co\.|Ltd\.|Limited|plc|N\.V\.|"
+           r"S\.A\.|AG|LLC|L\.L\.C\.)")
+# a company name: capitalised words ("eLEC", "Bravo!", "CEL-SCI"), "and"/"&" between them
+_NAME_WORD = r"(?:[A-Z]|[a-z](?=[A-Z]))[\w&'!\-]*\.?"
+_NAME = rf"((?:{_NAME_WORD},?\s+(?:(?:and|&)\s+)?){{0,5}}?{_NAME_WORD}(?:,?\s+{_SUFFIX})?)"
+_STATES = r"(?:[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
+# what makes a name the issuer's: its definition, its state of incorporation, a ticker, "announced"
+_ISSUER_ANCHOR = (
+    r"(?=\s*\((?:the\s+)?\"(?:Company|Registrant|Issuer|Borrower|Maker|Obligor)\""
+    r"|\s*\(\"[\w\s-]+\"\s+(?:and|or)\s+(?:the\s+)?\"(?:Company|Borrower|Issuer)\""
+    r"|,?\s+an?\s+" + _STATES + r"\s+corporation\b"
+    r"|\s*\((?:NASDAQ|NYSE|OTC\w*|AMEX|Amex|Nasdaq|OTCQB|OTCBB|OTCQX|NYSE\s+American)\b"
+    r"|,?\s+(?:today\s+)?announce)")
+_ISSUER_RE = re.compile(_NAME + _ISSUER_ANCHOR)
+_CAPS_NAME = re.compile(
+    r"\b((?:[A-Z][A-Z0-9&'!\-]*\.?,?\s+(?:(?:AND|&)\s+)?){1,5}(?:INC\.?|CORP\.|CORPORATION|"
+    r"COMPANY|LTD\.|LIMITED|HOLDINGS,?\s+INC\.))(?![\w])")
+_LEAD = {"The", "On", "With", "And", "Today", "THE", "PROSPECTUS", "SUPPLEMENT", "EXHIBIT",
+         "NOTE", "TO", "OF", "FOR", "SATISFACTORY", "PROMISSORY", "CONVERTIBLE", "SECURED",
+         "SENIOR", "DEBENTURE", "FORM", "AND", "BY", "Between", "Among", "Of", "For", "To",
+         "Notes", "Debentures", "Note", "Debenture", "Convertible", "Secured", "Senior",
+         "Undersigned", "Received", "received", "value", "VALUE", "RECEIVED"}
+_ABBREV_END = re.compile(r"(?:Inc|Corp|Co|Ltd|N\.V|S\.A|L\.P|L\.L\.C|INC|CORP|CO|LTD)\.$")
+
+
+def _clean_name(name: str) -> str:
+    """A name without leading filler words, a trailing period that is no abbreviation, or the
+    cover caption a registrant line sometimes carries ("... reported): June 1, 2004 NAME")."""
+    dm = None
+    for dm in DATE_RE.finditer(name):
+        pass
+    if dm is not None:
+        name = name[dm.end():]
+    words = name.replace("\n", " ").split()
+    while words and words[0].strip(",") in _LEAD:
+        words = words[1:]
+    name = " ".join(words).strip(" ,")
+    if name.endswith(".") and not _ABBREV_END.search(name):
+        name = name[:-1]
+    return name
+
+
 @rule("issuer_name")
 def _issuer(ctx: Context) -> Found | None:
     name = ctx.filing.registrant.get("name")
     if name:
         pos = ctx.text.find(name)
         line = ctx.text[pos: ctx.text.find("\n", pos)] if pos >= 0 else name
-        return Found(name, (pos, pos + len(name)) if pos >= 0 else None, " ".join(line.split()))
-    pat = (r"((?:(?:[A-Z][\w&'\-]*\.?|&)\s+){0,5}?[A-Z][\w&'\-]*,?\s+(?:Inc\.|Incorporated|Corp\.|"
-           r"Corporation|Company|Co\.|Ltd\.|Limited|Holdings,?\s+Inc\.|plc|N\.V\.))"
-           r"(?=\s*\((?:the\s+)?\"(?:Company|Registrant|Issuer)\"|\s*\((?:NASDAQ|NYSE|OTC|AMEX|"
-           r"Nasdaq|OTCQB|OTCBB|OTCQX|NYSE American)|,?\s+(?:today\s+)?announced)")
+        clean = _clean_name(name)
+        if pos >= 0 and clean:
+            pos += name.find(clean) if clean in name else 0
+        return Found(clean or name, (pos, pos + len(clean or name)) if pos >= 0 else None,
+                     " ".join(line.split()))
     for sent, t in ctx.where():
-        m = re.search(pat, t)
+        m = _ISSUER_RE.search(t)
         if m:
-            name = re.sub(r"^(?:The|On|With|And|Today)\s+", "", m.group(1)).strip()
-            return Found(name, (sent.start + m.end(1) - len(name), sent.start + m.end(1)),
-                         sent.text)
+            name = _clean_name(m.group(1))
+            if len(name.split()) and not re.fullmatch(r"[A-Z][a-z]+", name) or \
+                    re.search(_SUFFIX + r"$", name):
+                return Found(name, (sent.start + m.end(1) - len(name), sent.start + m.end(1)),
+                             sent.text)
+    head = ctx.flat[:3000]
+    m = _CAPS_NAME.search(head)
+    if m:
+        name = _clean_name(m.group(1))
+        if len(name.split()) >= 2:
+            end = m.end(1) - (1 if m.group(1).endswith(".") and not name.endswith(".") else 0)
+            return Found(name, (end - len(name), end), " ".join(head[m.start(): m.end()].split()))
     return None
 
 
@@ -75,15 +126,20 @@ def _num_purchasers(ctx: Context) -> Found | None:
     hit = first(ctx, pats, count)
     if hit:
         return hit
-    named = (r"\(\s*(?:the\s+|each,?\s+an?\s+)?\"(Investor|Purchaser|Buyer|Holder|Lender|"
-             r"Subscriber)\"\s*\)")
+    named = (r"\(\s*(?:the\s+|each,?\s+an?\s+)?\"\s?(Investor|Purchaser|Buyer|Holder|Lender|"
+             r"Subscriber|Payee)\s?\"(?:\s+or\s+\"\w+\")?\s*\)")
+    plural = re.compile(r"\"\s?(?:Investors|Purchasers|Buyers|Holders|Lenders|Subscribers|"
+                        r"Selling\s+(?:Stockholders|Shareholders|Holders))\s?\"")
+    many = plural.search(ctx.flat) is not None
     for sent, t in ctx.where(named):
         m = re.search(named, t)
-        if m and not re.search(r"\b(?:Investors|Purchasers|Buyers|Holders|Lenders)\b", t):
+        if m and not many and not re.search(r"\b(?:Investors|Purchasers|Buyers|Holders|Lenders)\b",
+                                            t):
             return found(sent, m, 1, 1)
     single = (rf"\b(a\s+single|one)\s+(?:{_QUAL}\s+)?(?:investor|purchaser|buyer|lender)\b"
-              r"|\b(?:with|to)\s+(an?)\s+(?:single\s+)?(?:accredited\s+|institutional\s+)+"
-              r"(?:investor|purchaser|lender)\b(?!s)"
+              r"|\b(?:with|to)\s+(an?)\s+(?:single\s+)?(?:(?:accredited|institutional|"
+              r"unaffiliated|private|individual|third[\s-]party)\s+)*"
+              r"(?:investor|purchaser|lender|buyer)\b(?!s)"
               r"|\b(an?)\s+(?:accredited\s+|institutional\s+)*(?:investor|purchaser|buyer|lender)"
               r"\s*\((?:the\s+)?\"(?:Investor|Purchaser|Buyer|Holder|Lender)\"\)")
     for sent, t in ctx.where():
@@ -91,13 +147,19 @@ def _num_purchasers(ctx: Context) -> Found | None:
         if m:
             g = next(i for i in (1, 2, 3) if m.group(i))
             return found(sent, m, g, 1)
+    names = RULES["purchaser_names"](ctx)
+    if names is not None and len(names.value) == 1 and not many and names.span:
+        return Found(1, names.span, names.sentence)
     return None
 
 
 _ENTITY = re.compile(
-    r"((?:[A-Z][\w&'.\-]*\s+){0,5}[A-Z][\w&'.\-]*,?\s+(?:L\.L\.C\.|LLC|L\.P\.|LP|Ltd\.|Limited|"
-    r"(?:Master\s+)?Fund(?:,?\s+(?:L\.P\.|Ltd\.|LP))?|Partners(?:,?\s+(?:L\.P\.|LP))?|"
-    r"Capital(?:,?\s+(?:LLC|L\.P\.|Ltd\.))?|Trust))(?![\w])")
+    r"((?:(?:[A-Z][\w&'.\-]*|\d+)\s+(?:and\s+)?){0,5}[A-Z][\w&'.\-]*,?\s+(?:L\.L\.C\.|LLC|"
+    r"L\.P\.|LP|Ltd\.|Limited|Aktiengesellschaft|AG|"
+    r"(?:Master\s+)?Fund(?:,?\s+(?:L\.P\.|Ltd\.|LP))?|Partners(?:,?\s+(?:L\.P\.|LP|LLC))?|"
+    r"Capital(?:,?\s+(?:LLC|L\.P\.|Ltd\.|L\.L\.C\.))?|Trust|"
+    r"Inc\.(?=,?\s+(?:an?\s+[A-Z]\w+\s+corporation\s+)?\(the\s+\"(?:Holder|Lender|Purchaser|"
+    r"Buyer|Investor)\")))(?![\w])")
 _NAME_STOP = {"The", "On", "With", "And", "To", "Each", "Of", "In", "An", "A", "Under", "By",
               "From", "Company", "Purchaser", "Purchasers", "Investor", "Investors", "Our", "We",
               "Pursuant", "Such", "That", "This"}
@@ -111,7 +173,9 @@ def _purchaser_names(ctx: Context) -> Found | None:
         issuer = str(named_issuer.value).lower() if named_issuer else ""
     names: list[str] = []
     earliest: tuple[Sentence, int, int] | None = None
-    for sent, t in ctx.where(r"purchaser|investor|holder|lender|buyer|sold\s+to|issued\s+to"):
+    for sent, t in ctx.where(r"purchaser|investor|holder|lender|buyer|sold\s+to|issued\s+to|"
+                             r"promises?\s+to\s+pay|in\s+favou?r\s+of|agreement\s+with|"
+                             r"(?:note|debenture)s?\s+(?:\(\S+\s+\S+\)\s+)?to\s+[A-Z]|between"):
         for m in _ENTITY.finditer(t):
             words = m.group(1).split()
             while words and words[0].strip(",") in _NAME_STOP:
@@ -121,7 +185,12 @@ def _purchaser_names(ctx: Context) -> Found | None:
             name = " ".join(words)
             if name.lower() in issuer or issuer and issuer in name.lower():
                 continue
-            if re.search(r"Securities\s+Act|Regulation|Exchange", name):
+            lead = t[max(0, m.start(1) - 5): m.start(1)]
+            if '"' in lead[-2:] or "c/o" in lead.lower():
+                continue  # a short name being defined ("GS Capital"), an agent's address
+            if re.search(r"Securities\s+Act|Regulation|Exchange", name) or re.match(
+                    r",?\s*(?:\(the\s+\"Placement\s+Agent|as\s+(?:exclusive\s+)?placement\s+agent)",
+                    t[m.end(1):], IC):
                 continue
             if name not in names:
                 names.append(name)

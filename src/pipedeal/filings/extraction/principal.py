@@ -11,25 +11,42 @@ import re
 
 from pipedeal.filings.extraction.matching import M, P, first, found, money, topic_at
 from pipedeal.filings.extraction.registry import IC, Context, Found, rule
+from pipedeal.filings.extraction.sentences import Sentence
 from pipedeal.filings.numbers import parse_percent, plain
 
 _INSTR_RE = re.compile(
-    r"\b((?:(?:senior|junior|subordinated|secured|unsecured|original\s+issue\s+discount|OID|"
-    r"variable\s+rate|fixed\s+rate|zero\s+coupon|\d+(?:\.\d+)?%)[\s-]+)*convertible\s+"
-    r"(?:senior\s+|subordinated\s+)?(?:secured\s+)?(?:promissory\s+|term\s+)?"
-    r"(?:notes?|debentures?|bonds?|loans?))\b", IC)
+    r"\b((?:(?:amortizing|senior|junior|subordinated|secured|unsecured|original\s+issue\s+discount|"
+    r"OID|variable\s+rate|fixed\s+rate|zero\s+coupon|\d+(?:\.\d+)?%)[\s-]+)*convertible\s+"
+    r"(?:(?:senior|subordinated|secured|unsecured|redeemable|exchangeable)\s+)*"
+    r"(?:promissory\s+|term\s+)?(?:notes?|debentures?|bonds?|loans?))\b", IC)
+_NOUN = re.compile(r"(note|debenture|bond|loan)s?$", IC)
+
+
+def _instrument_name(text: str) -> str:
+    words = re.sub(r"\d+(?:\.\d+)?%[\s-]*", "", text).lower().split()
+    if words[-1].endswith("s"):
+        words[-1] = words[-1][:-1]
+    return " ".join(words)
 
 
 @rule("instrument_type")
 def _instrument(ctx: Context) -> Found | None:
-    for sent, t in ctx.where():
-        m = _INSTR_RE.search(t)
-        if m:
-            words = re.sub(r"\d+(?:\.\d+)?%[\s-]*", "", m.group(1)).lower().split()
-            if words[-1].endswith("s"):
-                words[-1] = words[-1][:-1]
-            return found(sent, m, 1, " ".join(words))
-    return None
+    """The most specific name the narrative gives its instrument: of the names of the noun said
+    most often (note or debenture), the one with the most words, the earliest on a tie."""
+    hits: list[tuple[str, str, Sentence, re.Match[str]]] = []
+    for sent, t in ctx.where(r"convertible"):
+        for m in _INSTR_RE.finditer(t):
+            name = _instrument_name(m.group(1))
+            noun = name.split()[-1]
+            hits.append((name, noun, sent, m))
+        if len(hits) >= 40:
+            break
+    if not hits:
+        return None
+    nouns = [h[1] for h in hits]
+    noun = max(dict.fromkeys(nouns), key=nouns.count)
+    best = max((h for h in hits if h[1] == noun), key=lambda h: len(h[0].split()))
+    return found(best[2], best[3], 1, best[0])
 
 
 @rule("secured")
