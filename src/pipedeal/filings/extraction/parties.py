@@ -14,7 +14,6 @@ from pipedeal.filings.extraction.registry import IC, RULES, Context, Found, rule
 from pipedeal.filings.extraction.sentences import Sentence
 from pipedeal.filings.numbers import DATE_RE, NUMBER, parse_date
 
-
 _SUFFIX = (r"(?:Inc\.?|Incorporated|Corp\.?|Corporation|Company|Co\.|Ltd\.|Limited|plc|N\.V\.|"
            r"S\.A\.|AG|LLC|L\.L\.C\.)")
 # a company name: capitalised words ("eLEC", "Bravo!", "CEL-SCI"), "and"/"&" between them
@@ -43,11 +42,9 @@ _ABBREV_END = re.compile(r"(?:Inc|Corp|Co|Ltd|N\.V|S\.A|L\.P|L\.L\.C|INC|CORP|CO
 def _clean_name(name: str) -> str:
     """A name without leading filler words, a trailing period that is no abbreviation, or the
     cover caption a registrant line sometimes carries ("... reported): June 1, 2004 NAME")."""
-    dm = None
-    for dm in DATE_RE.finditer(name):
-        pass
-    if dm is not None:
-        name = name[dm.end():]
+    dates = list(DATE_RE.finditer(name))
+    if dates:
+        name = name[dates[-1].end():]
     words = name.replace("\n", " ").split()
     while words and words[0].strip(",") in _LEAD:
         words = words[1:]
