@@ -22,6 +22,7 @@ from pipedeal.cli.output import Format, emit_json, stdout_console
 from pipedeal.errors import UserError
 from pipedeal.ledger import views
 from pipedeal.ledger.anchors import parse_head, read_checkpoint
+from pipedeal.ledger.corrections import voided_by
 from pipedeal.ledger.store import init_ledger
 
 ledger_app = typer.Typer(
@@ -109,10 +110,12 @@ def history(
     """The recorded events in sequence order, with who recorded them and when."""
     day = parse_date(as_of, "--as-of") if as_of else None
     with open_for_command(deal_dir, db, deal_key) as ledger:
-        records = ledger.events(day)
+        everything = ledger.events()
+    voided = voided_by(everything)  # a voided event is marked even if its correction is later
+    records = tuple(r for r in everything if day is None or r.event.date <= day)
     if instrument:
         records = tuple(r for r in records if r.event.instrument == instrument)
-    data = views.history_json(records)
+    data = views.history_json(records, voided)
     if format is Format.json:
         emit_json(data)
     else:

@@ -443,3 +443,28 @@ def rec_memo(
             raise
         raise UserError(first_error(exc)) from None
     opts.record(opts.open(), event)
+
+
+@record_app.command("correction")
+@with_record_options
+def rec_correction(
+    opts: RecordOptions,
+    date: EventDate,
+    voids: Annotated[
+        int, typer.Option("--voids", min=1, help="sequence number of the event recorded by mistake")
+    ],
+    reason: Annotated[str, _option("--reason", "why the event is voided (kept in the log)")],
+) -> None:
+    """Void an event recorded by mistake: states, journal and cap table replay without it;
+    the log keeps both and history shows the pair."""
+    ledger = opts.open()
+    target = next((r for r in ledger.events() if r.seq == voids), None)
+    if target is None:
+        raise UserError(f"--voids: there is no event {voids} in the ledger")
+    try:
+        event = ev.correction(parse_date(date, "--date"), voids, reason, target.event.instrument)
+    except ValueError as exc:
+        if isinstance(exc, UserError):
+            raise
+        raise UserError(first_error(exc)) from None
+    opts.record(ledger, event)

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy.engine import Row
 
 from pipedeal.ledger.contract import Contract
+from pipedeal.ledger.corrections import Numbered, check_correction, refold
 from pipedeal.ledger.events import Event, EventKind, load_stored, validate_stored
 from pipedeal.ledger.rules import Book, RuleViolation, apply
 
@@ -219,6 +220,7 @@ def verify_rows(
     book = Book.empty(contract)
     terms: str | None = None  # the fingerprint the chain carries so far
     terms_seq = 0
+    log: list[Numbered] = []  # for a correction's replay of the effective log
 
     def bad(seq: int, problem: str) -> VerifyReport:
         return VerifyReport(False, expected - 1, head_seq, head_hash, seq, problem)
@@ -262,9 +264,14 @@ def verify_rows(
                 )
             terms, terms_seq = row_terms, seq
         try:
-            book = apply(contract, book, event)
+            if event.kind is EventKind.CORRECTION:
+                check_correction(log, event)
+                book = refold(contract, [*log, Numbered(seq, event)])
+            else:
+                book = apply(contract, book, event)
         except RuleViolation as exc:
             return bad(seq, f"event {seq} breaks a rule on replay: {exc.message}")
+        log.append(Numbered(seq, event))
         prev = row.hash
         expected += 1
     last = expected - 1

@@ -49,6 +49,7 @@ class EventKind(StrEnum):
     REGISTRATION_FILED = "registration_filed"
     REGISTRATION_EFFECTIVE = "registration_effective"
     MEMO = "memo"
+    CORRECTION = "correction"
 
 
 class _Payload(BaseModel):
@@ -145,6 +146,14 @@ class Memo(_Payload):
     text: str = Field(min_length=1, max_length=10_000)
 
 
+class Correction(_Payload):
+    """Voids an earlier event (by sequence number): the state replays without it, the chain
+    keeps both (``pipedeal.ledger.corrections``)."""
+
+    voids: int = Field(ge=1, le=2**62, description="sequence number of the event voided")
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
 PAYLOADS: dict[EventKind, type[_Payload]] = {
     EventKind.NOTE_ISSUED: NoteIssued,
     EventKind.INTEREST_PAID: InterestPaid,
@@ -161,6 +170,7 @@ PAYLOADS: dict[EventKind, type[_Payload]] = {
     EventKind.REGISTRATION_FILED: RegistrationFiled,
     EventKind.REGISTRATION_EFFECTIVE: RegistrationEffective,
     EventKind.MEMO: Memo,
+    EventKind.CORRECTION: Correction,
 }
 
 # Which instrument each kind is about ("any" = note, warrant or the deal).
@@ -180,6 +190,7 @@ INSTRUMENT_TYPE: dict[EventKind, str] = {
     EventKind.REGISTRATION_FILED: "deal",
     EventKind.REGISTRATION_EFFECTIVE: "deal",
     EventKind.MEMO: "any",
+    EventKind.CORRECTION: "any",
 }
 
 AnyPayload = (
@@ -196,6 +207,7 @@ AnyPayload = (
     | RegistrationFiled
     | RegistrationEffective
     | Memo
+    | Correction
     | Empty
 )
 
@@ -423,6 +435,11 @@ def registration_filed(
 
 def registration_effective(date: dt.date, file_number: str | None = None) -> Event:
     return _ev(EventKind.REGISTRATION_EFFECTIVE, date, DEAL, file_number=file_number)
+
+
+def correction(date: dt.date, voids: int, reason: str, instrument: str = DEAL) -> Event:
+    """Void event ``voids`` (same instrument) for ``reason``."""
+    return _ev(EventKind.CORRECTION, date, instrument, voids=voids, reason=reason)
 
 
 def memo(date: dt.date, text: str, instrument: str = DEAL) -> Event:

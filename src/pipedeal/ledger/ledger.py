@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pipedeal.errors import UserError
-from pipedeal.ledger import bounds
+from pipedeal.ledger import bounds, corrections
 from pipedeal.ledger.anchors import Anchor, check_anchor, parse_head
 from pipedeal.ledger.chain import (
     AMENDMENT_KEY_PREFIX,
@@ -46,7 +46,7 @@ from pipedeal.ledger.chain import (
 )
 from pipedeal.ledger.contract import Contract
 from pipedeal.ledger.db import connect_error, is_transient, shown_url
-from pipedeal.ledger.events import Event, load_stored
+from pipedeal.ledger.events import Event, EventKind, load_stored
 from pipedeal.ledger.rules import Book, LedgerState, RuleViolation, apply, replay, snapshot
 from pipedeal.ledger.schema import deals, events
 
@@ -352,13 +352,6 @@ class Ledger:
             except ValueError as exc:  # pydantic's ValidationError is a ValueError
                 first = str(exc).strip().splitlines()[0]
                 raise self._broken(f"event {row_seq} cannot be read ({first})") from None
-            try:
-                book = apply(contract, book, event)
-            except RuleViolation as exc:
-                raise UserError(
-                    f"ledger {self.location}: stored event {row_seq} no longer passes the rules "
-                    f"({exc.message}); did deal.toml change since it was recorded?"
-                ) from None
             rec = new_record(fields)  # RecordedEvent, without the frozen __init__'s setattrs
             rec.__dict__.update(
                 seq=row_seq,
@@ -371,6 +364,18 @@ class Ledger:
                 already_recorded=False,
                 terms_hash=row_terms,
             )
+            try:
+                if event.kind is EventKind.CORRECTION:
+                    log = [*self._records, *new]
+                    corrections.check_correction(log, event)
+                    book = corrections.refold(contract, [*log, rec])
+                else:
+                    book = apply(contract, book, event)
+            except RuleViolation as exc:
+                raise UserError(
+                    f"ledger {self.location}: stored event {row_seq} no longer passes the rules "
+                    f"({exc.message}); did deal.toml change since it was recorded?"
+                ) from None
             new.append(rec)
             seq, prev = row_seq, digest
             if row_terms is not None and row_terms != terms:
@@ -448,11 +453,17 @@ class Ledger:
         rows: list[dict[str, Any]] = []
         for event, key, by in items:
             bounds.check_event(event, key, by, now)
-            book = apply(contract, book, event)  # RuleViolation: nothing is written
             seq += 1
             body = event.canonical()
             digest = chain_hash(prev, seq, key, by, at, body, terms)
             rec = RecordedEvent(seq, event, key, by, at, prev, digest, terms_hash=terms)
+            # RuleViolation: nothing is written
+            if event.kind is EventKind.CORRECTION:
+                log = [*self._records, *recs]
+                corrections.check_correction(log, event)
+                book = corrections.refold(contract, [*log, rec])
+            else:
+                book = apply(contract, book, event)
             recs.append(rec)
             rows.append(event_row(self.deal_id, rec, body))
             prev = digest
@@ -741,11 +752,12 @@ class Ledger:
     def state(self, as_of: dt.date) -> LedgerState:
         """State at the end of ``as_of``: a fresh, pure replay of the log."""
         self.refresh()
-        if not self._records or max(r.event.date for r in self._records) <= as_of:
+        counted = corrections.effective(self._records)
+        if not counted or max(r.event.date for r in counted) <= as_of:
             # every event applies: the book folded while reading the log is that replay
-            applied = tuple(r.event for r in self._records)
+            applied = tuple(r.event for r in counted)
             return snapshot(self.contract, self._book, as_of, applied)
-        return replay(self.contract, (r.event for r in self._records), as_of)
+        return replay(self.contract, (r.event for r in counted), as_of)
 
     def tip(self) -> Book:
         """The running book after every recorded event (what the next event is checked against)."""

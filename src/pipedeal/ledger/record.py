@@ -18,6 +18,7 @@ from pathlib import Path
 from pipedeal.instruments.deal import LoadedDeal, load
 from pipedeal.ledger.assumed import assumed_events
 from pipedeal.ledger.chain import RecordedEvent, VerifyReport
+from pipedeal.ledger.corrections import effective
 from pipedeal.ledger.events import Event
 from pipedeal.ledger.rules import Book, LedgerState, apply, snapshot
 
@@ -56,15 +57,21 @@ class DealRecord:
     def events(self) -> tuple[Event, ...]:
         """The events states are folded from: the ledger's, else the terms' assumed ones."""
         if self.recorded:
-            return tuple(r.event for r in self.recorded)
+            return tuple(r.event for r in self.counted)
         return assumed_events(self.deal)
+
+    @property
+    def counted(self) -> tuple[RecordedEvent, ...]:
+        """The recorded events states are folded over: voided events and the corrections that
+        voided them left out (``ledger.corrections``)."""
+        return tuple(effective(self.recorded or ()))
 
     def event_dates(self) -> list[dt.date]:
         return sorted({e.date for e in self.events})
 
     @property
     def last_event_date(self) -> dt.date | None:
-        return max((r.event.date for r in self.recorded or ()), default=None)
+        return max((r.event.date for r in self.counted), default=None)
 
     def _folded(self) -> tuple[list[dt.date], list[Book], list[int]]:
         """One pass over the log: the running book after each event date, and how many events
@@ -92,14 +99,14 @@ class DealRecord:
         return hit  # type: ignore[return-value]
 
     def steps(self, as_of: dt.date) -> tuple[Step, ...]:
-        """Each recorded event dated on or before ``as_of``, in recorded order, with the running
-        state just before and just after it (one fold over the log)."""
+        """Each counted event (not voided, not a correction) dated on or before ``as_of``, in
+        recorded order, with the running state just before and just after it."""
         key = f"steps:{as_of.isoformat()}"
         hit = self._cache.get(key)
         if hit is None:
             out: list[Step] = []
             book = Book.empty(self.deal)
-            for rec in self.recorded or ():
+            for rec in self.counted:
                 if rec.event.date > as_of:
                     continue
                 after = apply(self.deal, book, rec.event)

@@ -29,7 +29,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 # the rule modules register their handlers on import
-from pipedeal.ledger import deal_rules, note_rules, prepayment_rules, warrant_rules
+from pipedeal.ledger import (
+    corrections,
+    deal_rules,
+    note_rules,
+    prepayment_rules,
+    warrant_rules,
+)
 from pipedeal.ledger.accrual import (
     accrued_exact,
     conversion_price,
@@ -110,6 +116,7 @@ __all__ = [
     "accrued_exact",
     "apply",
     "conversion_price",
+    "corrections",
     "conversion_result",
     "deal_rules",
     "exercise_price",

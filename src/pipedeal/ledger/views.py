@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from pipedeal.ledger.corrections import voided_by
 from pipedeal.ledger.due import DueItem
 from pipedeal.ledger.rules import LedgerState
 from pipedeal.ledger.store import RecordedEvent, VerifyReport
@@ -30,8 +31,19 @@ def state_json(state: LedgerState) -> dict[str, Any]:
     return state.to_json()
 
 
-def history_json(records: tuple[RecordedEvent, ...]) -> dict[str, Any]:
-    return {"schema_version": SCHEMA_VERSION, "events": [r.to_json() for r in records]}
+def history_json(
+    records: tuple[RecordedEvent, ...], voided: dict[int, int] | None = None
+) -> dict[str, Any]:
+    """The records, each voided one marked with the correction that voided it (``voided``:
+    ``corrections.voided_by`` over the whole log, so a filtered history still shows it)."""
+    voided = voided if voided is not None else voided_by(records)
+    events = []
+    for r in records:
+        row = r.to_json()
+        if r.seq in voided:
+            row["voided_by"] = voided[r.seq]
+        events.append(row)
+    return {"schema_version": SCHEMA_VERSION, "events": events}
 
 
 def due_json(as_of: dt.date, days: int, items: tuple[DueItem, ...]) -> dict[str, Any]:
@@ -144,7 +156,7 @@ def render_history(data: dict[str, Any], console: Console) -> None:
             str(r["seq"]),
             e["date"],
             e["instrument"],
-            e["kind"],
+            e["kind"] + (f" (voided by {r['voided_by']})" if r.get("voided_by") else ""),
             describe_payload(e),
             r["recorded_by"],
             r["recorded_at"],

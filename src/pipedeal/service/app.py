@@ -32,6 +32,7 @@ import pipedeal
 from pipedeal import __version__
 from pipedeal.errors import UserError
 from pipedeal.ledger import views as ledger_views
+from pipedeal.ledger.corrections import voided_by
 from pipedeal.ledger.db import shown_url
 from pipedeal.ledger.snapshot import event_effect
 from pipedeal.service import mailer, security
@@ -484,12 +485,15 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 a: Access = Depends(reader)) -> dict[str, Any]:
         day = _date(as_of, "as_of", dt.date.max) if as_of else None
         with room.using(deal) as h:
-            records = h.ledger.events(day)
+            everything = h.ledger.events()
             seq = h.head_seq()
+        # a voided event is marked even when its correction falls outside the filter
+        voided = voided_by(everything)
+        records = tuple(r for r in everything if day is None or r.event.date <= day)
         if instrument:
             records = tuple(r for r in records if r.event.instrument == instrument)
         response.headers["ETag"] = f'"{seq}"'
-        data = ledger_views.history_json(records)
+        data = ledger_views.history_json(records, voided)
         if a.role == "holder":
             assert a.purchaser is not None
             return holder_views.history_for_holder(data, a.purchaser)
@@ -642,7 +646,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                         status_code=200, headers={"ETag": f'"{head}"'},
                     )
             before = h.ledger.tip()
-            event = build_event(req, purchaser, h.loaded, before)
+            event = build_event(req, purchaser, h.loaded, before, records)
             if expected is not None and expected != head:
                 raise Conflict(f"If-Match: the ledger is at event {head}, not {expected}")
             rec = h.ledger.record(event, key=key, by=p.user.name)

@@ -11,7 +11,7 @@ Which role may post which kind is ``ISSUER_KINDS`` / ``HOLDER_KINDS``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -21,6 +21,7 @@ from pipedeal.errors import UserError
 from pipedeal.instruments.deal import LoadedDeal
 from pipedeal.ledger import defaults
 from pipedeal.ledger import events as ev
+from pipedeal.ledger.chain import RecordedEvent
 from pipedeal.ledger.events import Event
 from pipedeal.ledger.rules import Book
 
@@ -104,6 +105,12 @@ class MemoReq(_Req):
     instrument: StrictStr = ev.DEAL
 
 
+class CorrectionReq(_Req):
+    date: dt.date
+    voids: StrictInt = Field(gt=0)
+    reason: StrictStr
+
+
 ISSUER_KINDS: dict[str, type[_Req]] = {
     "interest_paid": InterestPaidReq,
     "prepayment_notice": PrepaymentNoticeReq,
@@ -114,6 +121,7 @@ ISSUER_KINDS: dict[str, type[_Req]] = {
     "registration_filed": RegistrationFiledReq,
     "registration_effective": RegistrationEffectiveReq,
     "memo": MemoReq,
+    "correction": CorrectionReq,
 }
 HOLDER_KINDS: dict[str, type[_Req]] = {
     "conversion": ConversionReq,
@@ -174,7 +182,13 @@ def _make(factory: Callable[..., Event], *args: Any, **kwargs: Any) -> Event:
         raise UserError(f"event: {exc}") from None
 
 
-def build_event(req: _Req, purchaser: str | None, deal: LoadedDeal, book: Book) -> Event:
+def build_event(
+    req: _Req,
+    purchaser: str | None,
+    deal: LoadedDeal,
+    book: Book,
+    records: Sequence[RecordedEvent] = (),
+) -> Event:
     """The ledger event ``req`` asks for, on ``purchaser``'s instruments where it has one (the
     caller has resolved and authorised the purchaser). Defaults come from the ledger's
     ``defaults`` against the running ``book``."""
@@ -276,6 +290,11 @@ def build_event(req: _Req, purchaser: str | None, deal: LoadedDeal, book: Book) 
             return _make(ev.registration_effective, req.date, req.file_number)
         case MemoReq():
             return _make(ev.memo, req.date, req.text, req.instrument)
+        case CorrectionReq():
+            target = next((r for r in records if r.seq == req.voids), None)
+            if target is None:
+                raise UserError(f"voids: there is no event {req.voids} in the ledger")
+            return _make(ev.correction, req.date, req.voids, req.reason, target.event.instrument)
     raise UserError(f"kind: {req.kind!r} is not recorded by the service")
 
 

@@ -571,6 +571,7 @@ async def issuer_page(request: Request, deal: str) -> Response:
 OTHER_KINDS: dict[str, tuple[str, ...]] = {
     "prepayment_settled": ("purchaser", "date", "principal", "interest"),
     "memo": ("date", "text", "instrument"),
+    "correction": ("date", "voids", "reason"),
     "registration_filed": ("date", "form", "file_number", "shares"),
     "registration_effective": ("date", "file_number"),
 }
@@ -596,7 +597,8 @@ async def issuer_act(request: Request, deal: str) -> Response:
         for name in OTHER_KINDS[kind]:
             value = str(form.get(name) or "").strip()
             if value:
-                other[name] = int(value) if name == "shares" and value.isdigit() else value
+                numeric = name in ("shares", "voids") and value.isdigit()
+                other[name] = int(value) if numeric else value
         bodies.append(other)
         key = f"other:{kind}"
     elif action == "notice":
