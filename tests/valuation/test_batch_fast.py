@@ -116,4 +116,6 @@ def test_a_bad_note_raises_the_per_note_error():
     with pytest.raises(UserError, match="hull tree: needs vol"):
         B.price_notes([*batch[:5], hopeless, *batch[5:]], model="hull", steps=50)
     with pytest.raises(UserError, match="probability outside"):
-        B.price_notes([batch[0], B.BatchNote(**{**batch[0].__dict__, "volatility": 0.01})], steps=2)
+        B.price_notes(
+            [batch[0], B.BatchNote(**{**batch[0].__dict__, "volatility": 0.001})], steps=10
+        )

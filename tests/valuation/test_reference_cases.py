@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
 
@@ -236,3 +237,136 @@ def test_E4_american_put_binomial_near_ragtop_and_ql():
         v = binomial_option(False, 100.0, k, 281 / 365, 0.06, 0.20, steps=1001, tree="lr")
         assert v == pytest.approx(qlfd, abs=0.01)
         assert v == pytest.approx(ragtop, abs=0.05)
+
+
+# --- C. QuantLib test-suite identities (test-suite/convertiblebonds.cpp), 16-Sep-2015 ---------
+
+C_TODAY, C_ISSUE, C_MATURITY = D(2015, 9, 16), D(2015, 9, 18), D(2025, 9, 18)
+C_MARKET = dict(spot=50.0, vol=0.15, rate=0.05, dividend_yield=0.02)
+
+
+def _c_annual_coupons(rate: float) -> tuple[DatedCoupon, ...]:
+    """5% annual on Actual360, TARGET schedule backwards from maturity (18 Sep each year, moved
+    to the next TARGET business day: 18-Sep-2016 and 2021 are Sundays, 2022 a Sunday too)."""
+    ql = pytest.importorskip("QuantLib")
+    sched = ql.MakeSchedule(
+        ql.Date(18, 9, 2015), ql.Date(18, 9, 2025), frequency=ql.Annual, calendar=ql.TARGET(),
+        backwards=True,
+    )
+    days = [D(d.year(), d.month(), d.dayOfMonth()) for d in sched]
+    return tuple(
+        DatedCoupon(b, 100 * rate * (b - a).days / 360, a, b)
+        for a, b in zip(days[:-1], days[1:], strict=True)
+    )
+
+
+def _c_value(conversion_ratio: float, settlement: D, spread: float, steps: int, american: bool,
+             coupons: tuple[DatedCoupon, ...] = ()) -> float:
+    """ql mode on the section C bond. QuantLib values a bond from its settlement date, and a
+    bond that settles before its issue date from the issue date (``Bond::settlementDate``)."""
+    origin = max(settlement, C_ISSUE)
+    note = DatedNote(
+        maturity=C_MATURITY,
+        conversion_ratio=conversion_ratio,
+        coupons=coupons,
+        conversion_start=C_ISSUE if american else C_MATURITY,
+        coupon_day_count="ACT/360",
+    )
+    spec = to_spec(note, origin, time_day_count="ACT/360", ql_conventions=True)
+    mkt = MarketInputs(credit_spread=spread, **C_MARKET)
+    return price(spec, mkt, model="ql", steps=steps)
+
+
+C_SETTLEMENT = D(2015, 9, 21)  # 16-Sep-2015 + 3 TARGET business days
+
+
+@pytest.mark.parametrize("american", [False, True])
+def test_C_zero_coupon_convertible_is_a_zero_coupon_bond(american):
+    """C testBond: CR 1e-16, spread 0.5%, CRR 1001: QL 1.44 57.264825 (EU and US); the
+    identity: a zero-coupon bond on r + 0.5% from settlement, 100·e^{−0.055·3650/360} =
+    57.255935, within 0.01."""
+    v = _c_value(1e-16, C_SETTLEMENT, 0.005, 1001, american)
+    assert v == pytest.approx(57.264825, abs=1e-6)
+    bond = 100 * math.exp(-0.055 * (C_MATURITY - C_SETTLEMENT).days / 360)
+    assert bond == pytest.approx(57.255935, abs=1e-6)
+    assert v == pytest.approx(bond, abs=0.01)
+
+
+@pytest.mark.parametrize("american", [False, True])
+def test_C_fixed_coupon_convertible_is_a_fixed_rate_bond(american):
+    """C testBond, 5% annual: QL 1.44 95.088554 (EU and US); ``FixedRateBond`` 95.080349 within
+    0.02 (the table's identity)."""
+    v = _c_value(1e-16, C_SETTLEMENT, 0.005, 1001, american, _c_annual_coupons(0.05))
+    assert v == pytest.approx(95.088554, abs=1e-6)
+    assert v == pytest.approx(95.080349, abs=0.02)
+
+
+def test_C_option_identity_bond_plus_two_calls():
+    """C testOption: CR 2, settlementDays 0 (the bond settles on its issue date, 18-Sep), spread
+    0, European, CRR 2001: QL 1.44 86.872128; identity 100·DF(T) + 2·Call(K = 50) = 86.856326
+    within 0.05. Our closed form from the evaluation date (T = 3655/360, the table's DF
+    0.60191509) gives a call of 13.332638 against the table's 13.332408, so the identity is
+    checked to 1e-3."""
+    v = _c_value(2.0, C_TODAY, 0.0, 2001, american=False)
+    assert v == pytest.approx(86.872128, abs=1e-6)
+    t = (C_MATURITY - C_TODAY).days / 360
+    assert math.exp(-0.05 * t) == pytest.approx(0.60191509, abs=1e-8)
+    identity = 100 * math.exp(-0.05 * t) + 2 * bs_price(True, 50.0, 50.0, t, 0.05, 0.02, 0.15)
+    assert identity == pytest.approx(86.856326, abs=1e-3)
+    assert v == pytest.approx(identity, abs=0.05)
+    # American: conversion on the settlement (issue) date is worth parity, 2 × 50, as QL's 100
+    assert _c_value(2.0, C_TODAY, 0.0, 2001, american=True) == pytest.approx(100.0, abs=1e-12)
+
+
+def test_C_dividends_spanning_settlement_keep_only_those_after_it():
+    """C testDividendsSpanningSettlementDate: evaluation 15-Jan-2024, settlement three TARGET
+    days later; a dividend of 1.0 the next business day (before settlement) is dropped, 10.0 a
+    year after settlement is kept and escrowed at 10·DF(settlement + 1Y) from the curve's
+    reference date (relative 1e-12)."""
+    from pipedeal.valuation.lattice.grid import grid_inputs
+
+    today, settlement = D(2024, 1, 15), D(2024, 1, 18)
+    divs = (DatedDividend(D(2024, 1, 16), 1.0), DatedDividend(D(2025, 1, 18), 10.0))
+    kept = dividends_for(divs, settlement, today, "ACT/360")
+    assert len(kept) == 1 and kept[0].amount == 10.0
+    mkt = MarketInputs(spot=50.0, vol=0.15, rate=0.05, dividends=kept)
+    spec = ConvertibleSpec(maturity=10.0, conversion_ratio=2.0)
+    df = math.exp(-0.05 * (D(2025, 1, 18) - today).days / 360)
+    assert 50.0 - grid_inputs(spec, mkt, 100, True).x0 == pytest.approx(10.0 * df, rel=1e-12)
+
+
+def test_C_regression_an_overflowing_lattice_is_an_error_not_a_number():
+    """C testRegression: QuantLib must raise (the lattice reaches INF) on a 5% semiannual bond
+    2008-07-23 → 2013-08-01, CR 100/20.3175, vol 2168.5%, spread 11.4987%, CRR 600, valued
+    24-Dec-2008. The test's 25-node forward curve is not in the reference table; a flat 5%
+    curve overflows the same way, and ``price`` says so in one line."""
+    from pipedeal.errors import UserError
+
+    note = DatedNote(
+        maturity=D(2013, 8, 1),
+        conversion_ratio=100 / 20.3175,
+        coupons=tuple(
+            DatedCoupon(D(2009 + k // 2, 2 if k % 2 == 0 else 8, 1), 2.5,
+                        D(2008 + (k + 1) // 2, 8 if k % 2 == 0 else 2, 1),
+                        D(2009 + k // 2, 2 if k % 2 == 0 else 8, 1))
+            for k in range(10)
+        ),
+        conversion_start=D(2008, 7, 23),
+    )
+    spec = to_spec(note, D(2008, 12, 24), ql_conventions=True)
+    mkt = MarketInputs(spot=20.0, vol=21.685, rate=0.05, credit_spread=0.114987)
+    with pytest.raises(UserError, match="INF"):
+        price(spec, mkt, model="ql", steps=600)
+
+
+# --- H. PIPE-shaped stylized note: the warrants ------------------------------------------------
+
+
+@pytest.mark.parametrize(("strike", "per_warrant", "per_100"), [(1.10, 0.643575, 7.3134),
+                                                                 (1.25, 0.619933, 7.0447)])
+def test_H_warrants_black_scholes_per_warrant_and_per_100_face(strike, per_warrant, per_100):
+    """H: 12.5% coverage of 90.909 conversion shares = 11.3636 warrants per 100 face; BS with
+    S = 1, r = 3.5%, σ = 80%, T = 5, no dilution."""
+    w = warrant_value(1.0, strike, 5.0, 0.035, 0.80)
+    assert w == pytest.approx(per_warrant, abs=1e-6)
+    assert 0.125 * 100 / 1.10 * w == pytest.approx(per_100, abs=1e-4)

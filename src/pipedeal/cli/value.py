@@ -82,8 +82,11 @@ def value_batch(
 ) -> None:
     """Value every note of a CSV or Parquet file (numba, all cores; or a Dask cluster); a
     progress bar on a terminal."""
+    from pipedeal.market.inputs import check_steps
     from pipedeal.scale.cli import wants_scale
     from pipedeal.valuation.batch import price_notes, read_batch_csv
+
+    check_steps(steps)  # before reading the file (and before a cluster is started)
 
     if wants_scale(input_csv, out, scheduler, cluster, scenarios, chunk):
         from pipedeal.scale.cli import value_batch as scaled

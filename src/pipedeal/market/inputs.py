@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
+from pipedeal.errors import UserError
 from pipedeal.terms.loader import read_toml, validate
 from pipedeal.terms.models import MAX_SHARES, Frozen
 
@@ -21,6 +22,19 @@ MIN_SPOT = 1e-6
 """Smallest share price accepted (a millionth of a dollar); below it the models underflow."""
 MAX_PRICE = 1e9
 """Largest share price or cash amount per share accepted."""
+MIN_STEPS = 10
+MAX_STEPS = 20_000
+"""Lattice steps a user may ask for (``market.toml`` ``steps``, ``value --steps``,
+``value-batch --steps``): below 10 the call start and the coupons of a one-year note collapse
+onto the first steps; above 20,000 a price takes seconds. ``check_steps`` is the one check."""
+
+
+def check_steps(steps: int, where: str = "--steps") -> int:
+    """``steps`` if it is within ``MIN_STEPS``..``MAX_STEPS``, else a ``UserError`` naming
+    ``where``."""
+    if not MIN_STEPS <= steps <= MAX_STEPS:
+        raise UserError(f"{where}: must be between {MIN_STEPS} and {MAX_STEPS:,}, got {steps}")
+    return steps
 
 
 class _Frozen(Frozen):
@@ -53,7 +67,7 @@ class MarketFile(_Frozen):
     eta: float = Field(1.0, ge=0, le=1, description="fraction the stock loses on default")
     model: Literal["tf", "hazard", "hull", "ql"] = "hazard"
     tree: Literal["crr", "jr", "lr", "hull"] | None = None
-    steps: int = Field(1000, ge=10, le=20000)
+    steps: int = Field(1000, ge=MIN_STEPS, le=MAX_STEPS)
     warrant_method: Literal["black-scholes", "binomial"] = "black-scholes"
     dilution: Literal["none", "hull", "galai-schneller"] = "hull"
     shares_outstanding: int | None = Field(None, gt=0, le=MAX_SHARES)

@@ -23,7 +23,13 @@ from pipedeal.errors import UserError
 from pipedeal.instruments.deal import LoadedDeal
 from pipedeal.instruments.note import NoteInstrument
 from pipedeal.instruments.warrant import WarrantInstrument
-from pipedeal.market.inputs import MARKET_FILE, MarketFile, load_market, market_file
+from pipedeal.market.inputs import (
+    MARKET_FILE,
+    MarketFile,
+    check_steps,
+    load_market,
+    market_file,
+)
 from pipedeal.schedule.interest import note_schedule
 from pipedeal.terms.models import Deal
 from pipedeal.valuation.blackscholes import DILUTION_CONVENTIONS, warrant_greeks
@@ -157,9 +163,7 @@ def value_deal(
     model = model or market.model
     if model not in MODELS:
         raise UserError(f"--model: unknown model {model!r} (use {', '.join(MODELS)})")
-    steps = steps or market.steps
-    if steps < 10 or steps > 20000:
-        raise UserError(f"--steps: must be between 10 and 20000, got {steps}")
+    steps = check_steps(steps or market.steps)
     if market.tree is not None and market.tree not in TREES:
         raise UserError(f"market.toml: tree {market.tree!r} unknown")
     if state.as_of != day:

@@ -9,6 +9,7 @@ The JSON is documented in ``docs/valuation.md``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,6 +26,19 @@ GREEKS_UNITS = {
     "rho": "value per 1.00 of rate",
     "credit_spread_sensitivity": "value per 1.00 of credit spread",
 }
+
+
+def _finite(greeks: Mapping[str, float]) -> tuple[dict[str, float | None], dict[str, str]]:
+    """Greeks for JSON, and why any is missing: a Greek the model could not give (NaN or
+    ±inf) is null and named in the second dict with the reason; JSON never carries NaN or
+    Infinity."""
+    out: dict[str, float | None] = {}
+    undefined: dict[str, str] = {}
+    for name, x in greeks.items():
+        out[name] = x if math.isfinite(x) else None
+        if out[name] is None:
+            undefined[name] = f"the model gave {x}: no finite value on this date"
+    return out, undefined
 
 
 def _d(x: Decimal) -> str:
@@ -96,6 +110,7 @@ class NoteValuation:
 
     def to_json(self) -> dict[str, Any]:
         per_100 = self.value / float(self.principal_outstanding) * 100.0
+        greeks, undefined = _finite(self.greeks)
         out: dict[str, Any] = {
             "value": self.value,
             "value_per_100": per_100,
@@ -104,8 +119,10 @@ class NoteValuation:
             "conversion_shares": self.conversion_shares,
             "maturity": self.maturity.isoformat(),
             "accrued_interest": _d(self.accrued_interest),
-            "greeks": dict(self.greeks),
+            "greeks": greeks,
         }
+        if undefined:
+            out["greeks_undefined"] = undefined
         if self.call is not None:
             out["call"] = self.call.to_json()
         if self.pending_prepayment is not None:
@@ -129,7 +146,8 @@ class WarrantValuation:
         return self.value_per_warrant * self.shares
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        greeks, undefined = _finite(self.greeks_per_warrant)
+        out: dict[str, Any] = {
             "shares": self.shares,
             "exercise_price": _price(self.exercise_price),
             "expiry": self.expiry.isoformat(),
@@ -138,8 +156,11 @@ class WarrantValuation:
             "dilution": self.dilution,
             "value_per_warrant": self.value_per_warrant,
             "value": self.value,
-            "greeks_per_warrant": dict(self.greeks_per_warrant),
+            "greeks_per_warrant": greeks,
         }
+        if undefined:
+            out["greeks_undefined"] = undefined
+        return out
 
 
 @dataclass(frozen=True)

@@ -238,7 +238,7 @@ def _note_contract(ints: np.ndarray, flts: np.ndarray, ql: bool, cpns: np.ndarra
                 if day > a_start and full > 0:
                     acc = cpns[1, kc] * (min(float(day), cpns[3, kc]) - a_start) / full
             ct = (day - origin) / 365.0
-            if ct >= -1e-12:
+            if ct > 1e-12:  # QuantLib drops a callability on the valuation date (lattice.grid)
                 cpns[8, days] = ct
                 cpns[9, days] = face + acc
                 days += 1

@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit, prange
 
 from pipedeal.errors import UserError
+from pipedeal.market.inputs import check_steps
 from pipedeal.valuation.batch.build import (
     CONTRACT_ROWS,
     FAST_TREES,
@@ -136,8 +137,7 @@ def price_notes(
     priced by a numba-parallel loop."""
     if model not in MODELS:
         raise UserError(f"--model: unknown model {model!r} (use {', '.join(MODELS)})")
-    if steps < 1 or steps > 20000:
-        raise UserError(f"--steps: must be between 1 and 20000, got {steps}")
+    check_steps(steps)
     tree_name = "hull" if model == "hull" else (tree or DEFAULT_TREE[model])
     if tree_name not in FAST_TREES:  # Leisen–Reimer: per-note inputs in Python
         out = np.empty(len(notes))

@@ -180,7 +180,8 @@ def greeks(
     uses central differences of spot ±1% instead. The others are bump-and-reprice, central:
     vega per 1.00 of vol (bump ±0.01); rho per 1.00 of rate (±1bp); credit_spread_sensitivity per
     1.00 of spread (±1bp; the hazard rate moves with it when it is derived from the spread;
-    one-sided at a zero spread); theta: value one calendar day later minus value now, × 365.
+    one-sided at a zero spread); theta: value one calendar day later minus value now, × 365
+    (within two days of maturity: half the remaining life later, per year).
     """
     if spot_greeks not in ("tree", "bump"):
         raise UserError(f"spot_greeks: use tree or bump, got {spot_greeks!r}")
@@ -208,12 +209,10 @@ def greeks(
     dv = BUMPS["vol"]
     dr = BUMPS["rate"]
     ds = BUMPS["spread"]
-    day = BUMPS["days"] / 365.0
-    theta = (
-        (v(sp=spec.shifted(day), m=_shift_market(mkt, day)) - base) / day
-        if spec.maturity > 2 * day
-        else float("nan")
-    )
+    # theta: a day later; within two days of maturity a day would reach (or pass) it, where the
+    # shifted note has no life left to value, so the step is half the remaining life instead
+    day = min(BUMPS["days"] / 365.0, 0.5 * spec.maturity)
+    theta = (v(sp=spec.shifted(day), m=_shift_market(mkt, day)) - base) / day
     return {
         "value": base,
         "delta": delta,

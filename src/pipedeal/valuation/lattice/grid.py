@@ -173,8 +173,12 @@ def fill_grid(c: GridContract, n: int, ql: bool, accrued_too: bool, rows: np.nda
     if not c.convertible:
         for i in range(n + 1):
             conv_ok[i] = 0.0
-    for k in range(c.call_start.shape[0]):
-        if c.call_end[k] < -1e-12:
+    # ``ql``: QuantLib drops a callability dated on (or before) the settlement date whatever
+    # ``Settings.includeReferenceDateEvents`` says (``ConvertibleBond`` tests
+    # ``hasOccurred(settlement, false)``); the other models keep a call that is open today
+    first = 1e-12 if ql else -1e-12
+    for k in range(c.call_end.shape[0]):
+        if c.call_end[k] < first:
             continue
         i0 = closest(times, max(c.call_start[k], 0.0))
         i1 = closest(times, c.call_end[k])
@@ -190,12 +194,12 @@ def fill_grid(c: GridContract, n: int, ql: bool, accrued_too: bool, rows: np.nda
                 call_trig[i] = c.call_trigger[k]
     at = 0
     for k in range(c.sched_time.shape[0]):
-        if c.sched_time[k] >= -1e-12:
+        if c.sched_time[k] >= first:
             i, at = closest_from(times, c.sched_time[k], at)
             if c.sched_price[k] < call_px[i]:
                 call_px[i] = c.sched_price[k]
     for k in range(c.put_time.shape[0]):
-        if c.put_time[k] < -1e-12:
+        if c.put_time[k] < first:
             continue
         i = closest(times, c.put_time[k])
         price = c.put_price[k] + (accrued[i] if c.put_clean[k] > 0.0 else 0.0)
