@@ -28,9 +28,14 @@ from pipedeal.filings.numbers import NUMBER, format_price, parse_money, parse_pe
 @rule("conversion_price_usd")
 def _conversion_price(ctx: Context) -> Found | None:
     pats = [
-        rf"conversion\s+price\s+(?:per\s+share\s+)?(?:of|equal\s+to|is|will\s+be|was|to)?\s*(?:initially\s+)?({MONEY_LIST})",
-        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bat\s+(?:a|an)\s+(?:initial\s+|fixed\s+)?(?:conversion\s+)?price\s+(?:per\s+share\s+)?(?:of|equal\s+to)\s+({M})",
-        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bat\s+({M})\s+per\s+share",
+        rf"conversion\s+price\s+(?:of\s+the\s+(?:[\w-]+\s+){{0,3}}?(?:notes?|debentures?)\s+)?"
+        r"(?:per\s+share\s+)?(?:\(subject\s+to\s+adjustment[^)]{0,20}\)\s*)?"
+        rf"(?:of|equal\s+to|is|will\s+be|was|to|:)?\s*(?:initially\s+)?(?:US)?({MONEY_LIST})",
+        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bat\s+(?:a|an)\s+(?:initial\s+|fixed\s+)?(?:conversion\s+)?(?:price|rate)\s+(?:per\s+share\s+)?(?:of|equal\s+to)\s+(?:US)?({M})",
+        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bat\s+(?:US)?({M})\s+(?:per\s+(?:common\s+|ordinary\s+)?share|"
+        r"apiece|a\s+share|each)",
+        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bdivided\s+by\s+(?:US)?({M})(?!\s+million)",
+        rf"({M})\s+per\s+share\s*\((?:the\s+)?\"(?:Fixed\s+|Initial\s+)?Conversion\s+Price\"\)",
     ]
     for sent, t in ctx.where(r"conver"):
         for pat in pats:

@@ -22,10 +22,17 @@ def _rate(ctx: Context) -> Found | None:
         rf"({P})\s+(?:per\s+annum|per\s+year|a\s+year|annual\s+interest|annually)",
         rf"({P})\s+(?:(?:senior|secured|unsecured|subordinated|original\s+issue\s+discount)\s+)*convertible",
     ]
-    return first(ctx, pats, pct, pred=r"interest|convertible|per\s+annum",
-                 window_exclude=r"discount|beneficial|own|penalt|liquidated|prime|libor|sofr|"
-                                 r"plus",
-                 far_exclude=r"default")
+    hit = first(ctx, pats, pct, pred=r"interest|convertible|per\s+annum",
+                window_exclude=r"discount|beneficial|own|penalt|liquidated|prime|libor|sofr|"
+                                r"plus",
+                far_exclude=r"default")
+    if hit is not None:
+        return hit
+    # an OID note "carries no interest" / "non-interest bearing": the rate is 0
+    return first(ctx, [r"\b((?:bears?|carry|carries|accrues?)\s+no\s+(?:regular\s+)?interest|"
+                       r"non-interest[\s-]bearing|interest[\s-]free|zero\s+(?:percent\s+)?"
+                       r"(?:coupon|interest))"], lambda s: 0,
+                 pred=r"interest|coupon", exclude=r"default\s+interest|unless")
 
 
 @rule("default_interest_rate_pct")
@@ -35,6 +42,10 @@ def _default_rate(ctx: Context) -> Found | None:
         rf"default\s+(?:interest\s+)?rate\s+(?:of\s+|equal\s+to\s+|is\s+)?({P})",
         rf"(?:increase|increases|increased)\s+to\s+(?:the\s+lesser\s+of\s+)?({P})",
         rf"({P})\s+(?:per\s+annum|per\s+year)",
+        rf"({P})(?:\s+per\s+annum)?,?\s+(?:\(the\s+\"Default\s+(?:Interest\s+)?Rate\"\)|upon|"
+        r"following|after|during|on\s+and\s+after|while|if\s+there\s+is)\s+(?:the\s+occurrence\s+"
+        r"(?:and\s+during\s+the\s+continuance\s+)?of\s+)?(?:an?\s+|any\s+)?(?:event\s+of\s+)?default",
+        rf"(?:becomes?|rises?\s+to|to\s+the\s+rate\s+of)\s+({P})",
     ]
     for sent, t in ctx.where(r"\bdefault\b"):
         if not re.search(r"interest|rate", t, IC):
@@ -83,6 +94,8 @@ def _maturity_date(ctx: Context) -> Found | None:
         rf"maturity\s+date\s+(?:of|is|will\s+be|on|to)\s+({D})",
         rf"due\s+(?:and\s+payable\s+)?(?:on\s+)?({D})",
         rf"matur(?:e|es|ity)\b(?:[^.]|\.(?=\d)){{0,40}}?\bon\s+({D})",
+        rf"({D})\s*\((?:the\s+)?\"Maturity\s+Date\"\)",
+        rf"Maturity\s+Date\s*:?\s*\|?\s*({D})",
     ]
     return first(ctx, pats, iso_date,
                  topic="note")
@@ -97,6 +110,8 @@ def _maturity_term(ctx: Context) -> Found | None:
         r"issuance|issue\s+date|original\s+issue\s+date|closing(?:\s+date)?)",
         rf"(?:term|maturity)\s+of\s+({DUR})",
         rf"(?:matur\w*|due)\s+in\s+({DUR})",
+        rf"(?:repaid|repayable|payable|amortiz\w+)\s+over\s+({DUR})",
+        rf"\b({NUMBER}[\s-]+(?:months?|years?))[\s-]+terms?\b",
         rf"\b({NUMBER}[\s-]+(?:months?|years?))[\s-]+term\b",
         rf"\b({NUMBER}[\s-]+(?:months?|years?))[\s-]+(?:\d+(?:\.\d+)?%\s+)?(?:(?:senior|secured|"
         r"convertible|promissory|unsecured|subordinated)\s+)*(?:notes?|debentures?)",

@@ -88,6 +88,12 @@ _DEAL_VERB = (r"(?:entered\s+into|executed|closed|consummated|completed|issued|s
 _INSTRUMENT = r"(?:notes?|debentures?|agreements?|financing|offering|private\s+placement)"
 
 
+# the date on a note's face or an agreement's head: "Issue Date: ...", "Dated: ...", "dated as of"
+_FACE_DATE = re.compile(
+    rf"(?:(?:Original\s+)?(?:Issue|Issuance|Effective)\s+Date\s*:\s*\|?\s*|\bDated\s*:\s*\|?\s*|"
+    rf"\b(?:is\s+)?(?:dated|effective)\s+as\s+of\s+)({DATE_RE.pattern})")
+
+
 @rule("event_date")
 def _event_date(ctx: Context) -> Found | None:
     d = ctx.filing.earliest_event_date
@@ -98,6 +104,13 @@ def _event_date(ctx: Context) -> Found | None:
                 if parse_date(dm.group(0)) == d:
                     line = ctx.flat[m.start(): dm.end() + 1]
                     return Found(d.isoformat(), (dm.start(), dm.end()), " ".join(line.split()))
+    for sent, t in ctx.where(r"date|dated|effective"):
+        if sent.start > 4000:
+            break
+        m = _FACE_DATE.search(t)
+        day = parse_date(m.group(1)) if m else None
+        if m and day:
+            return found(sent, m, 1, day.isoformat())
     for sent, t in ctx.where(_DEAL_VERB):
         if not re.search(_INSTRUMENT, t, IC):
             continue

@@ -92,6 +92,10 @@ def _purchase_price(ctx: Context) -> Found | None:
         rf"(?:aggregate\s+)?subscription\s+amount\s+of\s+({M})",
         rf"(?:aggregate\s+)?gross\s+proceeds\s+(?:to\s+(?:us|the\s+Company)\s+)?(?:of\s+)?(?:approximately\s+)?({M})",
         rf"({M})\s+in\s+(?:aggregate\s+)?gross\s+proceeds(?!\s+(?:to\s+(?:us|the\s+Company)\s+)?upon)",
+        rf"purchase\s+price\s+(?:for\s+this\s+(?:Note|Debenture)\s+)?(?:was|is|shall\s+be|will\s+be)\s+"
+        rf"(?:approximately\s+)?({M})",
+        rf"({M})\s*\((?:the\s+)?\"Purchase\s+Price\"\)",
+        rf"({M})\s+Purchase\s+Price\b",
     ]
     return first(ctx, pats, money, exclude=None,
                  window_exclude=r"exercise|warrant|per\s+share|additional")

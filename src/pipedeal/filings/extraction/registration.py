@@ -20,8 +20,9 @@ def _registration(ctx: Context) -> Found | None:
         (r"\b(no\s+registration\s+rights|not\s+(?:been\s+)?granted\s+(?:any\s+)?registration\s+rights)",
          False),
         (r"\b(registration\s+rights(?:\s+agreement)?)\b", True),
-        (r"\b((?:agreed|obligated|required|must|shall|will)\s+(?:to\s+)?(?:file|register)"
-         r"(?:[^.]|\.(?=\d)){0,60}?registration\s+statement)", True),
+        (r"\b((?:agreed|obligated|required|must|shall|will|undertook|undertakes|committed)"
+         r"(?:\s+\w+){0,2}?\s+(?:to\s+)?(?:file|register|prepare)"
+         r"(?:[^.]|\.(?=\d)){0,80}?(?:registration\s+statement|shelf))", True),
     ]
     for sent, t in ctx.where(r"registration"):
         for pat, value in pats:

@@ -37,7 +37,11 @@ def _warrant_shares(ctx: Context) -> Found | None:
         r"(?:additional\s+)?shares",
         rf"({NUMBER})\s+shares\s+(?:of\s+(?:our\s+|the\s+Company's\s+|its\s+)?common\s+stock\s+)?"
         r"(?:issuable\s+upon\s+(?:the\s+)?exercise\s+of|underlying)\s+(?:the\s+|such\s+)?warrants",
-        rf"({DIGITS})\s+(?:common\s+stock\s+)?(?:purchase\s+)?warrants\b",
+        rf"({DIGITS})\s+(?:[\w]+[\s-]year\s+)?(?:common\s+stock\s+)?(?:purchase\s+)?warrants\b",
+        rf"warrants?\s+(?:for|exercisable\s+(?:over|for)\s+[^.]{{0,40}}?for)\s+(?:up\s+to\s+)?"
+        rf"(?:an\s+aggregate\s+of\s+)?({DIGITS})\s+(?:additional\s+)?shares",
+        rf"({DIGITS})\s+shares\s+of\s+(?:our\s+|the\s+Company's\s+)?(?:class\s+a\s+)?common\s+stock\s+"
+        r"underlying\s+(?:a|the)\s+warrants?",
     ]
     return first(ctx, pats, count_big, pred=r"warrant")
 
@@ -57,7 +61,9 @@ def _coverage(ctx: Context) -> Found | None:
 def _exercise(ctx: Context) -> Found | None:
     pats = [
         rf"exercise\s+price\s+(?:per\s+share\s+)?(?:of|equal\s+to|is|will\s+be)?\s*(?:initially\s+)?({MONEY_LIST})",
-        rf"exercisable\s+(?:at|for)[^.$]{{0,60}}?(?:price\s+of\s+)?({M})\s+per\s+share",
+        rf"exercisable\s+(?:at|for)[^.$]{{0,60}}?(?:price\s+of\s+)?(?:US)?({M})\s+(?:per\s+share|each|"
+        r"apiece|a\s+share)",
+        rf"exercise\s+price\s+of\s+the\s+(?:[\w-]+\s+)?warrants?\s+(?:is|will\s+be|was)\s+({M})",
         rf"warrants?(?:[^.]|\.(?=\d)){{0,100}}?\bat\s+(?:a\s+price\s+of\s+)?({M})\s+per\s+share",
     ]
     for sent, t in ctx.where(r"warrant|exercise"):
