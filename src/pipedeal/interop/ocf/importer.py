@@ -177,9 +177,12 @@ def draft_toml(package: Package) -> tuple[str, list[str], list[str]]:
     skipped += [f"{w.id}: a warrant of a stakeholder without a note; left out"
                 for w in package.transactions
                 if isinstance(w, schema.WarrantIssuance) and w.stakeholder_id not in holders]
-    skipped += [f"{x.object_type} {x.id}: not turned into a ledger event (record it with "
-                "pipedeal ledger record)" for x in package.transactions
-                if not isinstance(x, (schema.ConvertibleIssuance, schema.WarrantIssuance))]
+    for x in package.transactions:
+        if isinstance(x, schema.StockIssuance):
+            skipped.append(f"{x.object_type} {x.id}: stock outside the financing; left out")
+        elif not isinstance(x, (schema.ConvertibleIssuance, schema.WarrantIssuance)):
+            skipped.append(f"{x.object_type} {x.id}: not turned into a ledger event (record "
+                           "it with pipedeal ledger record)")
     common = next((c for c in package.stock_classes if c.class_type == "COMMON"), None)
 
     t = _Toml()
