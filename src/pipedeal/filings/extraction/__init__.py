@@ -19,6 +19,8 @@ order of the rules inside each module.
 
 from __future__ import annotations
 
+import re
+
 from pipedeal.filings import budget
 from pipedeal.filings.extraction import (
     conversion,
@@ -42,6 +44,7 @@ from pipedeal.filings.extraction.sentences import (
 )
 from pipedeal.filings.structure import Filing
 
+_FINANCING = re.compile(r"convertible|debenture|\bnotes?\b|\bloan\b", re.IGNORECASE)
 GROUPS = (parties, principal, interest, conversion, warrants, registration, securities_law)
 TERM_KEYS: tuple[str, ...] = tuple(
     key for group in GROUPS for key, fn in RULES.items() if fn.__module__ == group.__name__)
@@ -69,6 +72,8 @@ def extract_terms(filing: Filing, sents: list[Sentence] | None = None, *,
     models = load_model()
     if not models and decisions is None:
         return found
+    if not _FINANCING.search(ctx.flat):
+        models = {}  # no note or debenture in the text: no figure of it is a deal term
     mentions = find_mentions(ctx)
     for key in SPECS:
         budget.check()
