@@ -343,3 +343,57 @@ def test_cli(tmp_path: Path):
                               str(tmp_path / "x.zip"), "--formation-date", "2015-02-30"])
     assert bad.exit_code == 2 and "--formation-date" in bad.output
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_partial_exercise_prepayment_dividend_and_expiry(tmp_path: Path):
+    from decimal import Decimal
+
+    from pipedeal.ledger import events as ev
+    from pipedeal.ledger import init_ledger
+    from pipedeal.ledger.rules import payable_interest
+
+    deal_dir = tmp_path / "innovo"
+    shutil.copytree(ROOT / "examples" / "innovo-2004", deal_dir)
+    p1, p2, p3 = "Purchaser 1", "Purchaser 2", "Purchaser 3"
+    with init_ledger(deal_dir) as ledger:
+        ledger.record(ev.warrant_exercised(p1, dt.date(2004, 8, 2), 50_000))
+        ledger.record(ev.prepayment_notice(p3, dt.date(2004, 10, 4), Decimal(200_000)))
+        ledger.record(ev.election_lapsed(p3, dt.date(2004, 10, 8)))
+        day = dt.date(2004, 10, 8)
+        interest = payable_interest(ledger.contract, p3, ledger.tip().notes[p3], day)
+        ledger.record(ev.prepayment_settled(p3, day, Decimal(200_000), interest))
+        ledger.record(ev.stock_dividend(dt.date(2004, 12, 1), Decimal(10)))
+        ledger.record(ev.warrant_expired(p2, dt.date(2009, 6, 18)))
+    result = export_ocf(deal_dir, tmp_path / "pkg.zip", formation_date=FORMED)
+    assert result.as_of == dt.date(2009, 6, 18) and result.events == 9
+    package = read_package(tmp_path / "pkg.zip")
+    by_id = {t.id: t for t in package.transactions}
+    exercise = next(t for t in package.transactions if isinstance(t, schema.WarrantExercise))
+    assert exercise.security_id == "warrant-1"
+    shares = by_id["tx-stock-1"]
+    assert isinstance(shares, schema.StockIssuance)
+    assert (shares.quantity, shares.share_price.amount) == ("50000", "1.53")
+    left = by_id["tx-warrant-1.1"]
+    assert isinstance(left, schema.WarrantIssuance) and left.quantity == "75000"
+    prepaid = next(t for t in package.transactions
+                   if isinstance(t, schema.ConvertibleCancellation))
+    assert (prepaid.security_id, prepaid.amount.amount) == ("note-3", "200000")
+    assert prepaid.balance_security_id == "note-3.1"
+    balance = by_id["tx-note-3.1"]
+    assert isinstance(balance, schema.ConvertibleIssuance)
+    assert balance.investment_amount.amount == "300000"
+    dividend = next(t for t in package.transactions if isinstance(t, schema.StockClassSplit))
+    assert (dividend.split_ratio.numerator, dividend.split_ratio.denominator) == ("110", "100")
+    expired = next(t for t in package.transactions if isinstance(t, schema.WarrantCancellation))
+    assert (expired.security_id, expired.quantity) == ("warrant-2", "137500")  # 125,000 × 1.1
+    assert expired.reason_text == "expired unexercised"
+
+
+def test_manifest_path_outside_the_package(tmp_path: Path):
+    pkg = _copy_third_party(tmp_path)
+    (tmp_path / "secret.json").write_text("{}")
+    manifest = json.loads((pkg / "Manifest.ocf.json").read_text())
+    manifest["stakeholders_files"][0]["filepath"] = "../secret.json"
+    (pkg / "Manifest.ocf.json").write_text(json.dumps(manifest))
+    with pytest.raises(UserError, match=r"stakeholders_files: \.\./secret\.json is not in"):
+        import_ocf(pkg, tmp_path / "out")

@@ -329,7 +329,7 @@ def _note(b: _Builder, name: str) -> None:
 
 def _warrant_object(b: _Builder, name: str, ident: str, security: str, custom: str,
                     date: dt.date, shares: int, price: Fraction | Decimal,
-                    comments: list[str]) -> dict[str, Any]:
+                    comments: list[str], consideration: str | None = None) -> dict[str, Any]:
     warrant = b.deal.warrants[name]
     n = b.index(name)
     return {
@@ -340,7 +340,8 @@ def _warrant_object(b: _Builder, name: str, ident: str, security: str, custom: s
         "date": date.isoformat(),
         "stakeholder_id": f"stakeholder-{n}",
         "security_law_exemptions": b.exemptions,
-        "consideration_text": f"issued with convertible note CN-{n}; no separate price",
+        "consideration_text": consideration
+        or f"issued with convertible note CN-{n}; no separate price",
         "quantity": str(shares),
         "quantity_source": "INSTRUMENT_FIXED",
         "exercise_price": _usd(price),
@@ -545,7 +546,8 @@ def _ledger(b: _Builder) -> int:
                     e.date, after_w.outstanding, b.deal.warrants[name].exercise_price(
                         step.after.factor),
                     [f"{COMMENT}the {after_w.outstanding:,} shares left of {old} after a "
-                     f"partial exercise; same terms as W-{n}"]),
+                     f"partial exercise; same terms as W-{n}"],
+                    f"balance of {old} after the exercise of {e.date}"),
                     {"role": "warrant_balance", "purchaser": name, "event_seq": seq})
             else:
                 b.add(e.date, {"object_type": "TX_WARRANT_EXERCISE", "id": ident,

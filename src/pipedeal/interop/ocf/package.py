@@ -94,45 +94,72 @@ class Package:
 
 
 class _Source:
-    """The files of a folder or a zip archive, by their path inside the package."""
+    """The files of a folder or a zip archive, by their path inside the package, read only
+    when asked for (a folder is never walked: the manifest says which files to read)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.files: dict[str, bytes] = {}
+        self.zipped: dict[str, bytes] | None = None
         if path.is_dir():
-            for item in sorted(path.rglob("*")):
-                if item.is_file() and not item.is_symlink():
-                    self._add(item.relative_to(path).as_posix(), item.stat().st_size,
-                              item.read_bytes)
-        elif path.is_file():
-            try:
-                with zipfile.ZipFile(path) as archive:
-                    for info in archive.infolist():
-                        if not info.is_dir():
-                            self._add(info.filename, info.file_size,
-                                      lambda i=info: archive.read(i))
-            except (zipfile.BadZipFile, OSError) as exc:
-                raise UserError(f"{path}: not a zip archive or a folder ({exc})") from None
-        else:
+            return
+        if not path.is_file():
             raise UserError(f"{path}: no such OCF package (a folder or a .zip)")
+        self.zipped = {}
+        try:
+            with zipfile.ZipFile(path) as archive:
+                infos = [i for i in archive.infolist() if not i.is_dir()]
+                if len(infos) > MAX_FILES:
+                    raise UserError(f"{path}: more than {MAX_FILES} files; not an OCF package?")
+                for info in infos:
+                    if info.file_size > MAX_FILE_BYTES:
+                        raise UserError(f"{path}:{info.filename}: larger than "
+                                        f"{MAX_FILE_BYTES // 2**20} MB")
+                    self.zipped[info.filename.removeprefix("./")] = archive.read(info)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise UserError(f"{path}: not a zip archive or a folder ({exc})") from None
 
-    def _add(self, name: str, size: int, read: Any) -> None:
-        if len(self.files) >= MAX_FILES:
-            raise UserError(f"{self.path}: more than {MAX_FILES} files; not an OCF package?")
-        if size > MAX_FILE_BYTES:
-            raise UserError(f"{self.path}:{name}: larger than {MAX_FILE_BYTES // 2**20} MB")
-        self.files[name.removeprefix("./")] = read()
+    def names(self) -> list[str]:
+        """Candidate files: every file of a zip; a folder's ``*.ocf.json`` and its
+        extension file, at the top and one folder down."""
+        if self.zipped is not None:
+            return sorted(self.zipped)
+        found = [*self.path.glob("*.ocf.json"), *self.path.glob("*/*.ocf.json"),
+                 *self.path.glob(EXTENSION_FILE), *self.path.glob(f"*/{EXTENSION_FILE}")]
+        return sorted(p.relative_to(self.path).as_posix() for p in found[:MAX_FILES]
+                      if p.is_file())
+
+    def has(self, name: str) -> bool:
+        if self.zipped is not None:
+            return name in self.zipped
+        return _inside(name) and (self.path / name).is_file()
+
+    def read(self, name: str) -> bytes:
+        if self.zipped is not None:
+            return self.zipped[name]
+        target = self.path / name
+        try:
+            if target.stat().st_size > MAX_FILE_BYTES:
+                raise UserError(f"{target}: larger than {MAX_FILE_BYTES // 2**20} MB")
+            return target.read_bytes()
+        except OSError as exc:
+            raise UserError(f"{target}: cannot read: {exc.strerror or exc}") from None
 
     def where(self, name: str) -> str:
-        return f"{self.path}:{name}" if self.path.is_file() else str(self.path / name)
+        return f"{self.path}:{name}" if self.zipped is not None else str(self.path / name)
 
     def json(self, name: str) -> Any:
         try:
-            return json.loads(self.files[name].decode("utf-8"))
+            return json.loads(self.read(name).decode("utf-8"))
         except UnicodeDecodeError:
             raise UserError(f"{self.where(name)}: not UTF-8 text") from None
         except (ValueError, RecursionError) as exc:
             raise UserError(f"{self.where(name)}: invalid JSON: {exc}") from None
+
+
+def _inside(name: str) -> bool:
+    """A path that stays inside the package (no absolute path, no ``..``)."""
+    parts = name.replace("\\", "/").split("/")
+    return not name.startswith("/") and ".." not in parts and ":" not in parts[0]
 
 
 _FILE_TYPES = {
@@ -143,9 +170,10 @@ _FILE_TYPES = {
 
 
 def _manifest_name(src: _Source) -> str:
-    names = [n for n in src.files if n.rsplit("/", 1)[-1] == MANIFEST_FILE]
+    candidates = src.names()
+    names = [n for n in candidates if n.rsplit("/", 1)[-1] == MANIFEST_FILE]
     if not names:
-        names = [n for n in src.files if n.endswith(".ocf.json")
+        names = [n for n in candidates if n.endswith(".ocf.json")
                  and isinstance(d := src.json(n), dict)
                  and d.get("file_type") == "OCF_MANIFEST_FILE"]
     if len(names) != 1:
@@ -165,10 +193,10 @@ def read_package(path: Path | str) -> Package:
     for kind in objects:
         for ref in getattr(manifest, f"{kind}_files"):
             file = folder + ref.filepath.removeprefix("./")
-            if file not in src.files:
+            if not _inside(ref.filepath) or not src.has(file):
                 raise UserError(f"{src.where(name)}: field {kind}_files: {ref.filepath} is not "
                                 "in the package")
-            if md5(src.files[file]) != ref.md5.lower():
+            if md5(src.read(file)) != ref.md5.lower():
                 raise UserError(f"{src.where(file)}: MD5 differs from the manifest's "
                                 f"{kind}_files entry (file changed after the manifest?)")
             data = src.json(file)
@@ -182,7 +210,7 @@ def read_package(path: Path | str) -> Package:
             objects[kind].extend(parsed.items)
     ext_name = folder + EXTENSION_FILE
     extension = None
-    if ext_name in src.files:
+    if src.has(ext_name):
         extension = check(Extension, src.json(ext_name), src.where(ext_name))
     txs = tuple(objects["transactions"])
     package = Package(
