@@ -48,6 +48,10 @@ def extract(
     with_text: bool = typer.Option(False, "--with-text",
                                    help="include the normalised text that spans index into"),
     follow_symlinks: FollowSymlinks = False,
+    explain: bool = typer.Option(False, "--explain", help="for each term, the candidates "
+                                 "considered (value, span, score, rule) and why one won"),
+    rules_only: bool = typer.Option(False, "--rules-only", help="the rules alone, without the "
+                                    "learned scorer"),
     scheduler: str | None = typer.Option(None, "--scheduler", help="batch on this Dask "
                                          "scheduler (tcp://HOST:8786); resumes"),
     cluster: str | None = typer.Option(None, "--cluster", help="batch on a new local Dask "
@@ -89,11 +93,16 @@ def extract(
         if deal_out.is_dir():
             check_target(draft_file, "--deal-out", protect=(Path(target),),
                          follow_symlinks=follow_symlinks, draft=True)
-    data = pipedeal.extract_filing(target).to_json()
-    if with_text:
-        from pipedeal.filings.structure import read_text
+    if explain or rules_only:
+        from pipedeal.filings.extract import extract_file
 
-        data["text"] = read_text(read_filing_file(target))[0]
+        data = extract_file(target, explain=explain, rules_only=rules_only)
+    else:
+        data = pipedeal.extract_filing(target).to_json()
+    if with_text:
+        from pipedeal.filings.structure import parse_filing
+
+        data["text"] = parse_filing(read_filing_file(target)).text
     if deal_out is not None and draft_file is not None:
         from pipedeal.filings.draft import draft_toml
 
@@ -166,9 +175,32 @@ def _render(raw: dict, console: Console) -> None:
         span = "" if t["span"] is None else f"{t['span'][0]}–{t['span'][1]}"
         table.add_row(key, value, span)
     console.print(table)
+    if len(data.get("financings") or []) > 1:
+        console.print(f"{len(data['financings'])} financings in this filing (see --format json "
+                      "'financings'):")
+        for i, fin in enumerate(raw["financings"], start=1):
+            t = fin["terms"]
+            console.print(plain(f"  {i}. {t['event_date']['value']}  principal "
+                                f"{t['principal_amount_usd']['value']}  "
+                                f"{t['instrument_type']['value']}"), highlight=False)
+    if "explain" in raw:
+        _render_explain(raw["explain"], console)
     if "deal_draft" in data:
         d = data["deal_draft"]
         console.print(f"draft written: {d['path']} ({len(d['fill'])} FILL marks)")
+
+
+def _render_explain(explain: dict, console: Console) -> None:
+    """Per term: how its value was chosen and the candidates, best first."""
+    console.print("[bold]Why each value[/bold]")
+    for key, e in explain.items():
+        console.print(plain(f"{key}: {e['by']} — {e['reason']}"), highlight=False)
+        for c in e["candidates"]:
+            span = "" if c["span"] is None else f"{c['span'][0]}–{c['span'][1]}"
+            score = "   —" if c["score"] is None else f"{c['score']:.2f}"
+            mark = " rule" if c["rule"] else ""
+            console.print(plain(f"    {score}  {json.dumps(c['value'])}  {span}{mark}"),
+                          highlight=False)
 
 
 @app.command()

@@ -63,14 +63,16 @@ def expand(target: str) -> list[Path]:
     return sorted(files)
 
 
-def extract_record(path: Path | str) -> tuple[dict[str, Any], str | None]:
-    """One file's output record and its error (``None`` when extracted); never raises."""
+def extract_record(path: Path | str, *, rules_only: bool = False
+                   ) -> tuple[dict[str, Any], str | None]:
+    """One file's output record and its error (``None`` when extracted); never raises.
+    ``rules_only``: without the learned scorer (the extractor before it, for comparison)."""
     try:
         digest: str | None = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
         digest = None  # extract_file names the fault
     try:
-        data = extract_file(path)
+        data = extract_file(path, rules_only=rules_only)
     except UserError as exc:
         message = exc.message.removeprefix(f"{path}: ")
         return {"source": str(path), "sha256": digest, "error": message}, message
@@ -82,14 +84,14 @@ def extract_record(path: Path | str) -> tuple[dict[str, Any], str | None]:
 
 
 def extract_many(files: Iterable[Path], out: Path, progress: Progress | None = None,
-                 task: TaskID | None = None) -> BatchResult:
+                 task: TaskID | None = None, *, rules_only: bool = False) -> BatchResult:
     """Extract each file into a line of ``out``; errors are recorded, never raised."""
     result = BatchResult()
     start = time.perf_counter()
     with out.open("w", encoding="utf-8") as sink:
         for path in files:
             result.files += 1
-            data, message = extract_record(path)
+            data, message = extract_record(path, rules_only=rules_only)
             if message is None:
                 result.ok += 1
             else:

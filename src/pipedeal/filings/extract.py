@@ -18,6 +18,7 @@ from pipedeal.errors import UserError
 from pipedeal.filings.budget import ExtractionTimeout, check, time_budget
 from pipedeal.filings.extraction import TERM_KEYS, extract_terms
 from pipedeal.filings.extraction.conversion import conversion_formula
+from pipedeal.filings.extraction.financings import split_financings
 from pipedeal.filings.extraction.matching import DUR, MONEY_LIST, D, M, P, topic_at
 from pipedeal.filings.extraction.registry import IC, NOT_FOUND, RULES, Found, Rule, rule, rx
 from pipedeal.filings.extraction.scorer import Decision
@@ -77,16 +78,25 @@ def extract_text(raw: str, *, seconds: float | None = None, rules_only: bool = F
         sents = sentences(filing.text, narrative_regions(filing))
         check()
         terms = extract_terms(filing, sents, rules_only=rules_only, decisions=decisions)
+        flat = filing.text.replace("\n", " ")
+        parts = split_financings(sents, [flat[x.start: x.end] for x in sents[:MAX_SENTENCES]])
+        several = [extract_terms(filing, part, rules_only=rules_only)
+                   for part in parts] if len(parts) > 1 else []
     out = {
         "schema_version": EXTRACT_SCHEMA_VERSION,
         "filing": {**filing.to_json(),
                    "narrative_truncated": narrative_truncated(filing, len(sents))},
         "registrant": filing.registrant,
-        "terms": {k: (f.to_json() if f else dict(NOT_FOUND)) for k, f in terms.items()},
+        "terms": _terms_json(terms),
+        "financings": [{"terms": _terms_json(t)} for t in several],
     }
     if decisions is not None:
         out["explain"] = explain_json(terms, decisions)
     return out
+
+
+def _terms_json(terms: dict[str, Found | None]) -> dict[str, Any]:
+    return {k: (f.to_json() if f else dict(NOT_FOUND)) for k, f in terms.items()}
 
 
 MAX_EXPLAINED = 8  # candidates listed per term, best first

@@ -15,6 +15,7 @@ empty line in a row).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,9 @@ class Filing:
     exhibits: tuple[Exhibit, ...]
     signatures: tuple[Signature, ...]
     header: dict[str, str] = field(default_factory=dict)
+    # press releases (EX-99) of an SGML 8-K submission that talk about the financing, appended to
+    # ``text`` after the main document: (document type, start, end) in ``text``
+    attached: tuple[tuple[str, int, int], ...] = ()
 
     def item(self, number: str) -> Item | None:
         for it in self.items:
@@ -83,6 +87,7 @@ class Filing:
             "signatures": [
                 {"name": s.name, "title": s.title, "date": _iso(s.date)} for s in self.signatures
             ],
+            "attached": [{"type": t, "span": [a, b]} for t, a, b in self.attached],
         }
 
 
@@ -101,6 +106,7 @@ def parse_filing(raw: str) -> Filing:
         report = filed
     items = parse_items(text)
     exhibits = parse_exhibits(items, documents)
+    text, attached = _attach_press_releases(text, fmt, header, documents)
     return Filing(
         text=text,
         source_format=fmt,
@@ -113,7 +119,37 @@ def parse_filing(raw: str) -> Filing:
         exhibits=tuple(exhibits),
         signatures=tuple(parse_signatures(text)),
         header=header,
+        attached=attached,
     )
+
+
+_FINANCING = re.compile(r"convertible|debenture", re.IGNORECASE)
+MAX_ATTACHED_CHARS = 200_000  # of press-release text appended to an 8-K's main document
+
+
+def _attach_press_releases(text: str, fmt: str, header: dict[str, str],
+                           documents: list[dict[str, str]]
+                           ) -> tuple[str, tuple[tuple[str, int, int], ...]]:
+    """An SGML 8-K's main text with its EX-99 documents that speak of convertible notes or
+    debentures appended (an 8-K often says only "see the press release, Exhibit 99.1")."""
+    form = header.get("CONFORMED SUBMISSION TYPE", "").upper()
+    if fmt != "sgml" or not form.startswith("8-K"):
+        return text, ()
+    attached: list[tuple[str, int, int]] = []
+    room = MAX_ATTACHED_CHARS
+    for doc in documents:
+        kind = doc.get("type", "").upper()
+        if not kind.startswith("EX-99") or room <= 0:
+            continue
+        body = doc.get("text", "")[: room * 4]
+        body = normalise(html_to_text(body) if looks_like_html(body) else body)[:room]
+        if not body or not _FINANCING.search(body):
+            continue
+        start = len(text) + 2
+        text = f"{text}\n\n{body}"
+        attached.append((kind, start, len(text)))
+        room -= len(body)
+    return text, tuple(attached)
 
 
 __all__ = [

@@ -112,8 +112,15 @@ def _add(out: list[Sentence], text: str, start: int, end: int) -> None:
 
 
 def _told(filing: Filing) -> list[tuple[int, int]]:
+    """The 8-K items other than exhibits (and attached press releases); for any other form
+    (a 10-Q's "Item 7" is its MD&A, not exhibits) or a text without items, the whole text."""
+    form = (filing.form_type or "8-K").upper()
+    if not form.startswith("8-K"):
+        return [(0, len(filing.text))]
     regions = [it.span for it in filing.items if it.number not in EXHIBIT_ITEMS]
-    return regions or [(0, len(filing.text))]
+    if not regions:
+        return [(0, len(filing.text))]
+    return regions + [(a, b) for _, a, b in filing.attached]
 
 
 def narrative_regions(filing: Filing) -> list[tuple[int, int]]:
