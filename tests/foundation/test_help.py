@@ -23,3 +23,38 @@ def test_help_prints_the_text_as_written():
 def test_completion_script_is_shown():
     r = runner.invoke(app, ["--show-completion", "bash"])
     assert r.exit_code == 0 and "complete" in r.stdout
+
+
+def test_the_command_list_is_every_command_with_its_own_help_line():
+    """``pipedeal --help`` lists commands from ``app.COMMANDS`` without importing them: the list
+    must be exactly the registered commands, each with the first line of its own help."""
+    import importlib
+
+    import typer
+
+    from pipedeal.cli.app import COMMANDS
+
+    for module in {m for m, _ in COMMANDS.values()}:
+        importlib.import_module(f"pipedeal.cli.{module}")
+    group = typer.main.get_group(app)
+    assert set(group.commands) == set(COMMANDS)
+    for name, (_, line) in COMMANDS.items():
+        assert group.commands[name].get_short_help_str(1000) == line, name
+
+
+def test_help_and_a_light_command_do_not_import_the_heavy_libraries():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from pipedeal.cli import main\n"
+        "sys.argv = ['pipedeal', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('pandas', 'numba', 'sqlalchemy', 'exchange_calendars', 'fastapi', 'sklearn')\n"
+        "print('LOADED', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    for argv in (["--help"], ["value", "--help"], ["extract", "--help"], ["serve", "--help"]):
+        out = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
+                             check=True).stdout
+        assert "LOADED []" in out, (argv, out[-300:])

@@ -1,6 +1,7 @@
 """The ``pipedeal`` command line: a thin typer layer over the library.
 
-Each command group lives in its own module and registers itself on ``app`` (see ``app._register``).
+Each command group lives in its own module and registers itself on ``app`` when imported; ``app``
+imports a module only when one of its commands runs (``app.COMMANDS``).
 User mistakes (``UserError``) become one line on stderr and exit status 2, with nothing written.
 """
 
