@@ -72,7 +72,7 @@ def extract_record(path: Path | str, *, rules_only: bool = False
     except OSError:
         digest = None  # extract_file names the fault
     try:
-        data = extract_file(path, rules_only=rules_only)
+        data = extract_file(path, rules_only=True) if rules_only else extract_file(path)
     except UserError as exc:
         message = exc.message.removeprefix(f"{path}: ")
         return {"source": str(path), "sha256": digest, "error": message}, message
