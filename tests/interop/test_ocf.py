@@ -397,3 +397,56 @@ def test_manifest_path_outside_the_package(tmp_path: Path):
     (pkg / "Manifest.ocf.json").write_text(json.dumps(manifest))
     with pytest.raises(UserError, match=r"stakeholders_files: \.\./secret\.json is not in"):
         import_ocf(pkg, tmp_path / "out")
+
+
+# OCF 1.2.0's required fields per object (docs/ocf.md): our models require exactly these
+REQUIRED = {
+    schema.Issuer: {"id", "object_type", "legal_name", "formation_date", "country_of_formation"},
+    schema.Stakeholder: {"id", "object_type", "name", "stakeholder_type"},
+    schema.StockClass: {"id", "object_type", "name", "class_type", "default_id_prefix",
+                        "initial_shares_authorized", "votes_per_share", "seniority"},
+    schema.ConvertibleIssuance: {"id", "object_type", "date", "security_id", "custom_id",
+                                 "stakeholder_id", "security_law_exemptions",
+                                 "investment_amount", "convertible_type",
+                                 "conversion_triggers", "seniority"},
+    schema.WarrantIssuance: {"id", "object_type", "date", "security_id", "custom_id",
+                             "stakeholder_id", "security_law_exemptions", "purchase_price",
+                             "exercise_triggers"},
+    schema.StockIssuance: {"id", "object_type", "date", "security_id", "custom_id",
+                           "stakeholder_id", "security_law_exemptions", "stock_class_id",
+                           "share_price", "quantity", "stock_legend_ids"},
+    schema.ConvertibleConversion: {"id", "object_type", "date", "security_id", "reason_text",
+                                   "trigger_id", "resulting_security_ids"},
+    schema.ConvertibleCancellation: {"id", "object_type", "date", "security_id",
+                                     "reason_text", "amount"},
+    schema.WarrantExercise: {"id", "object_type", "date", "security_id", "trigger_id",
+                             "resulting_security_ids"},
+    schema.WarrantCancellation: {"id", "object_type", "date", "security_id", "reason_text",
+                                 "quantity"},
+    schema.StockClassSplit: {"id", "object_type", "date", "stock_class_id", "split_ratio"},
+    schema.Manifest: {"file_type", "ocf_version", "issuer", "as_of", "generated_at",
+                      "stock_plans_files", "stock_legend_templates_files",
+                      "stock_classes_files", "vesting_terms_files", "valuations_files",
+                      "transactions_files", "stakeholders_files"},
+    schema.NoteConversionMechanism: {"type", "interest_rates", "day_count_convention",
+                                     "interest_payout", "interest_accrual_period",
+                                     "compounding_type"},
+    schema.FixedAmountConversionMechanism: {"type", "converts_to_quantity"},
+    schema.ElectiveAtWill: {"type", "trigger_id", "conversion_right"},
+    schema.ElectiveInRange: {"type", "trigger_id", "conversion_right", "start_date",
+                             "end_date"},
+    schema.ElectiveOnCondition: {"type", "trigger_id", "conversion_right", "trigger_condition"},
+    schema.AutomaticOnDate: {"type", "trigger_id", "conversion_right", "trigger_date"},
+    schema.InterestRate: {"rate", "accrual_start_date"},
+    schema.Monetary: {"amount", "currency"},
+    schema.Ratio: {"numerator", "denominator"},
+    schema.SecurityExemption: {"description", "jurisdiction"},
+    # the specification requires conversion_mechanism only; we add type (docs/ocf.md)
+    schema.ConversionRight: {"conversion_mechanism", "type"},
+}
+
+
+@pytest.mark.parametrize("model", list(REQUIRED), ids=lambda m: m.__name__)
+def test_models_require_what_ocf_requires(model: type):
+    required = {name for name, f in model.model_fields.items() if f.is_required()}
+    assert required == REQUIRED[model]
