@@ -28,7 +28,8 @@ def test_readme_lists_every_command():
     for name in ("book", "schedule", "value", "value-batch", "captable", "accounting",
                  "extract", "disclose", "ledger init", "ledger record", "ledger state",
                  "ledger due", "ledger history", "ledger verify", "ledger import",
-                 "ledger head", "ledger keygen", "ledger checkpoint"):  # fmt: skip
+                 "ledger head", "ledger keygen", "ledger checkpoint",
+                 "export-ocf", "import-ocf"):  # fmt: skip
         assert name in used, name
 
 
