@@ -17,7 +17,7 @@ import typer
 from pipedeal.cli.app import app
 from pipedeal.cli.ledger_common import closing, open_for_command, parse_date
 from pipedeal.cli.ledger_record import record_app
-from pipedeal.cli.options import By, Db, DealDir, DealKey, FormatOpt
+from pipedeal.cli.options import By, Db, DealDir, DealKey, FollowSymlinks, FormatOpt
 from pipedeal.cli.output import Format, emit_json, stdout_console
 from pipedeal.errors import UserError
 from pipedeal.ledger import views
@@ -133,11 +133,30 @@ def due(
     db: Db = None,
     deal_key: DealKey = None,
     format: FormatOpt = Format.text,
+    ics: Annotated[
+        Path | None,
+        typer.Option("--ics", help="write the list to this iCalendar file instead"),
+    ] = None,
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Interest due, election windows closing, maturities, expiries, registration deadlines."""
     day = parse_date(as_of, "--as-of")
+    protect: tuple[Path, ...] = ()
+    if ics is not None:
+        from pipedeal.outfiles import check_target, deal_inputs
+
+        protect = deal_inputs(deal_dir, db)
+        check_target(ics, "--ics", protect=protect, follow_symlinks=follow_symlinks)
     with open_for_command(deal_dir, db, deal_key) as ledger:
         items = ledger.due(day, days)
+        contract = ledger.contract
+    if ics is not None:
+        from pipedeal.interop.ics import due_calendar, write_due_ics
+
+        cal = due_calendar(items, contract, as_of=day, days=days)
+        write_due_ics(cal, ics, protect=protect, follow_symlinks=follow_symlinks)
+        typer.echo(f"wrote {ics} ({len(items)} events)", err=True)
+        return
     data = views.due_json(day, days, items)
     if format is Format.json:
         emit_json(data)
