@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +15,7 @@ from pipedeal.errors import UserError
 from pipedeal.outfiles import plain
 
 
-def _date(text: str | None, option: str) -> object:
-    import datetime as dt
-
+def _date(text: str | None, option: str) -> dt.date | None:
     if text is None:
         return None
     try:
@@ -45,13 +44,11 @@ def export_ocf(
     format: FormatOpt = Format.text,
 ) -> None:
     """Write the deal (and its ledger, if any) as an Open Cap Table Format 1.2.0 package."""
-    import datetime as dt
-
     from pipedeal.interop.ocf import export_ocf as run
 
     formed = _date(formation_date, "--formation-date")
     day = _date(as_of, "--as-of")
-    assert isinstance(formed, dt.date) and (day is None or isinstance(day, dt.date))
+    assert formed is not None
     if out.suffix.lower() != ".zip" and out.exists() and not force and not out.is_dir():
         raise UserError(f"OUT {out}: exists and is not a folder")
     result = run(deal_dir, out, formation_date=formed, country=country, as_of=day, db=db,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from pipedeal.terms.models import DayCount, FixedPrice
 
 COMMON = "common-stock"
 ISSUER = "issuer"
-PLACES = Decimal("0.0000000001")  # OCF numbers carry at most 10 decimal places
+PLACES = Decimal("0.0000000001")  # OCF numbers carry at most 10 places: prices round half-up
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _num(value: Decimal | Fraction | int) -> str:
     """An OCF Numeric: fixed point, at most 10 places, no exponent, no trailing zeros."""
     if isinstance(value, Fraction):
         value = Decimal(value.numerator) / Decimal(value.denominator)
-    text = format(Decimal(value).quantize(PLACES).normalize(), "f")
+    text = format(Decimal(value).quantize(PLACES, rounding=ROUND_HALF_UP).normalize(), "f")
     return text if text != "-0" else "0"
 
 
