@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, ROOT
 from typer.testing import CliRunner
 
 from pipedeal.cli import app
@@ -30,9 +30,8 @@ def imported_bars(deal: Path):
 
 def test_nasdaq_layout_gives_the_examples_prices(deal_copy: Path):
     """Newest first, MM/DD/YYYY, $1.53, 214,000, a byte-order mark, CRLF, no VWAP column."""
-    result = runner.invoke(
-        app, ["market", "import", str(DATA / "innovo-nasdaq-layout.csv"), "--deal", str(deal_copy)]
-    )
+    nasdaq = ROOT / "examples" / "innovo-prices-nasdaq.csv"
+    result = runner.invoke(app, ["market", "import", str(nasdaq), "--deal", str(deal_copy)])
     assert result.exit_code == 0, result.output
     assert "84 XNAS sessions 2004-05-03 to 2004-08-31" in result.output
     got, want = imported_bars(deal_copy), example_bars()
