@@ -88,6 +88,9 @@ def test_innovo_objects(tmp_path: Path):
                                                                     "ELECTIVE_ON_CONDITION"]
     assert any("$1.53 per share" in c for c in notes[0]["comments"])
     assert any("matures 2005-06-15" in c for c in notes[0]["comments"])
+    assert any("interest 7.5% simple" in c for c in notes[0]["comments"])
+    assert any("the issuer may prepay from 2004-09-16" in c and "premium 0% of principal" in c
+               and "within 3 business days of the notice" in c for c in notes[0]["comments"])
     assert [w["quantity"] for w in warrants] == ["125000", "125000", "62500"]
     assert [w["exercise_price"]["amount"] for w in warrants] == ["1.53", "1.41", "1.35"]
     assert warrants[0]["warrant_expiration_date"] == "2009-06-15"
@@ -450,3 +453,17 @@ REQUIRED = {
 def test_models_require_what_ocf_requires(model: type):
     required = {name for name, f in model.model_fields.items() if f.is_required()}
     assert required == REQUIRED[model]
+
+
+def test_two_notes_of_one_holder_are_two_purchasers(tmp_path: Path):
+    pkg = _copy_third_party(tmp_path)
+    txs = json.loads((pkg / "Transactions.ocf.json").read_text())
+    second = {**txs["items"][2], "id": "tx-cn-2", "security_id": "cn-2", "custom_id": "CN-2",
+              "date": "2023-06-01"}
+    txs["items"].append(second)
+    rewrite(pkg, "Transactions.ocf.json", txs)
+    result = import_ocf(pkg, tmp_path / "out")
+    text = (tmp_path / "out" / "deal.toml").read_text()
+    assert 'name = "Bayview Capital Partners LP (CN-1)"   # FILL:' in text
+    assert 'name = "Bayview Capital Partners LP (CN-2)"   # FILL:' in text
+    assert any(f.startswith("purchasers.name") for f in result.fill)

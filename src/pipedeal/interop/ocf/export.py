@@ -261,7 +261,8 @@ def _note(b: _Builder, name: str) -> None:
     interest = terms.interest
     comments = [
         f"{COMMENT}{converts}",
-        f"{COMMENT}matures {mat.date} (repaid {mat.pay_date}); interest {interest.rate * 100:f}% "
+        f"{COMMENT}matures {mat.date} (repaid {mat.pay_date}); interest "
+        f"{(interest.rate * 100).normalize():f}% "
         f"simple, {interest.day_count.value}, accrued to each month end and paid in cash on the "
         "first business day of the next month",
     ]
@@ -272,8 +273,8 @@ def _note(b: _Builder, name: str) -> None:
         comments.append(
             f"{COMMENT}the issuer may prepay from {note.prepayment_from} "
             f"({'in part or ' if pre.partial_allowed else ''}in whole, premium "
-            f"{pre.premium * 100:f}% of principal, at most {pre.max_notices} notice(s)); the "
-            f"holder may elect to convert within {pre.holder_election_days} "
+            f"{(pre.premium * 100).normalize():f}% of principal, at most {pre.max_notices} "
+            f"notice(s)); the holder may elect to convert within {pre.holder_election_days} "
             f"{pre.election_day_type.value} days of the notice")
     else:
         comments.append(f"{COMMENT}the issuer may not prepay")

@@ -253,9 +253,14 @@ def draft_toml(package: Package) -> tuple[str, list[str], list[str]]:
               "(days after closing)")
     t.missing("effectiveness_deadline_days", "effectiveness deadline not in OCF")
     t.blank()
-    for n in notes:
+    names = [package.stakeholder(n.stakeholder_id).name.legal_name for n in notes]
+    for n, name in zip(notes, names, strict=True):
         t.header("purchasers", array=True)
-        t.kv("name", package.stakeholder(n.stakeholder_id).name.legal_name)
+        if names.count(name) > 1:  # purchaser names are keys: one note each
+            t.kv("name", f"{name} ({n.custom_id})",
+                 fill=f"{name} holds {names.count(name)} notes; each purchaser is one note")
+        else:
+            t.kv("name", name)
         t.kv("closing_date", dt.date.fromisoformat(n.date))
         if n.investment_amount.currency == "USD":
             t.kv("principal", _dec(n.investment_amount.amount))
