@@ -114,10 +114,13 @@ def value(
     steps: int | None = None,
     db: str | None = None,
     deal_key: str | None = None,
+    engine: str | None = None,
+    greeks_check: bool = False,
 ) -> DealValuation:
     """Fair value and Greeks of every note and warrant as they stand on the valuation date
     (``as_of``, default ``market.toml``'s): ``state`` (default: the ledger's, or the terms')
-    says what is outstanding, at which prices."""
+    says what is outstanding, at which prices. ``engine``: ``lattice`` or ``pde`` (default
+    ``market.toml``'s); ``greeks_check``: each Greek's move at twice the resolution too."""
     from pipedeal.market.inputs import market_file
     from pipedeal.valuation.deal import value_deal
 
@@ -135,6 +138,7 @@ def value(
     return value_deal(
         loaded, state, loaded.market, as_of=day, model=model, steps=steps,
         source=str(market_file(loaded.folder)) if loaded.folder else None, state_source=source,
+        engine=engine, greeks_check=greeks_check,
     )
 
 

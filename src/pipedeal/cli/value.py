@@ -34,7 +34,13 @@ def value(
     deal_dir: Path = typer.Argument(..., help="deal folder (deal.toml + market.toml)"),
     as_of: str | None = typer.Option(None, "--as-of", help="valuation date (default: market.toml)"),
     model: str | None = typer.Option(None, "--model", help="tf | hazard | hull | ql"),
-    steps: int | None = typer.Option(None, "--steps", help="lattice steps"),
+    steps: int | None = typer.Option(None, "--steps", help="lattice steps (pde: time steps)"),
+    engine: str | None = typer.Option(
+        None, "--engine", help="lattice | pde (default: market.toml's, else lattice)"
+    ),
+    greeks_check: bool = typer.Option(
+        False, "--greeks-check", help="also value at twice the steps; flag Greeks moving > 1%"
+    ),
     format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
     db: str | None = typer.Option(
         None, "--db", help="the ledger's database URL or SQLite file (default $PIPEDEAL_DB, else "
@@ -46,7 +52,8 @@ def value(
     import pipedeal
 
     data = pipedeal.value(
-        deal_dir, as_of=_date(as_of, "--as-of"), model=model, steps=steps, db=db
+        deal_dir, as_of=_date(as_of, "--as-of"), model=model, steps=steps, db=db, engine=engine,
+        greeks_check=greeks_check,
     ).to_json()
     if format is Format.json:
         emit_json(data)

@@ -42,7 +42,8 @@ def valuation_section(ctx: BookContext) -> dict[str, Any] | None:
     for the instruments as the state on that date has them.
 
     The valuation date is the market file's ``as_of``, not the book's ``--as-of``: the spot and
-    curves are observed on that day, and moving the date alone would value stale data.
+    curves are observed on that day, and moving the date alone would value stale data. Each
+    note's Greeks are checked at twice the steps (a Greek moving more than 1% is flagged).
     """
     from pipedeal.market.inputs import market_file
     from pipedeal.valuation.deal import value_deal
@@ -55,7 +56,7 @@ def valuation_section(ctx: BookContext) -> dict[str, Any] | None:
     return value_deal(
         loaded, ctx.record.state(market.as_of), market, model=opts.get("model"),
         steps=opts.get("steps"), source=str(market_file(ctx.deal_dir)),
-        state_source=ctx.record.source,
+        state_source=ctx.record.source, engine=opts.get("engine"), greeks_check=True,
     ).to_json()
 
 

@@ -33,7 +33,7 @@ from pipedeal.market.inputs import (
 from pipedeal.schedule.interest import note_schedule
 from pipedeal.terms.models import Deal
 from pipedeal.valuation.blackscholes import DILUTION_CONVENTIONS, warrant_greeks
-from pipedeal.valuation.convertible import MODELS, MarketInputs, greeks
+from pipedeal.valuation.convertible import MODELS, ConvertibleSpec, MarketInputs, greeks
 from pipedeal.valuation.dated import (
     DatedCall,
     DatedCoupon,
@@ -42,6 +42,8 @@ from pipedeal.valuation.dated import (
     dividends_for,
     to_spec,
 )
+from pipedeal.valuation.pde import PDE_MODELS, relative_spread
+from pipedeal.valuation.pde import greeks as pde_greeks
 from pipedeal.valuation.results import (
     CallAssumption,
     DealValuation,
@@ -51,6 +53,8 @@ from pipedeal.valuation.results import (
     WarrantValuation,
 )
 from pipedeal.valuation.trees import TREES, binomial_option
+
+ENGINES = ("lattice", "pde")
 
 # --- the note as dates and amounts --------------------------------------------------------------
 
@@ -156,13 +160,22 @@ def value_deal(
     steps: int | None = None,
     source: str | None = None,
     state_source: str = "terms",
+    engine: str | None = None,
+    greeks_check: bool = False,
 ) -> DealValuation:
     """Per-purchaser note and warrant values and Greeks on ``as_of`` (default: the market
-    file's date), for the instruments as ``state`` (a ``LedgerState`` on that date) has them."""
+    file's date), for the instruments as ``state`` (a ``LedgerState`` on that date) has them.
+    ``engine``: ``lattice`` or ``pde`` (default: the market file's, else ``lattice``);
+    ``greeks_check``: also each note's Greeks at twice the resolution, and how far they moved."""
     day = as_of or market.as_of
     model = model or market.model
+    engine = engine or getattr(market, "engine", None) or "lattice"
+    if engine not in ENGINES:
+        raise UserError(f"--engine: unknown engine {engine!r} (use {', '.join(ENGINES)})")
     if model not in MODELS:
         raise UserError(f"--model: unknown model {model!r} (use {', '.join(MODELS)})")
+    if engine == "pde" and model not in PDE_MODELS:
+        raise UserError(f"--model: the pde engine has {', '.join(PDE_MODELS)}, not {model!r}")
     steps = check_steps(steps or market.steps)
     if market.tree is not None and market.tree not in TREES:
         raise UserError(f"market.toml: tree {market.tree!r} unknown")
@@ -179,13 +192,14 @@ def value_deal(
     )
     rows = [
         _value_purchaser(loaded, state, name, day, market, mkt, model, steps, n_shares,
-                         m_warrants)
+                         m_warrants, engine, greeks_check)
         for name in loaded.names
     ]
     return DealValuation(
         as_of=day,
         model=model,
-        tree=market.tree or ("hull" if model == "hull" else "crr"),
+        engine=engine,
+        tree=(market.tree or ("hull" if model == "hull" else "crr")) if engine == "lattice" else "",
         steps=steps,
         market=market,
         source=source,
@@ -201,6 +215,7 @@ def value_deal(
 def _value_purchaser(
     loaded: LoadedDeal, state: Any, name: str, day: dt.date, market: MarketFile,
     mkt: MarketInputs, model: str, steps: int, n_shares: int | None, m_warrants: int,
+    engine: str = "lattice", check: bool = False,
 ) -> PurchaserValuation:
     inst = loaded.notes[name]
     ns = state.notes[name]
@@ -213,7 +228,7 @@ def _value_purchaser(
     if outstanding > 0 and inst.maturity.pay_date <= day:
         status = "matured"
     elif outstanding > 0:
-        note_value = _value_note(inst, ns, day, mkt, model, steps, market.tree)
+        note_value = _value_note(inst, ns, day, mkt, model, steps, market.tree, engine, check)
     warrant, warrant_status = None, None
     w_inst, ws = loaded.warrants.get(name), state.warrants.get(name)
     if w_inst is not None and ws is not None:
@@ -234,7 +249,7 @@ def _value_purchaser(
 
 def _value_note(
     inst: NoteInstrument, ns: Any, day: dt.date, mkt: MarketInputs, model: str, steps: int,
-    tree: str | None,
+    tree: str | None, engine: str = "lattice", check: bool = False,
 ) -> NoteValuation:
     outstanding: Decimal = ns.outstanding_principal
     price: Decimal = ns.conversion_price
@@ -255,11 +270,12 @@ def _value_note(
         parts.append(note)
     if pending is not None:
         parts.append(_pending_note(inst, pending, price, day))
-    total: dict[str, float] = {}
-    for part in parts:
-        g = greeks(to_spec(part, day), mkt, model=model, steps=steps, tree=tree)
-        for k, v in g.items():
-            total[k] = total.get(k, 0.0) + v
+    specs = [to_spec(part, day) for part in parts]
+    total = _summed_greeks(specs, mkt, model, steps, tree, engine)
+    spread = None
+    if check:
+        fine = _summed_greeks(specs, mkt, model, 2 * steps, tree, engine)
+        spread = {k: relative_spread(total[k], fine[k]) for k in total}
     return NoteValuation(
         value=total["value"],
         principal_outstanding=outstanding,
@@ -270,7 +286,25 @@ def _value_note(
         greeks={k: v for k, v in total.items() if k != "value"},
         call=call,
         pending_prepayment=pending,
+        greeks_spread=spread,
     )
+
+
+def _summed_greeks(
+    specs: list[ConvertibleSpec], mkt: MarketInputs, model: str, steps: int, tree: str | None,
+    engine: str,
+) -> dict[str, float]:
+    """Value and Greeks of the note's parts, summed; ``steps``: the lattice's steps, or the
+    PDE's time steps (with as many space nodes)."""
+    total: dict[str, float] = {}
+    for spec in specs:
+        if engine == "pde":
+            g = pde_greeks(spec, mkt, model=model, steps=steps)
+        else:
+            g = greeks(spec, mkt, model=model, steps=steps, tree=tree)
+        for k, v in g.items():
+            total[k] = total.get(k, 0.0) + v
+    return total
 
 
 def market_inputs(market: MarketFile, day: dt.date) -> MarketInputs:

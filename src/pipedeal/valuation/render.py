@@ -12,10 +12,12 @@ def render_valuation(data: dict, console: Console) -> None:
     """The valuation as rich tables (used by ``value`` and the deal book)."""
     data = safe_tree(data)  # user text printed as written (outfiles.markup)
     inp = data["inputs"]
-    title = (
-        f"Valuation as of {data['as_of']}: model {data['model']} ({data['tree']}, "
-        f"{data['steps']} steps)"
-    )
+    if data.get("engine") == "pde":
+        grid = f"PDE, {data['steps']} time steps"
+    else:
+        grid = f"lattice {data['tree']}, {data['steps']} steps"
+    title = f"Valuation as of {data['as_of']}: model {data['model']} ({grid})"
+
     t = Table(title=title)
     for col in (
         "purchaser",
@@ -68,6 +70,20 @@ def render_valuation(data: dict, console: Console) -> None:
         "",
     )
     console.print(t)
+    for p in data["purchasers"]:
+        check = p.get("note", {}).get("greeks_check")
+        if check is None:
+            continue
+        spread = check["relative_spread"]
+        moved = ", ".join(
+            f"{k} {spread[k]:.1%}" if spread[k] is not None else f"{k} undefined"
+            for k in check["unstable"]
+        )
+        verdict = f"UNSTABLE: {moved}" if moved else "all within 1%"
+        console.print(
+            f"Greeks check, {p['name']} (twice the steps): {verdict}; largest move "
+            f"{max((v for v in spread.values() if v is not None), default=0.0):.2%}"
+        )
     flag = "ILLUSTRATIVE inputs" if inp["illustrative"] else "market inputs"
     console.print(
         f"{flag}: spot {inp['spot']}, vol {inp['volatility']}, rate {inp['rate']}, "

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from pipedeal.jsonfmt import money_json
 from pipedeal.market.inputs import MarketFile
 
 SCHEMA_VERSION = 1
+UNSTABLE_GREEK = 0.01  # a Greek moving by more than 1% at twice the resolution is flagged
 GREEKS_UNITS = {
     "delta": "value per $1 of share price",
     "gamma": "delta per $1 of share price",
@@ -107,6 +109,17 @@ class NoteValuation:
     greeks: Mapping[str, float]
     call: CallAssumption | None = None
     pending_prepayment: PendingPrepayment | None = None
+    # with a Greeks check: how far each Greek moved at twice the resolution (relative)
+    greeks_spread: Mapping[str, float] | None = None
+
+    @property
+    def unstable_greeks(self) -> tuple[str, ...]:
+        """The Greeks that moved by more than ``UNSTABLE_GREEK`` between the two resolutions."""
+        if self.greeks_spread is None:
+            return ()
+        return tuple(
+            k for k, v in self.greeks_spread.items() if k != "value" and not v <= UNSTABLE_GREEK
+        )
 
     def to_json(self) -> dict[str, Any]:
         per_100 = self.value / float(self.principal_outstanding) * 100.0
@@ -114,7 +127,7 @@ class NoteValuation:
         out: dict[str, Any] = {
             "value": self.value,
             "value_per_100": per_100,
-            "principal_outstanding": _d(self.principal_outstanding),
+            "principal_outstanding": money_json(self.principal_outstanding),
             "conversion_price": _price(self.conversion_price),
             "conversion_shares": self.conversion_shares,
             "maturity": self.maturity.isoformat(),
@@ -127,6 +140,12 @@ class NoteValuation:
             out["call"] = self.call.to_json()
         if self.pending_prepayment is not None:
             out["pending_prepayment"] = self.pending_prepayment.to_json()
+        if self.greeks_spread is not None:
+            out["greeks_check"] = {
+                "relative_spread": _finite(self.greeks_spread)[0],
+                "threshold": UNSTABLE_GREEK,
+                "unstable": list(self.unstable_greeks),
+            }
         return out
 
 
@@ -208,6 +227,7 @@ class DealValuation:
     shares_outstanding_source: str
     warrant_shares_in_deal: int
     purchasers: tuple[PurchaserValuation, ...] = field(default_factory=tuple)
+    engine: str = "lattice"  # or "pde" (``steps`` are then time steps, with as many nodes)
 
     @property
     def note_value(self) -> float:
@@ -230,6 +250,7 @@ class DealValuation:
             "schema_version": SCHEMA_VERSION,
             "as_of": self.as_of.isoformat(),
             "model": self.model,
+            "engine": self.engine,
             "tree": self.tree,
             "steps": self.steps,
             "state": self.state_source,

@@ -55,8 +55,7 @@ def valuation_section(data: dict[str, Any], curves: Mapping[str, Any] | None = N
         return sec
     inputs = val.get("inputs") or {}
     head = Block(facts=[("Valuation date", cell(val.get("as_of"))),
-                        ("Model", f"{cell(val.get('model'))} ({cell(val.get('tree'))} tree, "
-                                  f"{cell(val.get('steps'))} steps)")])
+                        ("Model", _engine_text(val))])
     for k, v in inputs.items():
         if v in (None, [], ""):
             continue
@@ -101,6 +100,14 @@ def valuation_section(data: dict[str, Any], curves: Mapping[str, Any] | None = N
     else:
         greeks.notes.append("Greeks not available: no instrument is outstanding on the "
                             "valuation date.")
+    for p in rows:
+        check = (p.get("note") or {}).get("greeks_check")
+        if isinstance(check, Mapping) and check.get("unstable"):
+            spread = check.get("relative_spread") or {}
+            moved = ", ".join(f"{k} {_f((spread.get(k) or 0) * 100, 1)}%"
+                              for k in check["unstable"])
+            greeks.notes.append(f"UNSTABLE Greeks for {p.get('name')}: {moved} between the "
+                                "steps used and twice as many (more than 1%).")
     charts = Block("Value against the stock price")
     if curves:
         _valuation_charts(charts, val, curves)
@@ -172,3 +179,11 @@ def _short_usd(v: float) -> str:
     if a >= 1e3:
         return f"${v / 1e3:,.0f}k"
     return f"${v:,.2f}"
+
+
+def _engine_text(val: Mapping[str, Any]) -> str:
+    """The model and the engine that valued it, with its resolution."""
+    if val.get("engine") == "pde":
+        return f"{cell(val.get('model'))} (PDE, {cell(val.get('steps'))} time steps)"
+    tree, steps = cell(val.get("tree")), cell(val.get("steps"))
+    return f"{cell(val.get('model'))} ({tree} tree, {steps} steps)"
