@@ -68,6 +68,7 @@ class MarketFile(_Frozen):
     model: Literal["tf", "hazard", "hull", "ql"] = "hazard"
     tree: Literal["crr", "jr", "lr", "hull"] | None = None
     steps: int = Field(1000, ge=MIN_STEPS, le=MAX_STEPS)
+    engine: Literal["lattice", "pde"] = "lattice"  # pde: ``steps`` are time steps
     warrant_method: Literal["black-scholes", "binomial"] = "black-scholes"
     dilution: Literal["none", "hull", "galai-schneller"] = "hull"
     shares_outstanding: int | None = Field(None, gt=0, le=MAX_SHARES)
