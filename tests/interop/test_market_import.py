@@ -181,3 +181,29 @@ def test_fetch_without_yfinance_is_one_clear_line(deal_copy: Path):
     assert result.output.strip() == (
         "pipedeal: error: market fetch: yfinance is not installed; pip install 'pipedeal[market]'"
     )
+
+
+def test_changed_prices_fixed_at_issue_are_named(tmp_path: Path, deal_copy: Path):
+    text = (EXAMPLE / "closes.csv").read_text().replace("2004-06-07,1.42,", "2004-06-07,1.52,")
+    path = write(tmp_path, text)
+    argv = ["market", "import", str(path), "--deal", str(deal_copy), "-f", "json"]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["changed_prices"] == [
+        "Purchaser 1: conversion price 1.53 -> 1.55",
+        "Purchaser 1: exercise price 1.53 -> 1.55",
+    ]
+    assert "changed: Purchaser 1: conversion price 1.53 -> 1.55" in result.stderr
+
+
+def test_closes_the_deal_cannot_price_on_are_refused(tmp_path: Path, deal_copy: Path):
+    """A file that starts after a closing's pricing window would leave the deal unpriceable."""
+    lines = (EXAMPLE / "closes.csv").read_text().splitlines(keepends=True)
+    text = "".join(x for x in lines if not x.startswith(("2004-05", "2004-06-0")))
+    before = (deal_copy / "closes.csv").read_bytes()
+    path = write(tmp_path, text)
+    result = runner.invoke(app, ["market", "import", str(path), "--deal", str(deal_copy)])
+    assert result.exit_code == 2
+    assert f"{path}: the deal does not price on these closes" in result.output
+    assert "2004-06-07" in result.output
+    assert (deal_copy / "closes.csv").read_bytes() == before

@@ -37,6 +37,11 @@ def import_(
     from pipedeal.market.importer import import_closes
 
     prices = import_closes(file, deal, adjusted=adjusted)
+    for line in prices.changed_prices:  # a ledger recorded under the old ones no longer verifies
+        typer.echo(
+            f"changed: {line} (a ledger recorded under the old price: ledger init --accept-terms)",
+            err=True,
+        )
     data = prices.to_json()
     if format is Format.json:
         emit_json(data)

@@ -23,7 +23,7 @@ import io
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from pipedeal.market.closes import (
     _read_text,
     load_closes,
 )
+from pipedeal.terms.models import Deal
 
 # Column names as vendors write them, compared lower-cased with punctuation as spaces
 # ("Close/Last" -> "close last", "PX_LAST" -> "px last", "Adj. Close*" -> "adj close").
@@ -96,6 +97,8 @@ class ImportedPrices:
     adjusted: bool
     date_format: str
     bars: tuple[PriceBar, ...]
+    # prices fixed at issue the import changed ("Purchaser 1: conversion price 1.53 -> 1.55")
+    changed_prices: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +110,7 @@ class ImportedPrices:
             "sessions": len(self.bars),
             "first": self.bars[0].date.isoformat() if self.bars else None,
             "last": self.bars[-1].date.isoformat() if self.bars else None,
+            "changed_prices": list(self.changed_prices),
         }
 
 
@@ -398,5 +402,35 @@ def _import_text(
     if isinstance(source, Path) and source.resolve() == target.resolve():
         raise UserError(f"{source}: is the deal's own closes file; import from another file")
     prices = parse_prices(text, source, terms.market.trading_calendar, adjusted=adjusted)
+    changes = _price_changes(terms, target, prices, source)
     write_closes(target, closes_csv(prices), terms.market.trading_calendar)
-    return prices
+    return replace(prices, changed_prices=changes)
+
+
+def _price_changes(
+    terms: Deal, target: Path, prices: ImportedPrices, source: Path | str
+) -> tuple[str, ...]:
+    """The prices fixed at issue (conversion, exercise) that the new closes change, one line each;
+    a ``UserError`` when the deal does not price on them (its windows not covered, say)."""
+    from pipedeal.market.closes import PriceSeries, load_deal_closes
+    from pipedeal.pricing.figures import deal_figures
+
+    series = PriceSeries(prices.calendar, prices.bars, str(source))
+    try:
+        new = deal_figures(terms, series)
+    except UserError as exc:
+        raise UserError(f"{source}: the deal does not price on these closes: {exc.message}") from (
+            None
+        )
+    try:
+        old = deal_figures(terms, load_deal_closes(target.parent, target.name, prices.calendar))
+    except UserError:
+        return ()  # no usable closes before: nothing fixed to change
+    out = []
+    for a, b in zip(old.purchasers, new.purchasers, strict=True):
+        name = a.purchaser.name
+        if a.conversion_price != b.conversion_price:
+            out.append(f"{name}: conversion price {a.conversion_price} -> {b.conversion_price}")
+        if a.exercise_price != b.exercise_price:
+            out.append(f"{name}: exercise price {a.exercise_price} -> {b.exercise_price}")
+    return tuple(out)
