@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -30,7 +31,15 @@ from pipedeal.interop.ocf.extension import (
     Extension,
 )
 from pipedeal.interop.ocf.places import US_STATES
-from pipedeal.ledger.events import EventKind
+from pipedeal.ledger.events import (
+    Conversion,
+    EventKind,
+    MaturityRepayment,
+    PrepaymentSettled,
+    StockDividend,
+    StockSplit,
+    WarrantExercised,
+)
 from pipedeal.ledger.record import DealRecord, Step
 from pipedeal.pricing.rules import describe_rule
 from pipedeal.terms.models import DayCount, FixedPrice
@@ -461,124 +470,154 @@ def _note_balance(b: _Builder, step: Step, name: str, sec: _Securities, left: De
     return balance
 
 
+def _conversion(b: _Builder, step: Step, sec: _Securities) -> None:
+    """A conversion (or an election instead of a prepayment): the shares, then the conversion
+    of the note's security, with a balance security for principal left."""
+    e, p, name = step.event, step.event.payload, _holder(step)
+    assert isinstance(p, Conversion)
+    before, after = step.before.notes[name], step.after.notes[name]
+    shares = after.shares_issued - before.shares_issued
+    price = b.deal.notes[name].conversion_price(step.before.factor)
+    old = sec.note[name]
+    stock = _stock(b, step, name, shares, price, f"conversion of ${p.principal:,} principal "
+                   f"and ${p.interest:,} interest of {old}")
+    elected = e.kind is EventKind.CONVERSION_ELECTION
+    obj: dict[str, Any] = {
+        "object_type": "TX_CONVERTIBLE_CONVERSION", "id": f"tx-event-{step.recorded.seq}",
+        "security_id": old, "date": e.date.isoformat(),
+        "trigger_id": "prepayment-election" if elected else "at-will",
+        "reason_text": "holder's election to convert instead of the notified prepayment"
+        if elected else "holder's conversion",
+        "quantity_converted": _num(p.principal + p.interest),
+        "resulting_security_ids": [stock],
+    }
+    if after.principal > 0:
+        obj["balance_security_id"] = sec.note[name] = _note_balance(
+            b, step, name, sec, after.principal)
+    b.add(e.date, obj, {"event_seq": step.recorded.seq, "security": old,
+                        "principal": str(p.principal), "interest": str(p.interest),
+                        "shares": shares,
+                        "cash_in_lieu": str(after.cash_in_lieu - before.cash_in_lieu)})
+
+
+def _repayment(b: _Builder, step: Step, sec: _Securities) -> None:
+    """Principal paid in cash (a prepayment settled, the repayment at maturity): the note's
+    security is cancelled for that amount, with a balance security for principal left."""
+    e, p, name = step.event, step.event.payload, _holder(step)
+    assert isinstance(p, PrepaymentSettled | MaturityRepayment)
+    if p.principal <= 0:
+        return
+    old = sec.note[name]
+    why = "prepaid by the issuer" if e.kind is EventKind.PREPAYMENT_SETTLED \
+        else "repaid at maturity"
+    obj: dict[str, Any] = {
+        "object_type": "TX_CONVERTIBLE_CANCELLATION", "id": f"tx-event-{step.recorded.seq}",
+        "security_id": old, "date": e.date.isoformat(), "amount": _usd(p.principal),
+        "reason_text": f"{why} (principal ${p.principal:,}, interest ${p.interest:,})",
+    }
+    left = step.after.notes[name].principal
+    if left > 0:
+        obj["balance_security_id"] = sec.note[name] = _note_balance(b, step, name, sec, left)
+    b.add(e.date, obj, {"event_seq": step.recorded.seq, "security": old,
+                        "principal": str(p.principal), "interest": str(p.interest)})
+
+
+def _exercise(b: _Builder, step: Step, sec: _Securities) -> None:
+    """A warrant exercise: the shares delivered, the exercise, and a new warrant security for
+    the shares left (OCF 1.2.0's exercise has no balance field)."""
+    e, p, name = step.event, step.event.payload, _holder(step)
+    assert isinstance(p, WarrantExercised)
+    before, after = step.before.warrants[name], step.after.warrants[name]
+    delivered = after.delivered - before.delivered
+    warrant = b.deal.warrants[name]
+    cash = after.cash_received - before.cash_received
+    how = (f"cash ${cash:,}" if p.method == "cash" else f"cashless (net) exercise of "
+           f"{p.shares:,} shares at fair market value ${p.fair_market_value}")
+    old = sec.warrant[name]
+    stock = _stock(b, step, name, delivered, warrant.exercise_price(step.before.factor),
+                   f"exercise of {old}: {how}")
+    obj: dict[str, Any] = {
+        "object_type": "TX_WARRANT_EXERCISE", "id": f"tx-event-{step.recorded.seq}",
+        "security_id": old, "date": e.date.isoformat(), "trigger_id": "exercise-period",
+        "consideration_text": how, "resulting_security_ids": [stock],
+    }
+    ext = {"event_seq": step.recorded.seq, "security": old, "shares_exercised": p.shares,
+           "method": p.method, "shares_delivered": delivered}
+    if after.outstanding <= 0:
+        b.add(e.date, obj, ext)
+        return
+    balance = sec.warrant[name] = sec.next_balance(old)
+    obj["comments"] = [f"{COMMENT}{after.outstanding:,} warrant shares left: security {balance}"]
+    b.add(e.date, obj, ext)
+    n = b.index(name)
+    b.add(e.date, _warrant_object(
+        b, name, f"tx-{balance}", balance, f"W-{balance.removeprefix('warrant-')}", e.date,
+        after.outstanding, warrant.exercise_price(step.after.factor),
+        [f"{COMMENT}the {after.outstanding:,} shares left of {old} after a partial exercise; "
+         f"same terms as W-{n}"],
+        f"balance of {old} after the exercise of {e.date}"),
+        {"role": "warrant_balance", "purchaser": name, "event_seq": step.recorded.seq})
+
+
+def _expiry(b: _Builder, step: Step, sec: _Securities) -> None:
+    name = _holder(step)
+    left = step.before.warrants[name].outstanding
+    if left > 0:
+        b.add(step.event.date, {
+            "object_type": "TX_WARRANT_CANCELLATION", "id": f"tx-event-{step.recorded.seq}",
+            "security_id": sec.warrant[name], "date": step.event.date.isoformat(),
+            "quantity": str(left), "reason_text": "expired unexercised",
+        }, {"event_seq": step.recorded.seq, "security": sec.warrant[name]})
+
+
+def _split(b: _Builder, step: Step, sec: _Securities) -> None:
+    """A split, or a stock dividend written as one (OCF 1.2.0 has no stock dividend)."""
+    e, p = step.event, step.event.payload
+    if isinstance(p, StockSplit):
+        ratio = {"numerator": str(p.new), "denominator": str(p.old)}
+        reason = f"{p.new}-for-{p.old} stock split"
+    else:
+        assert isinstance(p, StockDividend)
+        ratio = {"numerator": _num(100 + p.percent), "denominator": "100"}
+        reason = (f"{p.percent.normalize():f}% stock dividend, written as a split "
+                  "(OCF 1.2.0 has no stock dividend transaction)")
+    b.add(e.date, {
+        "object_type": "TX_STOCK_CLASS_SPLIT", "id": f"tx-event-{step.recorded.seq}",
+        "stock_class_id": COMMON, "date": e.date.isoformat(), "split_ratio": ratio,
+        "comments": [f"{COMMENT}{reason}; the notes' conversion prices and the warrants' "
+                     "exercise prices divide, warrant shares multiply, by the same ratio"],
+    }, {"event_seq": step.recorded.seq, "kind": e.kind.value})
+
+
+def _holder(step: Step) -> str:
+    name = step.event.purchaser
+    assert name is not None  # the event's kind is about a note or a warrant
+    return name
+
+
+_BY_KIND: dict[EventKind, Callable[[_Builder, Step, _Securities], None]] = {
+    EventKind.CONVERSION: _conversion,
+    EventKind.CONVERSION_ELECTION: _conversion,
+    EventKind.PREPAYMENT_SETTLED: _repayment,
+    EventKind.MATURITY_REPAYMENT: _repayment,
+    EventKind.WARRANT_EXERCISED: _exercise,
+    EventKind.WARRANT_EXPIRED: _expiry,
+    EventKind.STOCK_SPLIT: _split,
+    EventKind.STOCK_DIVIDEND: _split,
+}
+"""The events that become OCF transactions; the others stay in the extension's events."""
+
+
 def _ledger(b: _Builder) -> int:
+    """The OCF transactions of every ledger event up to ``as_of``; how many events there were."""
     sec = _Securities(note={nm: f"note-{b.index(nm)}" for nm in b.deal.names},
                       warrant={nm: f"warrant-{b.index(nm)}" for nm in b.deal.warrants})
-    count = 0
-    for step in b.record.steps(b.as_of) if b.record.recorded else ():
-        count += 1
-        e, seq = step.event, step.recorded.seq
-        name = e.purchaser
-        kind = e.kind
-        p: Any = e.payload
-        ident = f"tx-event-{seq}"
-        date = e.date.isoformat()
-        if kind in (EventKind.CONVERSION, EventKind.CONVERSION_ELECTION):
-            assert name is not None
-            before, after = step.before.notes[name], step.after.notes[name]
-            shares = after.shares_issued - before.shares_issued
-            price = b.deal.notes[name].conversion_price(step.before.factor)
-            amount = p.principal + p.interest
-            stock = _stock(b, step, name, shares, price,
-                           f"conversion of ${p.principal:,} principal and ${p.interest:,} "
-                           f"interest of {sec.note[name]}")
-            obj: dict[str, Any] = {
-                "object_type": "TX_CONVERTIBLE_CONVERSION", "id": ident,
-                "security_id": sec.note[name], "date": date,
-                "trigger_id": "at-will" if kind is EventKind.CONVERSION
-                else "prepayment-election",
-                "reason_text": "holder's conversion" if kind is EventKind.CONVERSION
-                else "holder's election to convert instead of the notified prepayment",
-                "quantity_converted": _num(amount),
-                "resulting_security_ids": [stock],
-            }
-            old = sec.note[name]
-            if after.principal > 0:
-                obj["balance_security_id"] = sec.note[name] = _note_balance(
-                    b, step, name, sec, after.principal)
-            b.add(e.date, obj, {"event_seq": seq, "security": old, "principal": str(p.principal),
-                                "interest": str(p.interest), "shares": shares,
-                                "cash_in_lieu": str(after.cash_in_lieu - before.cash_in_lieu)})
-        elif kind in (EventKind.PREPAYMENT_SETTLED, EventKind.MATURITY_REPAYMENT):
-            assert name is not None
-            if p.principal <= 0:
-                continue
-            after = step.after.notes[name]
-            obj = {
-                "object_type": "TX_CONVERTIBLE_CANCELLATION", "id": ident,
-                "security_id": sec.note[name], "date": date, "amount": _usd(p.principal),
-                "reason_text": ("prepaid by the issuer" if kind is EventKind.PREPAYMENT_SETTLED
-                                else "repaid at maturity")
-                + f" (principal ${p.principal:,}, interest ${p.interest:,})",
-            }
-            old = sec.note[name]
-            if after.principal > 0:
-                obj["balance_security_id"] = sec.note[name] = _note_balance(
-                    b, step, name, sec, after.principal)
-            b.add(e.date, obj, {"event_seq": seq, "security": old,
-                                "principal": str(p.principal), "interest": str(p.interest)})
-        elif kind is EventKind.WARRANT_EXERCISED:
-            assert name is not None
-            before_w, after_w = step.before.warrants[name], step.after.warrants[name]
-            delivered = after_w.delivered - before_w.delivered
-            price = b.deal.warrants[name].exercise_price(step.before.factor)
-            cash = after_w.cash_received - before_w.cash_received
-            how = (f"cash ${cash:,}" if p.method == "cash" else
-                   f"cashless (net) exercise of {p.shares:,} shares at fair market value "
-                   f"${p.fair_market_value}")
-            stock = _stock(b, step, name, delivered, price,
-                           f"exercise of {sec.warrant[name]}: {how}")
-            old = sec.warrant[name]
-            comments = []
-            if after_w.outstanding > 0:
-                balance = sec.next_balance(old)
-                comments.append(f"{COMMENT}{after_w.outstanding:,} warrant shares left: "
-                                f"security {balance}")
-                b.add(e.date, {"object_type": "TX_WARRANT_EXERCISE", "id": ident,
-                               "security_id": old, "date": date, "trigger_id": "exercise-period",
-                               "consideration_text": how, "resulting_security_ids": [stock],
-                               "comments": comments},
-                      {"event_seq": seq, "security": old, "shares_exercised": p.shares,
-                       "method": p.method, "shares_delivered": delivered})
-                sec.warrant[name] = balance
-                n = b.index(name)
-                b.add(e.date, _warrant_object(
-                    b, name, f"tx-{balance}", balance, f"W-{balance.removeprefix('warrant-')}",
-                    e.date, after_w.outstanding, b.deal.warrants[name].exercise_price(
-                        step.after.factor),
-                    [f"{COMMENT}the {after_w.outstanding:,} shares left of {old} after a "
-                     f"partial exercise; same terms as W-{n}"],
-                    f"balance of {old} after the exercise of {e.date}"),
-                    {"role": "warrant_balance", "purchaser": name, "event_seq": seq})
-            else:
-                b.add(e.date, {"object_type": "TX_WARRANT_EXERCISE", "id": ident,
-                               "security_id": old, "date": date, "trigger_id": "exercise-period",
-                               "consideration_text": how, "resulting_security_ids": [stock]},
-                      {"event_seq": seq, "security": old, "shares_exercised": p.shares,
-                       "method": p.method, "shares_delivered": delivered})
-        elif kind is EventKind.WARRANT_EXPIRED:
-            assert name is not None
-            left = step.before.warrants[name].outstanding
-            if left > 0:
-                b.add(e.date, {"object_type": "TX_WARRANT_CANCELLATION", "id": ident,
-                               "security_id": sec.warrant[name], "date": date,
-                               "quantity": str(left), "reason_text": "expired unexercised"},
-                      {"event_seq": seq, "security": sec.warrant[name]})
-        elif kind in (EventKind.STOCK_SPLIT, EventKind.STOCK_DIVIDEND):
-            if kind is EventKind.STOCK_SPLIT:
-                ratio = {"numerator": str(p.new), "denominator": str(p.old)}
-                reason = f"{p.new}-for-{p.old} stock split"
-            else:
-                ratio = {"numerator": _num(100 + p.percent), "denominator": "100"}
-                reason = (f"{p.percent.normalize():f}% stock dividend, written as a split "
-                          "(OCF 1.2.0 has no stock dividend transaction)")
-            b.add(e.date, {"object_type": "TX_STOCK_CLASS_SPLIT", "id": ident,
-                           "stock_class_id": COMMON, "date": date, "split_ratio": ratio,
-                           "comments": [f"{COMMENT}{reason}; the notes' conversion prices and "
-                                        "the warrants' exercise prices divide, warrant shares "
-                                        "multiply, by the same ratio"]},
-                  {"event_seq": seq, "kind": kind.value})
-    return count
+    steps = b.record.steps(b.as_of) if b.record.recorded else ()
+    for step in steps:
+        handler = _BY_KIND.get(step.event.kind)
+        if handler is not None:
+            handler(b, step, sec)
+    return len(steps)
 
 
 # --- the package -------------------------------------------------------------------------------
