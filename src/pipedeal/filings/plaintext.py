@@ -75,7 +75,7 @@ def looks_like_html(text: str) -> bool:
 # "of$2.5"): a space goes between a figure and a word of three or more letters (ordinals like
 # "21st" have two) and between a word and a dollar figure. Linear: no nested repetition.
 _GLUED_AFTER = re.compile(r"(?<=[\d%])(?=[A-Za-z]{3})")
-_GLUED_BEFORE = re.compile(r"(?<=[A-Za-z]{2})(?=\$\s?\d)")
+_GLUED_BEFORE = re.compile(r"(?<=[a-z]{2})(?=\$\s?\d)")  # "US$0.40" stays
 
 
 def unglue(line: str) -> str:

@@ -30,25 +30,39 @@ def _conversion_price(ctx: Context) -> Found | None:
     pats = [
         rf"conversion\s+price\s+(?:of\s+the\s+(?:[\w-]+\s+){{0,3}}?(?:notes?|debentures?)\s+)?"
         r"(?:per\s+share\s+)?(?:\(subject\s+to\s+adjustment[^)]{0,20}\)\s*)?"
-        rf"(?:of|equal\s+to|is|will\s+be|was|to|:)?\s*(?:initially\s+)?(?:US)?({MONEY_LIST})",
-        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bat\s+(?:a|an)\s+(?:initial\s+|fixed\s+)?(?:conversion\s+)?(?:price|rate)\s+(?:per\s+share\s+)?(?:of|equal\s+to)\s+(?:US)?({M})",
-        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bat\s+(?:US)?({M})\s+(?:per\s+(?:common\s+|ordinary\s+)?share|"
+        rf"(?:of|equal\s+to|is|will\s+be|was|to|:)?\s*(?:initially\s+)?(?:US\s?)?({MONEY_LIST})",
+        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bat\s+(?:a|an)\s+(?:initial\s+|fixed\s+)?(?:conversion\s+)?(?:price|rate)\s+(?:per\s+share\s+)?(?:of|equal\s+to)\s+(?:US\s?)?({M})",
+        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bat\s+(?:US\s?)?({M})\s+(?:per\s+(?:common\s+|ordinary\s+)?share|"
         r"apiece|a\s+share|each)",
-        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bdivided\s+by\s+(?:US)?({M})(?!\s+million)",
+        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bdivided\s+by\s+(?:US\s?)?({M})(?!\s+million)",
         rf"({M})\s+per\s+share\s*\((?:the\s+)?\"(?:Fixed\s+|Initial\s+)?Conversion\s+Price\"\)",
+        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\b(?:lower|lesser)\s+of\s+(?:\((?:i|a|1)\)\s+)?(?:US\s?)?({M})",
     ]
+    amended: Found | None = None
     for sent, t in ctx.where(r"conver"):
-        for pat in pats:
-            for m in re.finditer(pat, t, IC):
-                if topic_at(t, m.start(1)) == "warrant":
-                    continue
-                before = t[max(0, m.start(1) - 40): m.start(1)]
-                if re.search(r"lesser|lower|floor|less\s+than|below|greater", before, IC):
-                    continue
-                values = money_list(m.group(1))
-                if values and all(0 < v < 100000 for v in values):
-                    return found(sent, m, 1, value_of(values))
-    return None
+        market = re.search(r"trading\s+days?|market\s+price|VWAP|closing\s+(?:bid|price)|"
+                           r"volume\s+weighted", t, IC)
+        hits = sorted((m for pat in pats for m in re.finditer(pat, t, IC)),
+                      key=lambda m: m.start(1))
+        for m in hits:
+            if topic_at(t, m.start(1)) == "warrant":
+                continue
+            before = t[max(0, m.start(1) - 40): m.start(1)]
+            if re.search(r"floor|less\s+than|below|greater", before, IC):
+                continue
+            if market and re.search(r"lesser|lower", before, IC):
+                continue  # "the lower of $0.50 and 80% of ...": part of the formula
+            values = money_list(m.group(1))
+            if values and all(0 < v < 100000 for v in values):
+                hit = found(sent, m, 1, value_of(values))
+                if not re.search(_AMENDED, before, IC):
+                    return hit
+                amended = amended or hit
+    return amended  # only an amended price is stated: that is the price
+
+
+# a price set by an amendment or a reset is not the note's conversion price as issued
+_AMENDED = r"reduc\w*|amend\w*|reset|decreas\w*|lowered|adjusted\s+to|revised|changed"
 
 
 _STAT_SPAN = r"(?:[^.;]{0,160}?)"

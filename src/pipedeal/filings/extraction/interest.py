@@ -21,11 +21,14 @@ def _rate(ctx: Context) -> Found | None:
         rf"interest\s+rate\s+(?:of|is|equal\s+to)\s+({P})",
         rf"({P})\s+(?:per\s+annum|per\s+year|a\s+year|annual\s+interest|annually)",
         rf"({P})\s+(?:(?:senior|secured|unsecured|subordinated|original\s+issue\s+discount)\s+)*convertible",
+        rf"(?:bears?|carry|carries|pays?)\s+({P})\s+(?:annual\s+)?interest\b",
     ]
     hit = first(ctx, pats, pct, pred=r"interest|convertible|per\s+annum",
                 window_exclude=r"discount|beneficial|own|penalt|liquidated|prime|libor|sofr|"
-                                r"plus",
-                far_exclude=r"default")
+                                r"plus|increas\w*\s+to|becomes?|rises?\s+to",
+                far_exclude=r"default",
+                after_exclude=r"\s*(?:per\s+annum\s*)?,?\s*(?:\(\w+\s+)?(?:upon|if|following|after|"
+                              r"during|while|on\s+and\s+after)\b[^.;]{0,40}default")
     if hit is not None:
         return hit
     # an OID note "carries no interest" / "non-interest bearing": the rate is 0
@@ -40,7 +43,7 @@ def _default_rate(ctx: Context) -> Found | None:
     """The rate nearest to the word "default" in a sentence about default interest."""
     pats = [
         rf"default\s+(?:interest\s+)?rate\s+(?:of\s+|equal\s+to\s+|is\s+)?({P})",
-        rf"(?:increase|increases|increased)\s+to\s+(?:the\s+lesser\s+of\s+)?({P})",
+        rf"(?:increase|increases|increased|increasing)\s+to\s+(?:the\s+lesser\s+of\s+)?({P})",
         rf"({P})\s+(?:per\s+annum|per\s+year)",
         rf"({P})(?:\s+per\s+annum)?,?\s+(?:\(the\s+\"Default\s+(?:Interest\s+)?Rate\"\)|upon|"
         r"following|after|during|on\s+and\s+after|while|if\s+there\s+is)\s+(?:the\s+occurrence\s+"

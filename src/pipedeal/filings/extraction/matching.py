@@ -84,13 +84,15 @@ def topic_at(text: str, pos: int) -> str | None:
 def first(ctx: Context, patterns: list[str], convert: Callable[[str], Any], *,
           pred: str | None = None, exclude: str | None = None, topic: str | None = None,
           group: int = 1, window_exclude: str | None = None, window: int = 25,
-          far_exclude: str | None = None, strict_topic: bool = False) -> Found | None:
+          far_exclude: str | None = None, strict_topic: bool = False,
+          after_exclude: str | None = None) -> Found | None:
     """The first match of ``patterns`` (in order, sentence by sentence) that converts.
 
     ``topic``: the instrument the match must be about (the nearest keyword before its end; with
     ``strict_topic`` a match with no such keyword is refused too);
     ``window_exclude``: words that must not occur in the ``window`` characters before the match;
-    ``far_exclude``: words that must not occur in the 60 characters before the matched value.
+    ``far_exclude``: words that must not occur in the 60 characters before the matched value;
+    ``after_exclude``: a pattern that must not match right after the value (60 characters).
     """
     topics = (topic,) if strict_topic else (topic, None)
     for sent, t in ctx.where(pred, exclude):
@@ -103,6 +105,9 @@ def first(ctx: Context, patterns: list[str], convert: Callable[[str], Any], *,
                     continue
                 if far_exclude and re.search(far_exclude, t[max(0, m.start(group) - 60):
                                                             m.start(group)], IC):
+                    continue
+                if after_exclude and re.match(after_exclude, t[m.end(group): m.end(group) + 60],
+                                              IC):
                     continue
                 value = convert(m.group(group))
                 if value is None:

@@ -183,6 +183,13 @@ def _purchaser_names(ctx: Context) -> Found | None:
         issuer = str(named_issuer.value).lower() if named_issuer else ""
     names: list[str] = []
     earliest: tuple[Sentence, int, int] | None = None
+    def keep(name: str, start: int, sent: Sentence) -> None:
+        nonlocal earliest
+        if name not in names:
+            names.append(name)
+            if earliest is None:
+                earliest = (sent, start, start + len(name))
+
     for sent, t in ctx.where(r"purchaser|investor|holder|lender|buyer|sold\s+to|issued\s+to|"
                              r"promises?\s+to\s+pay|in\s+favou?r\s+of|agreement\s+with|"
                              r"(?:note|debenture)s?\s+(?:\(\S+\s+\S+\)\s+)?to\s+[A-Z]|between"):
@@ -193,6 +200,12 @@ def _purchaser_names(ctx: Context) -> Found | None:
             if len(words) < 2:
                 continue
             name = " ".join(words)
+            # "Corbel Trust and Waymark Capital, L.P.": two names, not one
+            first_name = re.match(r"(.+?\b(?:Trust|LLC|L\.P\.|LP|Ltd\.|Fund|Capital|Partners|"
+                                  r"Limited|AG)),?\s+and\s+", name)
+            if first_name:
+                keep(first_name.group(1), sent.start + m.end(1) - len(name), sent)
+                name = name[first_name.end():]
             if name.lower() in issuer or issuer and issuer in name.lower():
                 continue
             lead = t[max(0, m.start(1) - 5): m.start(1)]
@@ -202,10 +215,7 @@ def _purchaser_names(ctx: Context) -> Found | None:
                     r",?\s*(?:\(the\s+\"Placement\s+Agent|as\s+(?:exclusive\s+)?placement\s+agent)",
                     t[m.end(1):], IC):
                 continue
-            if name not in names:
-                names.append(name)
-                if earliest is None:
-                    earliest = (sent, sent.start + m.end(1) - len(name), sent.start + m.end(1))
+            keep(name, sent.start + m.end(1) - len(name), sent)
     if not names or earliest is None:
         return None
     return Found(names, (earliest[1], earliest[2]), earliest[0].text)

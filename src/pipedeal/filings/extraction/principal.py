@@ -81,8 +81,31 @@ def _principal(ctx: Context) -> Found | None:
         rf"(?:sold|issued|sale\s+of|issue)\s+(?:an\s+aggregate\s+of\s+)?({M})\s+(?:of\s+)?(?:its\s+|our\s+)?"
         r"(?:[\w%.\-]+\s+){0,5}?(?:convertible|promissory)\s+(?:promissory\s+)?(?:notes?|debentures?)",
     ]
-    return first(ctx, pats, money, window_exclude=r"exercise|tranche|each\s+purchaser",
-                 pred=r"principal|face\s+(?:value|amount)|convertible|notes?\b|debentures?\b")
+    pred = r"principal|face\s+(?:value|amount)|convertible|notes?\b|debentures?\b"
+    skip = r"exercise|tranche|each\s+purchaser|denominations?|multiples?|\bper\b"
+    aggregate = pats[:2]
+    hit = (first(ctx, aggregate, money, window_exclude=skip, pred=pred, exclude=_NOT_CONVERTIBLE)
+           or first(ctx, pats, money, window_exclude=skip, pred=pred, exclude=_NOT_CONVERTIBLE)
+           or first(ctx, pats, money, window_exclude=skip, pred=pred))
+    return in_thousands(ctx, hit)
+
+
+_NOT_CONVERTIBLE = r"non-?convertible|not\s+convertible"
+_THOUSANDS = re.compile(r"in\s+thousands|\(\s*000'?s\s+omitted|\$000'?s\b", IC)
+
+
+def in_thousands(ctx: Context, hit: Found | None) -> Found | None:
+    """``hit`` times 1,000 when its figure is written in thousands: "in thousands" in its
+    sentence or in the 400 characters before it, the figure whole, without a scale word and
+    under a million."""
+    if hit is None or hit.span is None or not isinstance(hit.value, int):
+        return hit
+    a, b = hit.span
+    if re.search(r"million|billion|thousand|\.\d", ctx.flat[a:b], IC) or hit.value >= 1_000_000:
+        return hit
+    if not _THOUSANDS.search(ctx.flat[max(0, a - 400): a]):
+        return hit
+    return Found(hit.value * 1000, hit.span, hit.sentence)
 
 
 @rule("purchase_price_usd")

@@ -61,7 +61,7 @@ def _coverage(ctx: Context) -> Found | None:
 def _exercise(ctx: Context) -> Found | None:
     pats = [
         rf"exercise\s+price\s+(?:per\s+share\s+)?(?:of|equal\s+to|is|will\s+be)?\s*(?:initially\s+)?({MONEY_LIST})",
-        rf"exercisable\s+(?:at|for)[^.$]{{0,60}}?(?:price\s+of\s+)?(?:US)?({M})\s+(?:per\s+share|each|"
+        rf"exercisable\s+(?:at|for)[^.$]{{0,60}}?(?:price\s+of\s+)?(?:US\s?)?({M})\s+(?:per\s+share|each|"
         r"apiece|a\s+share)",
         rf"exercise\s+price\s+of\s+the\s+(?:[\w-]+\s+)?warrants?\s+(?:is|will\s+be|was)\s+({M})",
         rf"warrants?(?:[^.]|\.(?=\d)){{0,100}}?\bat\s+(?:a\s+price\s+of\s+)?({M})\s+per\s+share",
@@ -86,7 +86,8 @@ def _warrant_term(ctx: Context) -> Found | None:
         rf"(?:expire|expiring|terminate|exercisable)\s+(?:on\s+the\s+date\s+)?(?:for\s+(?:a\s+(?:period|term)\s+of\s+)?)?({DUR})"
         r"\s+(?:from|after|following)",
         rf"(?:term|life)\s+of\s+({DUR})",
-        rf"\b({NUMBER}[\s-]+years?)[\s-]+(?:common\s+stock\s+purchase\s+)?warrants?",
+        rf"\b({NUMBER}[\s-]+years?),?[\s-]+(?:(?:fully|vested|cashless|common|stock|purchase|"
+        r"callable|detachable|immediately|exercisable|Series\s+\w)[\s,-]+){0,4}warrants?",
         rf"exercisable\s+for\s+(?:a\s+period\s+of\s+)?({DUR})",
         rf"for\s+a\s+(?:period|term)\s+of\s+({DUR})",
     ]
