@@ -32,8 +32,8 @@ def terms(text: str) -> dict:
     'amount of $220,000 to Redwater Opportunity Fund, LLC (the "Holder") on June 1, 2020.',
     'On March 9, 2018, Talbot Mining Corp. (the "Company") sold a convertible debenture in the '
     'principal amount of $1,000,000 to Fernhill Capital Partners, L.P. (the "Investor").',
-    "For value received, OSPREY GRID CORP., a Nevada corporation (the \"Borrower\"), promises to pay "
-    'to Canyon Crest Lending LLC (the "Lender") the principal sum of $150,000 under this '
+    'For value received, OSPREY GRID CORP., a Nevada corporation (the "Borrower"), promises to '
+    'pay to Canyon Crest Lending LLC (the "Lender") the principal sum of $150,000 under this '
     "convertible promissory note.",
 ])
 def test_a_single_named_buyer_is_one_purchaser(text):
@@ -201,7 +201,7 @@ def test_registration_as_an_obligation_to_file(text, days):
     assert got["registration_filing_deadline_days"] == days
 
 
-# --- numbers glued to words ------------------------------------------------------------------------
+# --- numbers glued to words ---------------------------------------------------------------
 
 @pytest.mark.parametrize("text, key, want", [
     ("On June 1, 2015 the Company issued a convertible note in the principal amount of "
@@ -219,7 +219,8 @@ def test_numbers_glued_to_words(text, key, want):
 def test_unglue_leaves_ordinals_and_form_names():
     assert normalise("the 21st day, Form 10-K, Rule 506(b), 4.1") == \
         "the 21st day, Form 10-K, Rule 506(b), 4.1"
-    assert normalise("$245,000and 1,500,000shares of$2.5") == "$245,000 and 1,500,000 shares of $2.5"
+    assert normalise("$245,000and 1,500,000shares of$2.5") == \
+        "$245,000 and 1,500,000 shares of $2.5"
 
 
 # --- several financings, explain -----------------------------------------------------------------
