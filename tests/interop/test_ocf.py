@@ -313,6 +313,25 @@ def test_bad_extension_terms(tmp_path: Path):
     assert not (tmp_path / "out").exists()
 
 
+def test_bad_extension_event(tmp_path: Path):
+    from tests.ledger.test_scenario import run_scenario
+
+    from pipedeal.ledger import init_ledger
+
+    deal_dir = tmp_path / "innovo"
+    shutil.copytree(ROOT / "examples" / "innovo-2004", deal_dir)
+    with init_ledger(deal_dir) as ledger:
+        run_scenario(ledger)
+    pkg = tmp_path / "pkg"
+    export_ocf(deal_dir, pkg, formation_date=FORMED)
+    ext = json.loads((pkg / EXTENSION_FILE).read_text())
+    ext["events"][5]["event"]["payload"]["amount"] = "-1"
+    (pkg / EXTENSION_FILE).write_text(json.dumps(ext))
+    with pytest.raises(UserError, match=r"events\[5\]\.event\.payload"):
+        import_ocf(pkg, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_out_dir_must_be_new(tmp_path: Path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "x").write_text("keep")

@@ -25,11 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
+from pydantic import ValidationError
 
 from pipedeal.errors import UserError
 from pipedeal.interop.ocf import schema
 from pipedeal.interop.ocf.extension import EXTENSION_FILE, Extension
 from pipedeal.interop.ocf.package import Package, read_package
+from pipedeal.ledger.events import Event
 from pipedeal.terms.loader import DEAL_FILE, validate
 from pipedeal.terms.models import Deal
 
@@ -126,11 +128,21 @@ def read_deal(package: Package) -> tuple[Deal, list[dict[str, Any]]]:
         data.setdefault("note", {}).setdefault("interest", {})["rate"] = rates.pop()
     deal = validate(Deal, data, Path(where))
     events = []
-    for item in ext.events:
+    for i, item in enumerate(ext.events):
         event = dict(item.event)
         kind, _, name = str(event.get("instrument", "")).partition(":")
         if name in renames:
             event["instrument"] = f"{kind}:{renames[name]}"
+        try:  # checked here, so that a bad event is named now, not at ledger import
+            Event.model_validate(event)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = [str(x) for x in first["loc"]]
+            if loc and loc[0] not in Event.model_fields:  # checked by the payload's model
+                loc.insert(0, "payload")
+            field = ".".join(loc) or "(top level)"
+            raise UserError(f"{where}: field events[{i}].event.{field}: {first['msg']}"
+                            ) from None
         events.append({"event": event, "idempotency_key": item.idempotency_key})
     return deal, events
 
