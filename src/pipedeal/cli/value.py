@@ -6,7 +6,9 @@ import csv
 import datetime as dt
 import io
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -86,14 +88,32 @@ def value_batch(
     chunk: int | None = typer.Option(
         None, "--chunk", help="pricings per partition (default 2000)"
     ),
+    engine: str = typer.Option(
+        "lattice", "--engine", help="lattice | pde (pde: --steps are time steps)"
+    ),
 ) -> None:
     """Value every note of a CSV or Parquet file (numba, all cores; or a Dask cluster); a
     progress bar on a terminal."""
     from pipedeal.market.inputs import check_steps
     from pipedeal.scale.cli import wants_scale
-    from pipedeal.valuation.batch import price_notes, read_batch_csv
+    from pipedeal.valuation.batch import BatchNote, price_notes, read_batch_csv
 
     check_steps(steps)  # before reading the file (and before a cluster is started)
+
+    if engine not in ("lattice", "pde"):
+        raise UserError(f"--engine: unknown engine {engine!r} (use lattice, pde)")
+    if engine == "pde" and tree is not None:
+        raise UserError("--tree: the pde engine has no tree")
+    if engine == "pde" and wants_scale(input_csv, out, scheduler, cluster, scenarios, chunk):
+        raise UserError("--engine pde: a CSV file to a CSV --out (or none), without "
+                        "--scheduler, --cluster, --scenarios or --chunk")
+
+    def price(notes: list[BatchNote], on_progress: Callable[[int], None] | None = None) -> Any:
+        if engine == "pde":
+            from pipedeal.valuation.pde.batch import price_notes as pde_price_notes
+
+            return pde_price_notes(notes, model=model, steps=steps, on_progress=on_progress)
+        return price_notes(notes, model=model, steps=steps, tree=tree, on_progress=on_progress)
 
     if wants_scale(input_csv, out, scheduler, cluster, scenarios, chunk):
         from pipedeal.scale.cli import value_batch as scaled
@@ -113,15 +133,10 @@ def value_batch(
 
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task(f"valuing {len(notes)} notes", total=len(notes))
-            values = price_notes(
-                notes,
-                model=model,
-                steps=steps,
-                tree=tree,
-                on_progress=lambda done: progress.update(task, completed=done),
-            )
+            values = price(notes, lambda done: progress.update(task, completed=done))
     else:
-        values = price_notes(notes, model=model, steps=steps, tree=tree)
+        values = price(notes)
+    how = model if engine == "lattice" else f"{model} by the PDE"
     rows = [
         {
             "id": n.id,
@@ -151,6 +166,7 @@ def value_batch(
                 "schema_version": 1,
                 "input": str(input_csv),
                 "model": model,
+                "engine": engine,
                 "steps": steps,
                 "count": len(rows),
                 "total_value": float(values.sum()),
@@ -160,11 +176,11 @@ def value_batch(
         return
     if out is not None:
         print(
-            f"{len(rows)} notes valued ({model}, {steps} steps): total "
+            f"{len(rows)} notes valued ({how}, {steps} steps): total "
             f"{values.sum():,.2f}; written to {out}"
         )
         return
-    t = Table(title=markup(f"{len(rows)} notes, model {model}, {steps} steps"))
+    t = Table(title=markup(f"{len(rows)} notes, model {how}, {steps} steps"))
     for col in ("id", "face", "value", "per 100"):
         t.add_column(col, justify="left" if col == "id" else "right")
     for r in rows:

@@ -288,7 +288,7 @@ def _default_leg(args, k, ex, out):
 MAX_POLICY_ITERATIONS = 50
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def solve(args: PdeArgs) -> float:
     """The value at the spot node at time 0; the values at levels 0, 1 and 2 into ``args.out``.
 
