@@ -67,8 +67,9 @@ def book(
 
         protect = deal_inputs(deal_dir, db)
         check_target(xlsx, "--xlsx", protect=protect, follow_symlinks=follow_symlinks)
+    ctx = None
     if html is not None or pdf is not None:
-        data = _book_files(deal_dir, html, pdf, day, db, follow_symlinks, regime)
+        data, ctx = _book_files(deal_dir, html, pdf, day, db, follow_symlinks, regime)
     else:
         import pipedeal
 
@@ -76,7 +77,13 @@ def book(
         with Console(stderr=True).status(
             "computing the deal book (the first run also compiles the valuation kernels)..."
         ):
-            data = pipedeal.book(deal_dir, as_of=day, db=db, regime=regime).to_json()
+            if xlsx is None:
+                data = pipedeal.book(deal_dir, as_of=day, db=db, regime=regime).to_json()
+            else:  # the workbook also lists the ledger's events: keep the one read of it
+                from pipedeal.report.book import book_data, build_context
+
+                ctx = build_context(deal_dir, as_of=day, db=db, regime=regime)
+                data = book_data(ctx)
         if xlsx is not None:
             pass  # the workbook (below) instead of the terminal
         elif format is Format.json:
@@ -86,12 +93,14 @@ def book(
 
             render_book(data, stdout_console())
     if xlsx is not None:
-        from pipedeal.interop.xlsx import write_book_xlsx
+        from pipedeal.interop.xlsx import ledger_history, write_book_xlsx
         from pipedeal.outfiles import deal_inputs
 
+        assert ctx is not None
         write_book_xlsx(
-            data, xlsx, protect=deal_inputs(deal_dir, db), follow_symlinks=follow_symlinks
-        )
+            data, xlsx, history=ledger_history(ctx), protect=deal_inputs(deal_dir, db),
+            follow_symlinks=follow_symlinks,
+        )  # fmt: skip
         typer.echo(f"wrote {xlsx}", err=True)
     if check:
         _gate(data)
@@ -116,8 +125,9 @@ def _book_files(
     db: str | None,
     follow_symlinks: bool = False,
     regime: str | None = None,
-) -> dict[str, Any]:
-    """``--html`` / ``--pdf``: write the report files and say where they are; the book data."""
+) -> tuple[dict[str, Any], Any]:
+    """``--html`` / ``--pdf``: write the report files and say where they are; the book data and
+    its context."""
     from pipedeal.outfiles import deal_inputs
     from pipedeal.report.html import check_targets, render_html, write_html, write_pdf
 
@@ -138,7 +148,7 @@ def _book_files(
     if html is not None:
         write_html(page, html, protect=protect, follow_symlinks=follow_symlinks)
         typer.echo(f"wrote {html}", err=True)
-    return data
+    return data, ctx
 
 
 @app.command()

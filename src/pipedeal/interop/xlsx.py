@@ -29,9 +29,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pipedeal.report.book import BookContext
+
 Scalar = str | int | float | bool | None
 SOURCE_PREFIX = "book JSON: "
 """The row under each block's title: where in ``book --format json`` the block comes from."""
+HISTORY_PREFIX = "ledger history JSON: "
+"""...or in ``ledger history --as-of BOOK_DATE --format json`` (the Ledger sheet's events)."""
 NONE_ROW = "(none)"
 """The one row of a block whose list is empty."""
 
@@ -44,6 +48,7 @@ TEXT_KEYS = frozenset(
         "commission_file_number", "irs_employer_number", "ticker", "name", "purchaser",
         "memo", "detail", "source", "sentence", "filing", "deal", "stated", "computed",
         "term", "figure", "location", "head_hash", "event", "items", "kind", "status",
+        "hash", "prev_hash", "idempotency_key", "recorded_by", "recorded_at",
     }
 )  # fmt: skip
 
@@ -176,12 +181,12 @@ class _Sheet:
             cell.font = Font(bold=True)
         self.widths[column] = max(self.widths.get(column, 8), min(_shown_width(typed) + 2, 60))
 
-    def title(self, label: str, path: str) -> None:
+    def title(self, label: str, path: str, source: str = SOURCE_PREFIX) -> None:
         if self.row > 1:
             self.row += 1  # a blank row between blocks
         self.ws.cell(row=self.row, column=1, value=label).font = Font(bold=True, size=12)
         self.row += 1
-        source = SOURCE_PREFIX + (path or "(top level)")
+        source = source + (path or "(top level)")
         self.ws.cell(row=self.row, column=1, value=source).font = Font(italic=True, color="666666")
         self.row += 1
 
@@ -209,10 +214,12 @@ class _Sheet:
         path: str,
         rows: list[dict[str, Any]],
         columns: Sequence[str] | None = None,
+        source: str = SOURCE_PREFIX,
+        transpose: bool = True,
     ) -> tuple[int, list[str]]:
         """A block with one row per object of ``rows`` and one column per (dotted) key; the first
         data row's number and the columns."""
-        self.title(label, path)
+        self.title(label, path, source)
         flat = [dict(flatten(r)[0]) for r in rows]
         if columns is None:
             names: list[str] = []
@@ -220,7 +227,7 @@ class _Sheet:
                 names += [k for k in r if k not in names]
             # a key that is an object in some rows and null in others: its parts are the columns
             columns = [k for k in names if not any(n.startswith(k + ".") for n in names)]
-        if len(columns) > WIDE and len(rows) <= FEW:
+        if transpose and len(columns) > WIDE and len(rows) <= FEW:
             self._transposed(flat, columns)
             return self.row, list(columns)
         if columns:
@@ -343,8 +350,33 @@ SHEETS = (
 )  # fmt: skip
 
 
-def book_workbook(data: dict[str, Any]) -> Workbook:
-    """The workbook of a book dict (``book --format json``): one sheet per section."""
+def ledger_history(ctx: BookContext) -> dict[str, Any] | None:
+    """The ledger's events to the book's date, as ``ledger history --as-of`` lists them (from
+    the book's one read of the ledger); None when the deal has no ledger."""
+    from pipedeal.ledger.corrections import voided_by
+    from pipedeal.ledger.views import history_json
+
+    recorded = ctx.record.recorded
+    if recorded is None:
+        return None
+    day = ctx.book_as_of
+    return history_json(tuple(r for r in recorded if r.event.date <= day), voided_by(recorded))
+
+
+def _history_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The event's sequence, kind, date and instrument first, then its payload, then the chain."""
+    names: list[str] = []
+    for r in rows:
+        names += [k for k, _ in flatten(r)[0] if k not in names]
+    first = ("seq", "event.kind", "event.date", "event.instrument")
+    payload = [n for n in names if n.startswith("event.payload.")]
+    rest = [n for n in names if n not in first and n not in payload and n != "event.payload"]
+    return [n for n in first if n in names] + payload + rest
+
+
+def book_workbook(data: dict[str, Any], history: dict[str, Any] | None = None) -> Workbook:
+    """The workbook of a book dict (``book --format json``): one sheet per section, and on the
+    Ledger sheet the ledger's events (``history``: ``ledger history --format json``)."""
     wb = Workbook()
     sheets = {}
     for i, name in enumerate(SHEETS):
@@ -376,6 +408,12 @@ def book_workbook(data: dict[str, Any]) -> Workbook:
         ledger.title("No ledger recorded for this deal (pipedeal ledger init)", "ledger")
     else:
         ledger.section(f"Ledger state on {data['ledger']['as_of']}", "ledger", data["ledger"])
+    if history is not None:
+        events = history["events"]
+        ledger.table(
+            f"Ledger history to {data['as_of']}", "events", events, _history_columns(events),
+            source=HISTORY_PREFIX, transpose=False,  # a log reads down, one event a row
+        )  # fmt: skip
 
     captable = sheets["Cap table"]
     if data.get("captable") is None:
@@ -433,12 +471,13 @@ def write_book_xlsx(
     data: dict[str, Any],
     path: Path | str,
     *,
+    history: dict[str, Any] | None = None,
     protect: Iterable[Path | str] = (),
     follow_symlinks: bool = False,
 ) -> None:
     """Write the workbook of ``data`` to ``path`` whole or not at all (``outfiles`` rules)."""
     from pipedeal.outfiles import atomic_path
 
-    wb = book_workbook(data)
+    wb = book_workbook(data, history)
     with atomic_path(path, "--xlsx", protect=protect, follow_symlinks=follow_symlinks) as tmp:
         wb.save(tmp)
