@@ -1,12 +1,14 @@
 """Throughput of ``pipedeal extract`` in batch over a generated corpus of 8-K filings.
 
-    python3 benchmarks/extract.py [--n 1000] [--keep DIR]
+    python3 benchmarks/extract.py [--n 10000] [--keep DIR] [--only rules|model]
 
 The corpus is synthetic: random deals (issuer, principal, rate, term, fixed price, warrants,
 registration deadlines, one to five purchasers) rendered by ``pipedeal.filings.disclose`` in both
 styles, a third of them as plain text, a third wrapped in HTML and a third as full EDGAR SGML
 submissions. The script times ``extract_many`` (parse + extract + JSON Lines write, one process)
-and checks that the extracted principal and rate equal the generated ones, so a fast but wrong
+twice on the same corpus, side by side: the rules alone (the extractor before issue 19, still
+``rules_only=True``) and the rules with the learned scorer (the default); ``--only`` runs one.
+It checks that the extracted principal and rate equal the generated ones, so a fast but wrong
 extractor does not pass unnoticed.
 """
 
@@ -105,19 +107,9 @@ def generate(n: int, folder: Path, seed: int = 7) -> dict[str, tuple[Decimal, De
     return truth
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=1000, help="filings to generate (default 1000)")
-    ap.add_argument("--keep", type=Path, help="write the corpus here and keep it")
-    args = ap.parse_args(argv)
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="pipedeal-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    truth = generate(args.n, folder)
-    gen_s = time.perf_counter() - t0
-    out = folder / "out.jsonl"
-    files = sorted(Path(p) for p in truth)
-    result = extract_many(files, out)
+def run(files: list[Path], truth: dict[str, tuple[Decimal, Decimal]], out: Path,
+        rules_only: bool, size: int) -> bool:
+    result = extract_many(files, out, rules_only=rules_only)
     right = 0
     for line in out.read_text(encoding="utf-8").splitlines():
         data = json.loads(line)
@@ -128,16 +120,36 @@ def main(argv: list[str] | None = None) -> int:
         if got_p is not None and got_r is not None and Decimal(str(got_p)) == principal \
                 and Decimal(str(got_r)) == rate:
             right += 1
+    name = "rules only" if rules_only else "rules + scorer"
+    print(f"{name:15} {result.files} files in {result.seconds:6.2f} s = "
+          f"{result.files_per_second:7.1f} files/s ({size / 1e6 / result.seconds:.2f} MB/s), "
+          f"{len(result.failures)} failed; principal and rate right in {right}/{result.files}")
+    return right == result.files and not result.failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=10000, help="filings to generate (default 10000)")
+    ap.add_argument("--keep", type=Path, help="write the corpus here and keep it")
+    ap.add_argument("--only", choices=["rules", "model"], help="run one extractor, not both")
+    args = ap.parse_args(argv)
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="pipedeal-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    truth = generate(args.n, folder)
+    gen_s = time.perf_counter() - t0
+    files = sorted(Path(p) for p in truth)
     size = sum(p.stat().st_size for p in files)
     print(f"corpus: {args.n} filings ({size / 1e6:.1f} MB; text/HTML/SGML thirds), "
           f"generated in {gen_s:.1f} s")
-    print(f"extract: {result.files} files in {result.seconds:.2f} s = "
-          f"{result.files_per_second:.1f} files/s ({size / 1e6 / result.seconds:.2f} MB/s), "
-          f"{len(result.failures)} failed")
-    print(f"check: principal and rate right in {right}/{result.files} filings")
+    ok = True
+    for rules_only in (True, False):
+        if args.only == ("model" if rules_only else "rules"):
+            continue
+        ok &= run(files, truth, folder / "out.jsonl", rules_only, size)
     if args.keep is None:
         shutil.rmtree(folder)
-    return 0 if right == result.files and not result.failures else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -74,13 +74,14 @@ def looks_like_html(text: str) -> bool:
 # Text pulled from rendered XBRL notes glues figures to words ("$245,000and", "1,500,000shares",
 # "of$2.5"): a space goes between a figure and a word of three or more letters (ordinals like
 # "21st" have two) and between a word and a dollar figure. Linear: no nested repetition.
+_DIGIT = re.compile(r"\d")
 _GLUED_AFTER = re.compile(r"(?<=[\d%])(?=[A-Za-z]{3})")
 _GLUED_BEFORE = re.compile(r"(?<=[a-z]{2})(?=\$\s?\d)")  # "US$0.40" stays
 
 
 def unglue(line: str) -> str:
     """``line`` with a space between a figure and a word glued to it (see above)."""
-    if not any(c.isdigit() for c in line):
+    if not _DIGIT.search(line):
         return line
     return _GLUED_BEFORE.sub(" ", _GLUED_AFTER.sub(" ", line))
 

@@ -33,7 +33,14 @@ from pipedeal.filings.extraction import (
 )
 from pipedeal.filings.extraction.mentions import find_mentions
 from pipedeal.filings.extraction.registry import NOT_FOUND, RULES, Context, Found, rule
-from pipedeal.filings.extraction.scorer import SPECS, Decision, candidates, decide, load_model
+from pipedeal.filings.extraction.scorer import (
+    SPECS,
+    Decision,
+    TermModel,
+    candidates,
+    decide,
+    load_model,
+)
 from pipedeal.filings.extraction.sentences import (
     MAX_NARRATIVE_CHARS,
     MAX_SENTENCES,
@@ -74,8 +81,13 @@ def extract_terms(filing: Filing, sents: list[Sentence] | None = None, *,
         return found
     if not _FINANCING.search(ctx.flat):
         models = {}  # no note or debenture in the text: no figure of it is a deal term
-    mentions = find_mentions(ctx)
-    for key in SPECS:
+    # the model is only asked where its answer can count (or where --explain shows it)
+    need = [key for key in SPECS if decisions is not None or _asks_model(models.get(key),
+                                                                         found[key])]
+    if not need:
+        return found
+    mentions = find_mentions(ctx, {SPECS[key][0] for key in need})
+    for key in need:
         budget.check()
         cands = candidates(key, mentions, found[key], lambda i: ctx.sents[i].text)
         decision = decide(key, models.get(key), found[key], cands)
@@ -83,6 +95,12 @@ def extract_terms(filing: Filing, sents: list[Sentence] | None = None, *,
         if decisions is not None:
             decisions[key] = decision
     return found
+
+
+def _asks_model(model: TermModel | None, rule_found: Found | None) -> bool:
+    if model is None:
+        return False
+    return model.mode == "model" or (model.mode == "rule_then_model" and rule_found is None)
 
 
 __all__ = [

@@ -27,34 +27,42 @@ from pipedeal.filings.numbers import NUMBER, format_price, parse_money, parse_pe
 
 @rule("conversion_price_usd")
 def _conversion_price(ctx: Context) -> Found | None:
+    # the "conver... at $X" forms share one scan from the keyword: the first value after it wins
+    near = (rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\b(?:"
+            rf"at\s+(?:a|an)\s+(?:initial\s+|fixed\s+)?(?:conversion\s+)?(?:price|rate)\s+"
+            rf"(?:per\s+share\s+)?(?:of|equal\s+to)\s+(?:US\s?)?({M})"
+            rf"|at\s+(?:US\s?)?({M})\s+(?:per\s+(?:common\s+|ordinary\s+)?share|apiece|a\s+share|"
+            r"each)"
+            rf"|divided\s+by\s+(?:US\s?)?({M})(?!\s+million)"
+            rf"|(?:lower|lesser)\s+of\s+(?:\((?:i|a|1)\)\s+)?(?:US\s?)?({M}))")
     pats = [
         rf"conversion\s+price\s+(?:of\s+the\s+(?:[\w-]+\s+){{0,3}}?(?:notes?|debentures?)\s+)?"
         r"(?:per\s+share\s+)?(?:\(subject\s+to\s+adjustment[^)]{0,20}\)\s*)?"
         rf"(?:of|equal\s+to|is|will\s+be|was|to|:)?\s*(?:initially\s+)?(?:US\s?)?({MONEY_LIST})",
-        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bat\s+(?:a|an)\s+(?:initial\s+|fixed\s+)?(?:conversion\s+)?(?:price|rate)\s+(?:per\s+share\s+)?(?:of|equal\s+to)\s+(?:US\s?)?({M})",
-        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bat\s+(?:US\s?)?({M})\s+(?:per\s+(?:common\s+|ordinary\s+)?share|"
-        r"apiece|a\s+share|each)",
-        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\bdivided\s+by\s+(?:US\s?)?({M})(?!\s+million)",
-        rf"({M})\s+per\s+share\s*\((?:the\s+)?\"(?:Fixed\s+|Initial\s+)?Conversion\s+Price\"\)",
-        rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\b(?:lower|lesser)\s+of\s+(?:\((?:i|a|1)\)\s+)?(?:US\s?)?({M})",
+        near,
     ]
+    defined = (rf"({M})\s+per\s+share\s*\((?:the\s+)?\"(?:Fixed\s+|Initial\s+)?"
+               r"Conversion\s+Price\"\)")
     amended: Found | None = None
     for sent, t in ctx.where(r"conver"):
+        if "$" not in t and "dollar" not in t.lower():
+            continue
         market = re.search(r"trading\s+days?|market\s+price|VWAP|closing\s+(?:bid|price)|"
                            r"volume\s+weighted", t, IC)
-        hits = sorted((m for pat in pats for m in re.finditer(pat, t, IC)),
-                      key=lambda m: m.start(1))
-        for m in hits:
-            if topic_at(t, m.start(1)) == "warrant":
+        todo = pats + [defined] if 'Conversion Price"' in t else pats
+        hits = sorted(((m, m.lastindex or 1) for pat in todo for m in rx(pat).finditer(t)),
+                      key=lambda h: h[0].start(h[1]))
+        for m, g in hits:
+            if topic_at(t, m.start(g)) == "warrant":
                 continue
-            before = t[max(0, m.start(1) - 40): m.start(1)]
+            before = t[max(0, m.start(g) - 40): m.start(g)]
             if re.search(r"floor|less\s+than|below|greater", before, IC):
                 continue
             if market and re.search(r"lesser|lower", before, IC):
                 continue  # "the lower of $0.50 and 80% of ...": part of the formula
-            values = money_list(m.group(1))
+            values = money_list(m.group(g))
             if values and all(0 < v < 100000 for v in values):
-                hit = found(sent, m, 1, value_of(values))
+                hit = found(sent, m, g, value_of(values))
                 if not re.search(_AMENDED, before, IC):
                     return hit
                 amended = amended or hit

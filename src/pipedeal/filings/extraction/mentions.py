@@ -74,7 +74,13 @@ def _words(text: str) -> list[str]:
     return [w[:7] for w in _WORD.findall(text.lower())]
 
 
-def _features(ctx: Context, t: str, s_index: int, a: int, b: int) -> frozenset[str]:
+def sentence_cues(t: str) -> frozenset[str]:
+    """The cue words (``_CUES``) a sentence contains, as features."""
+    low = t.lower()
+    return frozenset(f"S:{c}" for c in _CUES if c in low)
+
+
+def _features(t: str, cues: frozenset[str], s_index: int, a: int, b: int) -> set[str]:
     """The words around ``t[a:b]`` (its sentence's text), its topic and its sentence's cues."""
     left = _words(t[max(0, a - 60): a])[-6:]
     right = _words(t[b: b + 40])[:4]
@@ -85,31 +91,38 @@ def _features(ctx: Context, t: str, s_index: int, a: int, b: int) -> frozenset[s
         out.add(f"L2:{left[-2]}_{left[-1]}")
     if right:
         out.add(f"R1:{right[0]}")
-    low = t.lower()
-    out.update(f"S:{c}" for c in _CUES if c in low)
+    out |= cues
     out.add(f"T:{topic_at(t, a)}")
     if "(" in t[max(0, a - 3): a]:
         out.add("paren")
     out.add(f"pos:{min(s_index, 5)}")
-    return frozenset(out)
+    return out
 
 
-def find_mentions(ctx: Context) -> list[Mention]:
-    """Every mention of the narrative, sentence by sentence, in order."""
+KINDS = frozenset({"money", "percent", "shares", "date", "duration", "count"})
+_DIGIT = re.compile(r"\d")
+_SMALL_WORD = re.compile(r"\b(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|"
+                         r"single)\b", IC)
+
+
+def find_mentions(ctx: Context, kinds: frozenset[str] | set[str] = KINDS) -> list[Mention]:
+    """Every mention of the ``kinds`` asked for in the narrative, sentence by sentence."""
     out: list[Mention] = []
     thousands = bool(_THOUSANDS.search(ctx.flat[:200_000]))
     for i, sent in enumerate(ctx.sents):
         t = ctx.s_text(sent)
-        if not any(c.isdigit() for c in t) and not re.search(r"\b(?:an?|one|two|three|four|five|"
-                                                             r"six|seven|ten|twelve)\b", t, IC):
+        if not _DIGIT.search(t) and not _SMALL_WORD.search(t):
             continue
+        cues = sentence_cues(t)
 
         def add(kind: str, value: object, a: int, b: int, extra: tuple[str, ...] = (),
-                t: str = t, i: int = i, s0: int = sent.start) -> None:
-            feats = _features(ctx, t, i, a, b) | set(extra)
+                t: str = t, i: int = i, s0: int = sent.start,
+                cues: frozenset[str] = cues) -> None:
+            feats = _features(t, cues, i, a, b)
+            feats.update(extra)
             out.append(Mention(kind, value, s0 + a, s0 + b, i, frozenset(feats)))
 
-        for m in MONEY_RE.finditer(t):
+        for m in MONEY_RE.finditer(t) if "money" in kinds else ():
             v = parse_money(m.group(0))
             if v is None or v <= 0:
                 continue
@@ -118,24 +131,24 @@ def find_mentions(ctx: Context) -> list[Mention]:
             add("money", v, m.start(), m.end(), per_share + (("scaled",) if scaled else ()))
             if thousands and not scaled and v == v.to_integral_value() and v < 1_000_000:
                 add("money", v * 1000, m.start(), m.end(), per_share + ("x1000",))
-        for m in PERCENT_RE.finditer(t):
+        for m in PERCENT_RE.finditer(t) if "percent" in kinds else ():
             v = parse_percent(m.group(0))
             if v is not None and 0 <= v <= 1000:
                 add("percent", v, m.start(), m.end())
-        for m in _SHARES.finditer(t):
+        for m in _SHARES.finditer(t) if "shares" in kinds else ():
             n = parse_number(m.group(1))
             if n is not None and n == int(n) and n >= 1:
                 word = "warrants" if "warrant" in m.group(0).lower() else "shares"
                 add("shares", int(n), m.start(1), m.end(1), (f"unit:{word}",))
-        for m in DATE_RE.finditer(t):
+        for m in DATE_RE.finditer(t) if "date" in kinds else ():
             d = parse_date(m.group(0))
             if d is not None:
                 add("date", d, m.start(), m.end())
-        for m in DURATION_RE.finditer(t):
+        for m in DURATION_RE.finditer(t) if "duration" in kinds else ():
             dur = parse_duration(m.group(0))
             if dur is not None and dur[0] > 0:
                 add("duration", dur, m.start(), m.end(), (f"unit:{dur[1]}",))
-        for m in _COUNT.finditer(t):
+        for m in _COUNT.finditer(t) if "count" in kinds else ():
             word = m.group(1).lower()
             n = Decimal(1) if word in ("a", "an", "single") else parse_number(m.group(1))
             if n is not None and n == int(n) and 1 <= n <= 100:

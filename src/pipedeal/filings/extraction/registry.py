@@ -67,15 +67,18 @@ _NAME_WORDS = (r"(?:Notes?|Debentures?|Warrants?|Agreements?|Purchase|Securities
                r"Offering|Plan|Placement|Convertible|Exchange|Senior|Secured|Facility|Loans?|"
                r"Bridge|Investors?|Purchasers?|Holders?|Preferred|Series|Private|Registration|"
                r"Amendment|Letter|SPA|Credit|Term|Shares|Subscription|Transaction|Closing)\b")
-_DEFINED_YEAR = re.compile(
-    rf"(?<![\d,.$/-])(?<!\d,\s)(?<!\d\s)(?:(?<=[A-Z][a-z]{{2}}\s)|(?<=[A-Z][a-z]{{3}}\s)|(?<=[A-Z][a-z]{{4}}\s)|"
-    rf"(?<=[A-Z][a-z]{{5}}\s)|(?<=[A-Z][a-z]{{6}}\s)|(?<=[A-Z][a-z]{{7}}\s)|(?<=\s)|^)"
-    rf"((?:19|20)\d\d)(?=[\s-]+(?:[A-Z]\w*\s+){{0,2}}{_NAME_WORDS})")
+_DEFINED_YEAR = re.compile(rf"\b(?:19|20)\d\d\b(?=[\s-]+(?:[A-Z]\w*\s+){{0,2}}{_NAME_WORDS})")
+_DAY_BEFORE = re.compile(r"\d,?\s\Z|[\d,.$/-]\Z")
 
 
 def mask_defined_years(text: str) -> str:
     """``text`` with years that are part of a defined name written over (same length)."""
-    return _DEFINED_YEAR.sub(lambda m: "#" * len(m.group(0)), text)
+    def hide(m: re.Match[str]) -> str:
+        if _DAY_BEFORE.search(text[max(0, m.start() - 3): m.start()]):
+            return m.group(0)  # "March 15, 2021 Notes": a date; "2,021": a figure
+        return "####"
+
+    return _DEFINED_YEAR.sub(hide, text)
 
 
 class Context:

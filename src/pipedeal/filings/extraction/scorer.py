@@ -125,8 +125,9 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _bucket(value: Any) -> str:
+    """The order of magnitude of a number (digits before the point), as a feature."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return f"mag:{int(math.floor(math.log10(value)))}"
+        return f"mag:{len(str(int(value))) - 1}" if value >= 1 else "mag:-1"
     return "mag:none"
 
 
