@@ -8,7 +8,7 @@ import json
 import re
 import shutil
 import subprocess
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,15 @@ from tests.conftest import EXAMPLE
 from typer.testing import CliRunner
 
 from pipedeal.cli import app
-from pipedeal.interop.xlsx import HISTORY_PREFIX, NONE_ROW, SHEETS, SOURCE_PREFIX, TEXT_KEYS
+from pipedeal.interop.xlsx import (
+    HISTORY_PREFIX,
+    NONE_ROW,
+    SHEETS,
+    SOURCE_PREFIX,
+    TEXT_KEYS,
+    book_workbook,
+    interest_formula,
+)
 
 runner = CliRunner()
 DECIMAL = re.compile(r"-?\d+(\.\d+)?")
@@ -289,3 +297,47 @@ def test_xlsx_never_overwrites_the_deals_inputs(deal_copy: Path):
     assert (deal_copy / "closes.csv").read_bytes() == (EXAMPLE / "closes.csv").read_bytes()
     result = runner.invoke(app, ["book", str(deal_copy), "--xlsx", str(deal_copy)])
     assert result.exit_code == 2 and "is a directory" in result.output
+
+
+COLS = {"principal": "E", "interest_rate": "F", "days": "D"}
+
+
+def test_formula_follows_the_day_count_and_rounding():
+    assert interest_formula(9, 5, "per_period, down to the cent", "ACT/360", COLS) == (
+        "=ROUNDDOWN(E9*F9*D9/360,2)"
+    )
+    assert interest_formula(6, 5, "cumulative, up to the cent", "ACT/365F", COLS) == (
+        "=ROUNDUP(E6*F6*SUM(D$5:D6)/365,2)-ROUNDUP(E6*F6*SUM(D$5:D5)/365,2)"
+    )
+    # Excel has no half-even rounding and no one-cell ACT/ACT: the amounts stay numbers
+    assert interest_formula(6, 5, "cumulative, half_even to the cent", "ACT/365F", COLS) is None
+    assert interest_formula(6, 5, "cumulative, half_up to the cent", "ACT/ACT", COLS) is None
+
+
+def test_act_360_per_period_down_formulas_give_the_amounts(deal_copy: Path, tmp_path: Path):
+    toml = deal_copy / "deal.toml"
+    text = toml.read_text()
+    for old, new in (('day_count = "ACT/365F"', 'day_count = "ACT/360"'),
+                     ('rounding = "cumulative"', 'rounding = "per_period"'),
+                     ('rounding_mode = "half_up"', 'rounding_mode = "down"')):  # fmt: skip
+        assert old in text
+        text = text.replace(old, new, 1)
+    toml.write_text(text)
+    (deal_copy / "market.toml").unlink()  # no valuation needed here
+    data = json.loads(invoke("book", str(deal_copy), "--format", "json"))
+    path = tmp_path / "book.xlsx"
+    book_workbook(data).save(path)
+    ws = load_workbook(path)["Schedules"]
+    checked = 0
+    for block_path, _, _, first in blocks(ws):
+        if not block_path.endswith(".interest_schedule"):
+            continue
+        for n, period in enumerate(resolve(data, block_path)):
+            r = first + n
+            assert ws[f"G{r}"].value == f"=ROUNDDOWN(E{r}*F{r}*D{r}/360,2)"
+            exact = Decimal(repr(ws[f"E{r}"].value)) * Decimal(repr(ws[f"F{r}"].value)) * (
+                ws[f"D{r}"].value
+            ) / 360
+            assert exact.quantize(Decimal("0.01"), rounding=ROUND_DOWN) == Decimal(period["amount"])
+            checked += 1
+    assert checked == 39

@@ -31,7 +31,6 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipedeal.report.book import BookContext
 
-Scalar = str | int | float | bool | None
 SOURCE_PREFIX = "book JSON: "
 """The row under each block's title: where in ``book --format json`` the block comes from."""
 HISTORY_PREFIX = "ledger history JSON: "
