@@ -308,7 +308,7 @@ def closes_csv(prices: ImportedPrices) -> str:
     with_vwap = any(b.vwap is not None for b in prices.bars)
     kind = "adjusted close" if prices.adjusted else "close"
     lines = [
-        f"# imported by `pipedeal market import` from {plain(Path(prices.source).name)}: the "
+        f"# imported by `pipedeal market` from {plain(Path(prices.source).name)}: the "
         f"{kind} column {plain(prices.close_column)!r}, {len(prices.bars)} {prices.calendar} "
         "sessions",
         "date,close" + (",volume" if with_volume else "") + (",vwap" if with_vwap else ""),
