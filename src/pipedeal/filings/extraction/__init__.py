@@ -51,7 +51,7 @@ from pipedeal.filings.extraction.sentences import (
 )
 from pipedeal.filings.structure import Filing
 
-_FINANCING = re.compile(r"convertible|debenture|\bnotes?\b|\bloan\b", re.IGNORECASE)
+_FINANCING = re.compile(r"debenture|\bnotes?\b|\bloans?\b", re.IGNORECASE)
 GROUPS = (parties, principal, interest, conversion, warrants, registration, securities_law)
 TERM_KEYS: tuple[str, ...] = tuple(
     key for group in GROUPS for key, fn in RULES.items() if fn.__module__ == group.__name__)

@@ -143,6 +143,9 @@ def _num_purchasers(ctx: Context) -> Found | None:
     many = plural.search(ctx.flat) is not None
     for sent, t in ctx.where(named):
         m = re.search(named, t)
+        if m and re.search(r"_{3,}|\[\s*\]|pay\s+or\s+its|order\s+of\s+or\b",
+                           t[max(0, m.start() - 80): m.start()]):
+            continue  # a form of note with the payee left blank names no purchaser
         if m and not many and not re.search(r"\b(?:Investors|Purchasers|Buyers|Holders|Lenders)\b",
                                             t):
             return found(sent, m, 1, 1)
