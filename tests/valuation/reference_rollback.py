@@ -40,7 +40,7 @@ def general_step(i, args, pw, v, u, cum, pay_v, pay_u):
         q = 1.0 - p
         if model == 1:
             dr = math.exp(-rr[i] * dt)
-            dc = math.exp(-(rr[i] + spread) * dt)
+            dc = math.exp(-(rr[i] + spread[i]) * dt)
             for j in range(i + 1):
                 nu = dc * (q * u[j] + p * u[j + 1])
                 v[j] = dr * (q * (v[j] - u[j]) + p * (v[j + 1] - u[j + 1])) + nu
@@ -51,7 +51,7 @@ def general_step(i, args, pw, v, u, cum, pay_v, pay_u):
             for j in range(i + 1):
                 s = s_lo * pw[j] + divadd[i]
                 dflt = max(kappa * s * (1.0 - eta), recovery_value)
-                v[j] = dr * ((1.0 - pdef) * (q * v[j] + p * v[j + 1]) + pdef * dflt)
+                v[j] = dr * ((1.0 - pdef[i]) * (q * v[j] + p * v[j + 1]) + pdef[i] * dflt)
     # events at step i
     has_call = call_px[i] < np.inf
     convertible = conv_ok[i] > 0.0
@@ -60,13 +60,15 @@ def general_step(i, args, pw, v, u, cum, pay_v, pay_u):
     w = e - i
     if has_call and w > 0:
         wts = _binom_weights(w, pu[i])
-        tau = w * dt
         r_w = 0.0
+        s_w = 0.0
+        surv = 1.0
         for k in range(i, e):
             r_w += rr[k] * dt
+            s_w += spread[k] * dt
+            surv *= 1.0 - pdef[k]
         d_r = math.exp(-r_w)
-        d_c = math.exp(-r_w - spread * tau)
-        surv = (1.0 - pdef) ** w
+        d_c = math.exp(-r_w - s_w)
         cash_e = call_px[i] + accrued[e] + (cum[e] - cum[i])
         if e == n:
             cash_e = max(cash_e, redemption + cpn[n])

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,12 @@ def value(
     greeks_check: bool = typer.Option(
         False, "--greeks-check", help="also value at twice the steps; flag Greeks moving > 1%"
     ),
+    smoothing: bool = typer.Option(
+        False, "--smoothing", help="lattice: last step and election window in closed form"
+    ),
+    richardson: bool = typer.Option(
+        False, "--richardson", help="lattice: 2 V(steps) - V(steps/2)"
+    ),
     format: Format = typer.Option(Format.text, "--format", "-f", help="text or json"),
     db: str | None = typer.Option(
         None, "--db", help="the ledger's database URL or SQLite file (default $PIPEDEAL_DB, else "
@@ -53,8 +60,16 @@ def value(
     as they stand on the valuation date in the deal's ledger (or on the terms alone)."""
     import pipedeal
 
+    deal: Any = deal_dir
+    if smoothing or richardson:  # market.toml's settings, turned on for this run
+        deal = pipedeal.load_deal(deal_dir)
+        if deal.market is not None:
+            m = deal.market
+            update = {"smoothing": m.smoothing or smoothing,
+                      "richardson": m.richardson or richardson}
+            deal = replace(deal, market=m.model_copy(update=update))
     data = pipedeal.value(
-        deal_dir, as_of=_date(as_of, "--as-of"), model=model, steps=steps, db=db, engine=engine,
+        deal, as_of=_date(as_of, "--as-of"), model=model, steps=steps, db=db, engine=engine,
         greeks_check=greeks_check,
     ).to_json()
     if format is Format.json:
@@ -91,6 +106,12 @@ def value_batch(
     engine: str = typer.Option(
         "lattice", "--engine", help="lattice | pde (pde: --steps are time steps)"
     ),
+    smoothing: bool = typer.Option(
+        False, "--smoothing", help="every note (else the smoothing column): closed-form last step"
+    ),
+    richardson: bool = typer.Option(
+        False, "--richardson", help="every note (else the richardson column): 2 V(N) - V(N/2)"
+    ),
 ) -> None:
     """Value every note of a CSV or Parquet file (numba, all cores; or a Dask cluster); a
     progress bar on a terminal."""
@@ -113,7 +134,14 @@ def value_batch(
             from pipedeal.valuation.pde.batch import price_notes as pde_price_notes
 
             return pde_price_notes(notes, model=model, steps=steps, on_progress=on_progress)
-        return price_notes(notes, model=model, steps=steps, tree=tree, on_progress=on_progress)
+        return price_notes(notes, model=model, steps=steps, tree=tree, on_progress=on_progress,
+                           smoothing=smoothing, richardson=richardson)
+
+    if (smoothing or richardson) and (
+        engine == "pde" or wants_scale(input_csv, out, scheduler, cluster, scenarios, chunk)
+    ):
+        raise UserError("--smoothing/--richardson: the lattice on a CSV file to a CSV --out (or "
+                        "none); elsewhere use the smoothing and richardson columns")
 
     if wants_scale(input_csv, out, scheduler, cluster, scenarios, chunk):
         from pipedeal.scale.cli import value_batch as scaled

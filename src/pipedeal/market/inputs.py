@@ -10,9 +10,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from pipedeal.errors import UserError
+from pipedeal.market.curves import check_curve
 from pipedeal.terms.loader import read_toml, validate
 from pipedeal.terms.models import MAX_SHARES, Frozen
 
@@ -53,6 +54,20 @@ class CurvePoint(_Frozen):
     zero_rate: float = Field(ge=-0.1, le=1)
 
 
+class VolPoint(_Frozen):
+    """Black (implied) volatility to ``years`` (``pipedeal.market.curves``)."""
+
+    years: float = Field(gt=0, le=100)
+    volatility: float = Field(gt=0, le=5)
+
+
+class SpreadPoint(_Frozen):
+    """Zero credit spread to ``years``, flat-forward between pillars."""
+
+    years: float = Field(gt=0, le=100)
+    spread: float = Field(ge=0, le=5)
+
+
 class MarketFile(_Frozen):
     """The valuation inputs of ``market.toml``."""
 
@@ -68,6 +83,8 @@ class MarketFile(_Frozen):
     model: Literal["tf", "hazard", "hull", "ql"] = "hazard"
     tree: Literal["crr", "jr", "lr", "hull"] | None = None
     steps: int = Field(1000, ge=MIN_STEPS, le=MAX_STEPS)
+    smoothing: bool = Field(False, description="the last step and election window in closed form")
+    richardson: bool = Field(False, description="2·V(steps) − V(steps/2)")
     engine: Literal["lattice", "pde"] = "lattice"  # pde: ``steps`` are time steps
     warrant_method: Literal["black-scholes", "binomial"] = "black-scholes"
     dilution: Literal["none", "hull", "galai-schneller"] = "hull"
@@ -76,6 +93,28 @@ class MarketFile(_Frozen):
     source: str | None = None
     dividends: tuple[DividendInput, ...] = ()
     rate_curve: tuple[CurvePoint, ...] = ()
+    vol_curve: tuple[VolPoint, ...] = ()
+    spread_curve: tuple[SpreadPoint, ...] = ()
+
+    @field_validator("vol_curve")
+    @classmethod
+    def _vol_curve(cls, points: tuple[VolPoint, ...]) -> tuple[VolPoint, ...]:
+        """Tenors increasing, total variance never falling (no negative forward variance)."""
+        _check(tuple((p.years, p.volatility) for p in points), "vol_curve", True)
+        return points
+
+    @field_validator("spread_curve")
+    @classmethod
+    def _spread_curve(cls, points: tuple[SpreadPoint, ...]) -> tuple[SpreadPoint, ...]:
+        _check(tuple((p.years, p.spread) for p in points), "spread_curve", False)
+        return points
+
+
+def _check(points: tuple[tuple[float, float], ...], name: str, variance: bool) -> None:
+    try:
+        check_curve(points, name, variance=variance)
+    except UserError as exc:
+        raise ValueError(str(exc)) from None  # pydantic names the file, line and field
 
 
 def market_file(deal_dir: Path | str) -> Path:

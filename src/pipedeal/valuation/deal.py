@@ -228,7 +228,8 @@ def _value_purchaser(
     if outstanding > 0 and inst.maturity.pay_date <= day:
         status = "matured"
     elif outstanding > 0:
-        note_value = _value_note(inst, ns, day, mkt, model, steps, market.tree, engine, check)
+        note_value = _value_note(inst, ns, day, mkt, model, steps, market.tree, engine, check,
+                                 accel=(market.smoothing, market.richardson))
     warrant, warrant_status = None, None
     w_inst, ws = loaded.warrants.get(name), state.warrants.get(name)
     if w_inst is not None and ws is not None:
@@ -250,6 +251,7 @@ def _value_purchaser(
 def _value_note(
     inst: NoteInstrument, ns: Any, day: dt.date, mkt: MarketInputs, model: str, steps: int,
     tree: str | None, engine: str = "lattice", check: bool = False,
+    accel: tuple[bool, bool] = (False, False),
 ) -> NoteValuation:
     outstanding: Decimal = ns.outstanding_principal
     price: Decimal = ns.conversion_price
@@ -271,10 +273,10 @@ def _value_note(
     if pending is not None:
         parts.append(_pending_note(inst, pending, price, day))
     specs = [to_spec(part, day) for part in parts]
-    total = _summed_greeks(specs, mkt, model, steps, tree, engine)
+    total = _summed_greeks(specs, mkt, model, steps, tree, engine, accel)
     spread = None
     if check:
-        fine = _summed_greeks(specs, mkt, model, 2 * steps, tree, engine)
+        fine = _summed_greeks(specs, mkt, model, 2 * steps, tree, engine, accel)
         spread = {k: relative_spread(total[k], fine[k]) for k in total}
     return NoteValuation(
         value=total["value"],
@@ -292,16 +294,18 @@ def _value_note(
 
 def _summed_greeks(
     specs: list[ConvertibleSpec], mkt: MarketInputs, model: str, steps: int, tree: str | None,
-    engine: str,
+    engine: str, accel: tuple[bool, bool] = (False, False),
 ) -> dict[str, float]:
     """Value and Greeks of the note's parts, summed; ``steps``: the lattice's steps, or the
-    PDE's time steps (with as many space nodes)."""
+    PDE's time steps (with as many space nodes); ``accel``: the lattice's (smoothing,
+    richardson) (``market.toml``; smoothing is not applied in ``ql`` mode)."""
     total: dict[str, float] = {}
     for spec in specs:
         if engine == "pde":
             g = pde_greeks(spec, mkt, model=model, steps=steps)
         else:
-            g = greeks(spec, mkt, model=model, steps=steps, tree=tree)
+            g = greeks(spec, mkt, model=model, steps=steps, tree=tree,
+                       smoothing=accel[0] and model != "ql", richardson=accel[1])
         for k, v in g.items():
             total[k] = total.get(k, 0.0) + v
     return total
@@ -321,6 +325,8 @@ def market_inputs(market: MarketFile, day: dt.date) -> MarketInputs:
         eta=market.eta,
         dividends=dividends_for(divs_dated, day, day),
         rate_curve=tuple((p.years, p.zero_rate) for p in market.rate_curve),
+        vol_curve=tuple((p.years, p.volatility) for p in market.vol_curve),
+        spread_curve=tuple((p.years, p.spread) for p in market.spread_curve),
     )
 
 

@@ -253,6 +253,8 @@ class DealValuation:
             "engine": self.engine,
             "tree": self.tree,
             "steps": self.steps,
+            "smoothing": m.smoothing,
+            "richardson": m.richardson,
             "state": self.state_source,
             "inputs": {
                 "source": self.source,
@@ -261,6 +263,8 @@ class DealValuation:
                 "volatility": m.volatility,
                 "rate": m.rate,
                 "rate_curve": [p.model_dump() for p in m.rate_curve],
+                "vol_curve": [p.model_dump() for p in m.vol_curve],
+                "spread_curve": [p.model_dump() for p in m.spread_curve],
                 "dividend_yield": m.dividend_yield,
                 "credit_spread": m.credit_spread,
                 "recovery": m.recovery,

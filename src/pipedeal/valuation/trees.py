@@ -109,6 +109,27 @@ def build_tree(
     return Tree(kind, steps, dt, np.asarray(lnbase, dtype=np.float64), float(lnratio), pu)
 
 
+def build_time_dependent_tree(
+    steps: int, maturity: float, vols: np.ndarray, drift_rates: np.ndarray
+) -> Tree:
+    """A recombining tree for a volatility that changes with time (``vols[i]`` over step i):
+    node j of step i at log(S/x0) = lnbase[i] + j·L with one spacing L = 2·max(vol)·√Δt, and
+    per step the up probability p_i and the shift of lnbase chosen so that the log-price's
+    step has mean (mu_i − vol_i²/2)·Δt and variance vol_i²·Δt exactly: p_i(1 − p_i)·L² =
+    vol_i²·Δt gives p_i = (1 − √(1 − (vol_i / max vol)²)) / 2 (Jarrow–Rudd's 1/2 where the
+    vol is the largest). Moments matched in log space, as Jarrow–Rudd's tree."""
+    dt = maturity / steps
+    vols = np.asarray(vols, dtype=np.float64)
+    mu = np.broadcast_to(np.asarray(drift_rates, dtype=np.float64), (steps,))
+    top = float(vols.max())
+    spacing = 2.0 * top * math.sqrt(dt)
+    ratio = np.minimum(vols / top, 1.0)
+    pu = 0.5 * (1.0 - np.sqrt(1.0 - ratio * ratio))
+    shift = (mu - 0.5 * vols * vols) * dt - pu * spacing
+    lnbase = np.concatenate(([0.0], np.cumsum(shift)))
+    return Tree("td", steps, dt, lnbase, spacing, pu)
+
+
 @njit(cache=True)
 def _american_kernel(is_call, x0, k, lnbase, lnratio, pu, disc, american):
     n = pu.shape[0]

@@ -25,8 +25,8 @@ from pipedeal.valuation.lattice.spec import ConvertibleSpec
 FAST_TREES = {"crr": 0, "jr": 1, "hull": 2}
 # rows of a thread's scratch ``g``: the grid (``lattice.grid``: times, cpn, accrued, conv_ok,
 # call_px, call_trig, put_px, divadd), then the tree; the rollback's scratch after those
-LNBASE, PU, RR = GRID_ROWS, GRID_ROWS + 1, GRID_ROWS + 2
-INPUT_ROWS = GRID_ROWS + 3
+LNBASE, PU, RR, SPREAD, PDEF, SVOL, SMU = range(GRID_ROWS, GRID_ROWS + 7)
+INPUT_ROWS = GRID_ROWS + 7
 # rows of a thread's contract scratch ``cpns``: 0-3 every coupon (pay and accrual ordinals,
 # amount), 4-7 those paid after the valuation date (years), 8-9 daily callabilities (years,
 # dirty price; ql), 10-14 the call window (start, end, price, clean, trigger; column 0)
@@ -40,7 +40,9 @@ def prepare(note: BatchNote, model: str, steps: int, tree: str | None = None) ->
     spec = to_spec(
         note.dated_note(), origin, ql_conventions=model == "ql", is_business_day=weekdays
     )
-    return setup(spec, note.market(), model=model, steps=steps, tree=tree).args
+    return setup(
+        spec, note.market(), model=model, steps=steps, tree=tree, smoothing=note.smoothing
+    ).args
 
 
 def prepare_fast(note: BatchNote, model: str, steps: int, tree: str | None = None) -> KernelArgs:
@@ -94,7 +96,10 @@ def prepare_fast(note: BatchNote, model: str, steps: int, tree: str | None = Non
         notice_years=d.notice_days / 365.0,
     )
     mkt = note.market()
-    return setup(spec, mkt, model=model, steps=steps, tree=tree, contract=contract).args
+    return setup(
+        spec, mkt, model=model, steps=steps, tree=tree, contract=contract,
+        smoothing=note.smoothing,
+    ).args
 
 
 def fields(
@@ -276,16 +281,23 @@ def _note_tree(
     flts: np.ndarray, model: int, tree: int, n: int, T: float, g: np.ndarray
 ) -> tuple[int, float, float, float, float]:
     """``setup``'s rates, intensity and tree (``build_tree``) for one CSV note, into rows
-    ``LNBASE``, ``PU``, ``RR`` of ``g``. Returns (status, dt, lnratio, pdef, eta); status 2:
-    Hull's tree needs vol² above the intensity, 3: an up probability outside [0, 1]."""
+    ``LNBASE``, ``PU``, ``RR``, ``SPREAD``, ``PDEF``, ``SVOL``, ``SMU`` of ``g``. Returns
+    (status, dt, lnratio, pdef, eta); status 2: Hull's tree needs vol² above the intensity,
+    3: an up probability outside [0, 1]."""
     vol, rate, spread, recovery, divy = flts[3], flts[4], flts[5], flts[6], flts[8]
     lnbase = g[LNBASE]
     pu = g[PU]
     rr = g[RR]
+    sp = g[SPREAD]
+    pd = g[PDEF]
+    svol = g[SVOL]
+    smu = g[SMU]
     dt = T / n
     lam = spread / (1.0 - recovery) if model == 2 else 0.0
     eta = 1.0
     mu = rate - divy + eta * lam  # setup(): r − q + ηλ (hull: η = 1)
+    # the diffusion's vol (Hull's tree: sqrt(vol² − λ)), for smoothing's closed forms
+    vol_d = math.sqrt(vol * vol - lam) if (tree == 2 and vol * vol > lam) else vol
     if tree == 0:
         dx = vol * math.sqrt(dt)
         drift_step = (mu - 0.5 * vol * vol) * dt
@@ -316,10 +328,14 @@ def _note_tree(
         lnratio = 2.0 * dx
     if p_up < 0 or p_up > 1:
         return 3, dt, 0.0, 0.0, eta
+    pdef = 1.0 - math.exp(-lam * dt)
     for i in range(n):
         pu[i] = p_up
         rr[i] = rate
-    pdef = 1.0 - math.exp(-lam * dt)
+        sp[i] = spread
+        pd[i] = pdef
+        svol[i] = vol_d
+        smu[i] = mu
     return 0, dt, lnratio, pdef, eta
 
 
@@ -376,8 +392,8 @@ def _build_note(
         lnratio,
         g[PU, :n],
         g[RR, :n],
-        spread,
-        pdef,
+        g[SPREAD, :n],
+        g[PDEF, :n],
         eta,
         recovery * face,
         kappa,
@@ -393,6 +409,10 @@ def _build_note(
         g[5, : n + 1],
         g[6, : n + 1],
         g[7, : n + 1],
+        0.0,
+        g[SVOL, :n],
+        g[SMU, :n],
+        window_days / 365.0 if not ql else 0.0,
         early,
     )
     return status, args

@@ -8,7 +8,9 @@ year: 12, 4, 2, 1; 0 = no coupon), ``conversion_price``, ``call_start`` (first c
 not callable), ``window_days`` (holder's election window after a call, calendar days),
 ``spot``, ``volatility``, ``rate``, ``credit_spread``, ``recovery``, ``face``; optional ``id``,
 ``accrued_convertible`` (true/false, default true), ``dividend_yield`` (default 0), ``issuer``
-(a label for risk aggregates, default empty).
+(a label for risk aggregates, default empty), ``smoothing`` and ``richardson`` (true/false,
+default false: tree acceleration), ``vol_curve`` and ``spread_curve`` (term structures as
+``years:value`` pairs, e.g. ``0.25:0.9 1:0.7``; empty: the flat column).
 
 ``iter_batch_csv`` reads the file in chunks (bounded memory); ``read_batch_csv`` is all of them.
 ``check_header`` and ``parse_row`` are the checks both use, for other tabular sources
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipedeal.errors import UserError
+from pipedeal.market.curves import check_curve
 from pipedeal.schedule.interest import add_months
 from pipedeal.valuation.dated import DatedCall, DatedCoupon, DatedNote
 from pipedeal.valuation.lattice.spec import MarketInputs
@@ -47,7 +50,16 @@ REQUIRED = (
     "recovery",
     "face",
 )
-OPTIONAL = ("id", "accrued_convertible", "dividend_yield", "issuer")
+OPTIONAL = (
+    "id",
+    "accrued_convertible",
+    "dividend_yield",
+    "issuer",
+    "smoothing",
+    "richardson",
+    "vol_curve",
+    "spread_curve",
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,10 @@ class BatchNote:
     accrued_convertible: bool = True
     dividend_yield: float = 0.0
     issuer: str = ""
+    smoothing: bool = False  # the last step in closed form (tf/hazard/hull)
+    richardson: bool = False  # 2·V(steps) − V(steps / 2)
+    vol_curve: tuple[tuple[float, float], ...] = ()  # (years, Black vol); () : flat
+    spread_curve: tuple[tuple[float, float], ...] = ()  # (years, zero spread); () : flat
 
     def dated_note(self) -> DatedNote:
         coupons: list[DatedCoupon] = []
@@ -103,6 +119,8 @@ class BatchNote:
             dividend_yield=self.dividend_yield,
             credit_spread=self.credit_spread,
             recovery=self.recovery,
+            vol_curve=self.vol_curve,
+            spread_curve=self.spread_curve,
         )
 
 
@@ -283,9 +301,33 @@ def _parse_note(
         raise UserError(
             f"{where('id')}: an id has at most 200 characters and no control characters"
         )
-    acc = row.get("accrued_convertible", "") or "true"
-    if acc.lower() not in ("true", "false", "1", "0", "yes", "no"):
-        raise UserError(f"{where('accrued_convertible')}: use true or false, got {acc!r}")
+    def flag(col: str, default: str) -> bool:
+        text = (row.get(col, "") or default).lower()
+        if text not in ("true", "false", "1", "0", "yes", "no"):
+            raise UserError(f"{where(col)}: use true or false, got {row[col][:_MAX_CELL]!r}")
+        return text in ("true", "1", "yes")
+
+    def curve(col: str, variance: bool) -> tuple[tuple[float, float], ...]:
+        text = row.get(col, "")
+        if not text:
+            return ()
+        points = []
+        for part in text.replace(";", " ").split():
+            tenor, _, value = part.partition(":")
+            try:
+                point = (float(tenor), float(value))
+            except ValueError:
+                raise UserError(
+                    f"{where(col)}: {part[:_MAX_CELL]!r} is not years:value (e.g. 0.5:0.8)"
+                ) from None
+            points.append(point)
+        try:
+            check_curve(tuple(points), col, variance=variance)
+        except UserError as exc:
+            raise UserError(f"{where(col)}: {exc}") from None
+        if len(points) > 100:
+            raise UserError(f"{where(col)}: at most 100 points")
+        return tuple(points)
     return BatchNote(
         id=ident or str(line),
         valuation_date=valuation,
@@ -302,7 +344,11 @@ def _parse_note(
         credit_spread=num("credit_spread", lo=0, hi=5),
         recovery=num("recovery", lo=0, hi=0.999),
         face=num("face", lo=0.01, hi=MAX_AMOUNT),
-        accrued_convertible=acc.lower() in ("true", "1", "yes"),
+        accrued_convertible=flag("accrued_convertible", "true"),
         dividend_yield=num("dividend_yield", lo=0, hi=1) if row.get("dividend_yield") else 0.0,
         issuer=row.get("issuer", ""),
+        smoothing=flag("smoothing", "false"),
+        richardson=flag("richardson", "false"),
+        vol_curve=curve("vol_curve", True),
+        spread_curve=curve("spread_curve", False),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -52,8 +53,8 @@ def _batch_kernel(cols: Any, out: np.ndarray) -> None:
                 cols.lnratio[k],
                 cols.pu[k, :n],
                 cols.rr[k, :n],
-                cols.spread[k],
-                cols.pdef[k],
+                cols.spread[k, :n],
+                cols.pdef[k, :n],
                 cols.eta[k],
                 cols.recovery_value[k],
                 cols.kappa[k],
@@ -69,6 +70,10 @@ def _batch_kernel(cols: Any, out: np.ndarray) -> None:
                 cols.call_trig[k, : n + 1],
                 cols.put_px[k, : n + 1],
                 cols.divadd[k, : n + 1],
+                cols.smooth[k],
+                cols.svol[k, :n],
+                cols.smu[k, :n],
+                cols.notice[k],
                 np.zeros(3),
             )
         )
@@ -128,30 +133,69 @@ def price_notes(
     tree: str | None = None,
     chunk: int = 256,
     on_progress: Callable[[int], None] | None = None,
+    smoothing: bool = False,
+    richardson: bool = False,
 ) -> np.ndarray:
     """Values (in the notes' face units) of every note; ``on_progress(done)`` each time at
     least ``chunk`` more notes are done, and at the end.
 
     CRR, JR and Hull trees: each note's inputs are built in numba and priced there, blocks of
-    notes on ``numba.get_num_threads()`` threads; Leisen–Reimer: inputs per note in Python,
-    priced by a numba-parallel loop."""
+    notes on ``numba.get_num_threads()`` threads; Leisen–Reimer, and notes with smoothing or a
+    term structure: inputs per note in Python, priced by a numba-parallel loop.
+    ``smoothing``/``richardson``: for every note (a note's own columns can ask for them too);
+    Richardson prices the notes that use it again at ``steps // 2``: 2·V(N) − V(N/2)."""
     if model not in MODELS:
         raise UserError(f"--model: unknown model {model!r} (use {', '.join(MODELS)})")
     check_steps(steps)
-    tree_name = "hull" if model == "hull" else (tree or DEFAULT_TREE[model])
-    if tree_name not in FAST_TREES:  # Leisen–Reimer: per-note inputs in Python
-        out = np.empty(len(notes))
-        for start in range(0, len(notes), chunk):
-            part = notes[start : start + chunk]
-            args = [prepare_fast(n, model, steps, tree) for n in part]
-            out[start : start + len(part)] = price_setups(args)
-            if on_progress is not None:
-                on_progress(start + len(part))
-    else:
-        out = _price_fast(notes, model, steps, tree_name, chunk, on_progress, tree)
+    if smoothing or richardson:
+        notes = [
+            replace(n, smoothing=n.smoothing or smoothing, richardson=n.richardson or richardson)
+            for n in notes
+        ]
+    out = _price_all(notes, model, steps, tree, chunk, on_progress)
+    rich = [k for k, n in enumerate(notes) if n.richardson]
+    if rich:
+        half = _price_all([notes[k] for k in rich], model, max(steps // 2, 1), tree, chunk, None)
+        out[rich] = 2.0 * out[rich] - half
     if not np.all(np.isfinite(out)):
         bad = int(np.flatnonzero(~np.isfinite(out))[0])
         raise UserError(f"note {notes[bad].id}: the lattice overflowed (INF); check its inputs")
+    return out
+
+
+def _price_all(
+    notes: Sequence[BatchNote],
+    model: str,
+    steps: int,
+    tree: str | None,
+    chunk: int,
+    on_progress: Callable[[int], None] | None,
+) -> np.ndarray:
+    tree_name = "hull" if model == "hull" else (tree or DEFAULT_TREE[model])
+    slow = [
+        k
+        for k, n in enumerate(notes)
+        if tree_name not in FAST_TREES or n.smoothing or n.vol_curve or n.spread_curve
+    ]
+    if not slow:
+        return _price_fast(notes, model, steps, tree_name, chunk, on_progress, tree)
+    out = np.empty(len(notes))
+    fast = sorted(set(range(len(notes))) - set(slow))
+    done = 0
+    if fast:
+        out[fast] = _price_fast([notes[k] for k in fast], model, steps, tree_name, chunk, None,
+                                tree)
+        done = len(fast)
+        if on_progress is not None:
+            on_progress(done)
+    # per-note inputs in Python (Leisen–Reimer, smoothing, term structures)
+    for start in range(0, len(slow), chunk):
+        part = slow[start : start + chunk]
+        args = [prepare_fast(notes[k], model, steps, tree) for k in part]
+        out[part] = price_setups(args)
+        done += len(part)
+        if on_progress is not None:
+            on_progress(done)
     return out
 
 

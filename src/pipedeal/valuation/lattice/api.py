@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from pipedeal.errors import UserError
+from pipedeal.market.curves import black_vol, flat_spread, flat_vol, step_values, zero_spread
 from pipedeal.valuation.lattice.grid import GridContract, grid_inputs
 from pipedeal.valuation.lattice.kernel import (
     MODEL_HAZARD,
@@ -21,7 +22,7 @@ from pipedeal.valuation.lattice.kernel import (
     lattice_kernel,
 )
 from pipedeal.valuation.lattice.spec import ConvertibleSpec, Dividend, MarketInputs, validate
-from pipedeal.valuation.trees import build_tree
+from pipedeal.valuation.trees import build_time_dependent_tree, build_tree
 
 MODELS = ("tf", "hazard", "hull", "ql")
 MODEL_CODE = {"ql": MODEL_QL, "tf": MODEL_TF, "hazard": MODEL_HAZARD, "hull": MODEL_HAZARD}
@@ -52,10 +53,18 @@ def setup(
     tree: str | None = None,
     tf_call: str = "afv",
     contract: GridContract | None = None,
+    smoothing: bool = False,
 ) -> LatticeSetup:
     """Kernel arguments for one note. ``contract``: ``spec``'s features already as arrays (the
     batch pricer builds them from a CSV row without the contract objects); its grid is built
-    by the same ``grid_inputs``."""
+    by the same ``grid_inputs``. ``smoothing``: the last step's expectation in closed form
+    (``rollback_tfhz._smooth_last_step``; not in ``ql`` mode, which copies QuantLib).
+
+    Term structures (``mkt.vol_curve``, ``mkt.spread_curve``, ``mkt.rate_curve``) come per
+    step from ``pipedeal.market.curves.step_values``: per-step discounting, default
+    probabilities and drifts; a volatility that changes with time takes the time-dependent
+    tree (``trees.build_time_dependent_tree``; from ``crr`` or ``jr``). ``ql`` mode reads the
+    curves as QuantLib's engine does: the Black vol, zero rate and zero spread to maturity."""
     if model not in MODELS:
         raise UserError(f"model: unknown model {model!r} (use {', '.join(MODELS)})")
     if tf_call not in TF_CALL_RULES:
@@ -65,38 +74,64 @@ def setup(
     if model == "hull":
         tree = "hull"
     ql = model == "ql"
+    if smoothing and ql:
+        raise UserError("smoothing: not in ql mode (it reproduces QuantLib's engine step for step)")
     if tree == "lr" and not ql and steps % 2 == 0:
         steps += 1  # Leisen–Reimer needs an odd step count (``ql`` copies QuantLib instead)
     g = grid_inputs(spec, mkt, steps, ql, contract)
     T = spec.maturity
     dt = T / steps
-    lam = mkt.intensity if model in ("hazard", "hull") else 0.0
-    eta = 1.0 if model == "hull" else mkt.eta
-    if ql or not mkt.rate_curve:
+    vols, rates, spreads = step_values(mkt, np.arange(steps + 1) * dt)
+    if ql:
+        rr = np.full(steps, mkt.zero_rate(T))
+        spreads = np.full(steps, zero_spread(mkt, T))
+        vols = np.full(steps, black_vol(mkt, T))
+    elif not mkt.rate_curve:
         rr = np.full(steps, mkt.zero_rate(T))
     else:
-        mids = np.array([(i + 0.5) * dt for i in range(steps)])
-        ends = np.array([(i + 1) * dt for i in range(steps + 1)])
-        disc = np.array([mkt.discount(t) for t in np.concatenate(([0.0], ends[:-1]))])
-        rr = -np.diff(np.log(disc)) / dt
-        del mids
+        rr = rates
+    varying_vol = flat_vol(mkt) is None and not ql
+    if model == "hull" and (varying_vol or flat_spread(mkt) is None):
+        raise UserError("hull: needs a flat volatility and credit spread (no vol_curve or "
+                        "spread_curve; its tree steps by sqrt((vol² − intensity)·Δt))")
+    if model in ("hazard", "hull"):
+        lam = (
+            np.full(steps, mkt.hazard)
+            if mkt.hazard is not None
+            else spreads / (1.0 - mkt.recovery)
+        )
+    else:
+        lam = np.zeros(steps)
+    eta = 1.0 if model == "hull" else mkt.eta
     drift = rr - mkt.dividend_yield + (eta * lam if model != "hull" else lam)
     param_steps = steps
     if ql and tree == "lr" and steps % 2 == 0:
         param_steps = steps + 1  # QuantLib's LR tree uses steps + 1, its lattice keeps steps
     strike = spec.redemption_amount / spec.conversion_ratio if spec.conversion_ratio else 1.0
-    tr = build_tree(
-        tree, steps, T, mkt.vol, drift, x0=g.x0, strike=strike, hazard=lam, param_steps=param_steps
-    )
+    vol = float(vols[0])
+    if varying_vol:
+        if tree not in ("crr", "jr"):
+            raise UserError(f"vol_curve: needs the crr or jr tree (time-dependent), not {tree}")
+        tr = build_time_dependent_tree(steps, T, vols, drift)
+    else:
+        tr = build_tree(
+            tree, steps, T, vol, drift, x0=g.x0, strike=strike, hazard=float(lam[0]),
+            param_steps=param_steps,
+        )
     lnbase = tr.lnbase
     lnratio = tr.lnratio
     if ql and tree == "lr" and param_steps != steps:
         # QuantLib keeps the odd tree's nodes but walks them on the even lattice
-        tr_odd = build_tree(tree, param_steps, T, mkt.vol, drift[0], x0=g.x0, strike=strike)
+        tr_odd = build_tree(tree, param_steps, T, vol, drift[0], x0=g.x0, strike=strike)
         lnbase = tr_odd.lnbase[: steps + 1]
         lnratio = tr_odd.lnratio
-    pdef = 1.0 - math.exp(-lam * dt)
+    if np.all(lam == lam[0]):  # math.exp, as the compiled batch builder has it, to the bit
+        pdef = np.full(steps, 1.0 - math.exp(-float(lam[0]) * dt))
+    else:
+        pdef = np.array([1.0 - math.exp(-float(x) * dt) for x in lam])
     window = int(round(spec.notice_years / dt)) if not ql else 0
+    # the diffusion's vol per step (Hull's tree: sqrt(vol² − intensity)) for the closed forms
+    svol = np.sqrt(np.maximum(vols * vols - lam, 0.0)) if tree == "hull" else vols
     args = KernelArgs(
         model=MODEL_CODE[model],
         n=steps,
@@ -106,7 +141,7 @@ def setup(
         lnratio=float(lnratio),
         pu=tr.pu,
         rr=rr,
-        spread=float(mkt.credit_spread),
+        spread=np.ascontiguousarray(spreads, dtype=np.float64),
         pdef=pdef,
         eta=float(eta),
         recovery_value=float(mkt.recovery * spec.face),
@@ -123,9 +158,36 @@ def setup(
         call_trig=g.call_trig,
         put_px=g.put_px,
         divadd=g.divadd,
+        smooth=1.0 if smoothing else 0.0,
+        svol=np.ascontiguousarray(svol, dtype=np.float64),
+        smu=np.ascontiguousarray(drift, dtype=np.float64),
+        notice=float(spec.notice_years) if not ql else 0.0,
         early=np.zeros(3),
     )
     return LatticeSetup(args, model, tree, steps)
+
+
+def _value(
+    spec: ConvertibleSpec,
+    mkt: MarketInputs,
+    model: str,
+    steps: int,
+    tree: str | None,
+    tf_call: str,
+    smoothing: bool,
+    richardson: bool,
+) -> float:
+    """The lattice value; ``richardson``: 2·V(N) − V(N/2), which cancels an error in 1/N."""
+    s = setup(spec, mkt, model=model, steps=steps, tree=tree, tf_call=tf_call,
+              smoothing=smoothing)
+    value = float(lattice_kernel(s.args))
+    if richardson:
+        half = setup(spec, mkt, model=model, steps=max(steps // 2, 1), tree=tree,
+                     tf_call=tf_call, smoothing=smoothing)
+        value = 2.0 * value - float(lattice_kernel(half.args))
+    if not math.isfinite(value):
+        raise UserError("valuation: the lattice overflowed (INF); check the inputs")
+    return value
 
 
 def price(
@@ -137,22 +199,25 @@ def price(
     tree: str | None = None,
     tf_call: str = "afv",
     parity_average: bool = False,
+    smoothing: bool = False,
+    richardson: bool = False,
 ) -> float:
     """Value of the note (same units as ``face``) at time 0 under ``model``.
 
     ``parity_average``: the mean of the values at ``steps`` and ``steps + 1``, which cancels the
     odd/even oscillation of binomial trees on notes with call and conversion boundaries.
+    ``smoothing``: the last step in closed form (no kink between the nodes at maturity).
+    ``richardson``: 2·V(steps) − V(steps / 2), extrapolating away an error in 1/steps (the
+    second lattice costs a quarter of the first).
     """
     if parity_average:
+        kw = dict(model=model, tree=tree, tf_call=tf_call, smoothing=smoothing,
+                  richardson=richardson)
         return 0.5 * (
-            price(spec, mkt, model=model, steps=steps, tree=tree, tf_call=tf_call)
-            + price(spec, mkt, model=model, steps=steps + 1, tree=tree, tf_call=tf_call)
+            price(spec, mkt, steps=steps, **kw)  # type: ignore[arg-type]
+            + price(spec, mkt, steps=steps + 1, **kw)  # type: ignore[arg-type]
         )
-    s = setup(spec, mkt, model=model, steps=steps, tree=tree, tf_call=tf_call)
-    value = float(lattice_kernel(s.args))
-    if not math.isfinite(value):
-        raise UserError("valuation: the lattice overflowed (INF); check the inputs")
-    return value
+    return _value(spec, mkt, model, steps, tree, tf_call, smoothing, richardson)
 
 
 BUMPS = {
@@ -172,6 +237,8 @@ def greeks(
     steps: int = 500,
     tree: str | None = None,
     spot_greeks: str = "tree",
+    smoothing: bool = False,
+    richardson: bool = False,
 ) -> dict[str, float]:
     """Value and Greeks.
 
@@ -187,12 +254,15 @@ def greeks(
         raise UserError(f"spot_greeks: use tree or bump, got {spot_greeks!r}")
 
     def v(sp: ConvertibleSpec = spec, m: MarketInputs = mkt) -> float:
-        return price(sp, m, model=model, steps=steps, tree=tree)
+        return price(sp, m, model=model, steps=steps, tree=tree, smoothing=smoothing,
+                     richardson=richardson)
 
-    s0 = setup(spec, mkt, model=model, steps=steps, tree=tree)
+    s0 = setup(spec, mkt, model=model, steps=steps, tree=tree, smoothing=smoothing)
     base = float(lattice_kernel(s0.args))
     if not math.isfinite(base):
         raise UserError("valuation: the lattice overflowed (INF); check the inputs")
+    if richardson:
+        base = v()
     if spot_greeks == "tree" and s0.steps >= 2:
         a = s0.args
         x0, lnbase, lnratio, divadd, early = a.x0, a.lnbase, a.lnratio, a.divadd, a.early
@@ -217,8 +287,7 @@ def greeks(
         "value": base,
         "delta": delta,
         "gamma": gamma,
-        "vega": (v(m=replace(mkt, vol=mkt.vol + dv)) - v(m=replace(mkt, vol=mkt.vol - dv)))
-        / (2 * dv),
+        "vega": (v(m=_bump_vol(mkt, dv)) - v(m=_bump_vol(mkt, -dv))) / (2 * dv),
         "theta": theta,
         "rho": (
             v(m=replace(mkt, rate=mkt.rate + dr, rate_curve=_bump_curve(mkt, dr)))
@@ -243,7 +312,13 @@ def _bump_curve(mkt: MarketInputs, h: float) -> tuple[tuple[float, float], ...]:
 def _bump_spread(mkt: MarketInputs, h: float) -> MarketInputs:
     spread = max(mkt.credit_spread + h, 0.0)
     hazard = None if mkt.hazard is None else max(mkt.hazard + h / (1.0 - mkt.recovery), 0.0)
-    return replace(mkt, credit_spread=spread, hazard=hazard)
+    curve = tuple((t, max(x + h, 0.0)) for t, x in mkt.spread_curve)
+    return replace(mkt, credit_spread=spread, hazard=hazard, spread_curve=curve)
+
+
+def _bump_vol(mkt: MarketInputs, h: float) -> MarketInputs:
+    """Volatility ± h, the curve's pillars too (a parallel shift of Black vols)."""
+    return replace(mkt, vol=mkt.vol + h, vol_curve=tuple((t, x + h) for t, x in mkt.vol_curve))
 
 
 def _shift_market(mkt: MarketInputs, years: float) -> MarketInputs:

@@ -26,7 +26,7 @@ MODEL_QL, MODEL_TF, MODEL_HAZARD = 0, 1, 2
 class KernelArgs(NamedTuple):
     """Everything a rollback reads, for one note on one lattice of n steps. Arrays of length
     n + 1 are per step (``GridInputs``' rows and the tree's ``lnbase``), of length n per step
-    transition (``pu``, ``rr``)."""
+    transition (``pu``, ``rr``, ``spread``, ``pdef``)."""
 
     model: int  # MODEL_QL (0), MODEL_TF (1) or MODEL_HAZARD (2: hazard and hull)
     n: int  # steps
@@ -36,8 +36,8 @@ class KernelArgs(NamedTuple):
     lnratio: float  # log(node j + 1 / node j)
     pu: np.ndarray  # up probability from step i (conditional on survival: hazard)
     rr: np.ndarray  # continuous risk-free rate over step i → i + 1 (ql: rr[0], flat)
-    spread: float  # credit spread
-    pdef: float  # default probability per step (hazard)
+    spread: np.ndarray  # credit spread over step i → i + 1 (ql: spread[0], flat)
+    pdef: np.ndarray  # default probability over step i → i + 1 (hazard)
     eta: float  # fraction the stock falls on default (hazard)
     recovery_value: float  # recovery × face
     kappa: float  # conversion ratio (shares per note)
@@ -53,6 +53,13 @@ class KernelArgs(NamedTuple):
     call_trig: np.ndarray  # soft-call trigger; -1: none
     put_px: np.ndarray  # dirty put price; 0: no put
     divadd: np.ndarray  # value at step i of the dividends still to come
+    # smoothing (tf/hazard, ``smooth`` 1.0): the last step and the holder's election window in
+    # closed form (lognormal expectations in place of binomial ones), with the volatility and
+    # drift of the escrowed stock per step (``svol``, ``smu``) and the window's exact length
+    smooth: float
+    svol: np.ndarray
+    smu: np.ndarray
+    notice: float  # the election window in years (ql: 0)
     early: np.ndarray  # output, length 3: the values at the nodes of step 2 (tree Greeks)
 
 

@@ -79,7 +79,7 @@ def ql_rollback(args: KernelArgs, work: np.ndarray) -> float:
     ratio = math.exp(args.lnratio)
     pu = args.pu
     r0 = args.rr[0]
-    spread = args.spread
+    spread = args.spread[0]  # QuantLib's engine takes one spread
     kappa = args.kappa
     redemption = args.redemption
     cpn = args.cpn

@@ -53,6 +53,10 @@ def tfhz_rollback(args: KernelArgs, work: np.ndarray) -> float:
     rr = args.rr
     spread = args.spread
     pdef = args.pdef
+    smooth = args.smooth > 0.0
+    svol = args.svol
+    smu = args.smu
+    notice = args.notice
     eta = args.eta
     recovery_value = args.recovery_value
     kappa = args.kappa
@@ -90,17 +94,23 @@ def tfhz_rollback(args: KernelArgs, work: np.ndarray) -> float:
     for j in range(n + 1):
         pw[j] = acc_pw
         acc_pw *= ratio
-    opd = 1.0 - pdef
     ome = 1.0 - eta
-    r_last = np.nan
+    r_last = s_last = np.nan
     dr = dc = 1.0
+    smoothed = False
     for i in range(n, -1, -1):
         w = min(i + window, n) - i
         if i == n:
             _tfhz_maturity(args, pw, v, u)
+            # smoothing: the step-(n-1) expectations of the maturity values, in v and u; the
+            # step then takes them with weights (1, 0) instead of the binomial (1 - p, p)
+            smoothed = smooth and _smooth_last_step(args, pw, v, u)
         else:
             p = pu[i]
             q = 1.0 - p
+            p_e, q_e = (0.0, 1.0) if (smoothed and i == n - 1) else (p, q)
+            pd = pdef[i]
+            opd = 1.0 - pd
             c = cpn[i]
             dv = divadd[i]
             s_lo = x0 * math.exp(lnbase[i])
@@ -111,21 +121,32 @@ def tfhz_rollback(args: KernelArgs, work: np.ndarray) -> float:
             convertible = conv_ok[i] > 0.0
             ppc = put_px[i] + c if put_px[i] > 0.0 else -np.inf
             keep_u = call_cash > 0.0
-            if rr[i] != r_last:  # flat rates: the same factors as the step before, to the bit
+            if rr[i] != r_last or spread[i] != s_last:  # flat: the factors of the step before
                 r_last = rr[i]
+                s_last = spread[i]
                 dr = math.exp(-r_last * dt)
-                dc = math.exp(-(r_last + spread) * dt)
-            if call_px[i] < np.inf and w > 0:
+                dc = math.exp(-(r_last + s_last) * dt)
+            if call_px[i] < np.inf and (w > 0 or (smooth and notice > 0.0)):
                 # a call with the holder's election window: the called value at each node is the
-                # window's end payoff under the binomial weights (into v2, u2), then the step
+                # window's expected end payoff (into v2, u2), then the step. Binomial over the
+                # window's w steps, or (smoothing) in closed form over its exact length
                 e = i + w
-                _binom_weights_into(w, p, wts)
-                r_w = 0.0
-                for k in range(i, e):
-                    r_w += rr[k] * dt
+                if smooth:
+                    tau = min(notice, (n - i) * dt)
+                    r_w = rr[i] * tau
+                    s_w = spread[i] * tau
+                    surv = math.exp(math.log1p(-pdef[i]) * (tau / dt)) if pdef[i] < 1.0 else 0.0
+                else:
+                    _binom_weights_into(w, p, wts)
+                    r_w = 0.0
+                    s_w = 0.0
+                    surv = 1.0
+                    for k in range(i, e):
+                        r_w += rr[k] * dt
+                        s_w += spread[k] * dt
+                        surv *= 1.0 - pdef[k]
                 d_r = math.exp(-r_w)
-                d_c = math.exp(-r_w - spread * (w * dt))
-                surv = (1.0 - pdef) ** w
+                d_c = math.exp(-r_w - s_w)
                 cdiff = cum[e] - cum[i]
                 cash_e = call_px[i] + accrued[e] + cdiff
                 if e == n:
@@ -136,36 +157,30 @@ def tfhz_rollback(args: KernelArgs, work: np.ndarray) -> float:
                 else:
                     conv_mult = d_r * surv
                     cash_pay = cash_e * d_r * surv
-                lo, hi = _window_payoff(
-                    e,
-                    x0 * math.exp(lnbase[e]),
-                    pw,
-                    divadd[e],
-                    kappa,
-                    accrued_conv * accrued[e],
-                    cdiff,
-                    conv_ok[e] > 0.0,
-                    cash_e,
-                    conv_mult,
-                    cash_pay,
-                    pay_v,
-                    pay_u,
-                )
-                # nodes j < a see cash at every end node (the same sum for all of them), nodes
-                # j >= b conversion at every one (no cash part): the dot products run only where
-                # they differ, with the same terms in the same order, so the same bits
-                m = i + 1
-                a = min(max(lo - w, 0), m)
-                b = min(max(hi + 1, a), m)
-                cash_sum = 0.0
-                for k in range(w + 1):
-                    cash_sum += wts[k] * cash_pay
-                _window_fill(a, cash_sum, v2)
-                _window_dot(m - a, w, wts, pay_v[a:], v2[a:])
+                if smooth:
+                    _window_closed_form(
+                        i + 1,
+                        s_lo,
+                        pw,
+                        svol[i],
+                        smu[i],
+                        tau,
+                        divadd[e],
+                        kappa if conv_ok[e] > 0.0 else 0.0,
+                        accrued_conv * accrued[e] + cdiff,
+                        cash_e,
+                        conv_mult,
+                        cash_pay,
+                        v2,
+                        u2,
+                    )
+                else:
+                    _window_binomial(
+                        i, w, e, x0 * math.exp(lnbase[e]), pw, divadd[e], kappa,
+                        accrued_conv * accrued[e], cdiff, conv_ok[e] > 0.0, cash_e, conv_mult,
+                        cash_pay, wts, pay_v, pay_u, v2, u2, model == 1,
+                    )
                 if model == 1:
-                    _window_fill(a, cash_sum, u2)
-                    _window_dot(b - a, w, wts, pay_u[a:], u2[a:])
-                    _window_fill(m - b, 0.0, u2[b:])
                     _tf_window_pass(
                         i,
                         v,
@@ -175,8 +190,8 @@ def tfhz_rollback(args: KernelArgs, work: np.ndarray) -> float:
                         pw,
                         s_lo,
                         dv,
-                        p,
-                        q,
+                        p_e,
+                        q_e,
                         dr,
                         dc,
                         c,
@@ -196,11 +211,11 @@ def tfhz_rollback(args: KernelArgs, work: np.ndarray) -> float:
                         pw,
                         s_lo,
                         dv,
-                        p,
-                        q,
+                        p_e,
+                        q_e,
                         dr,
                         opd,
-                        pdef,
+                        pd,
                         ome,
                         recovery_value,
                         c,
@@ -222,8 +237,8 @@ def tfhz_rollback(args: KernelArgs, work: np.ndarray) -> float:
                     pw,
                     s_lo,
                     dv,
-                    p,
-                    q,
+                    p_e,
+                    q_e,
                     dr,
                     dc,
                     c,
@@ -245,11 +260,11 @@ def tfhz_rollback(args: KernelArgs, work: np.ndarray) -> float:
                     pw,
                     s_lo,
                     dv,
-                    p,
-                    q,
+                    p_e,
+                    q_e,
                     dr,
                     opd,
-                    pdef,
+                    pd,
                     ome,
                     recovery_value,
                     c,
@@ -266,6 +281,34 @@ def tfhz_rollback(args: KernelArgs, work: np.ndarray) -> float:
             for j in range(3):
                 early[j] = v[j]
     return v[0]
+
+
+@njit(cache=True, error_model="numpy")
+def _window_binomial(
+    i, w, e, se_lo, pw, dv_e, kappa, ace, cdiff, conv_at_end, cash_e, conv_mult, cash_pay,
+    wts, pay_v, pay_u, v2, u2, tf,
+):
+    """The called value per node of step i as the binomial expectation of the window's end
+    payoff over its w steps: the end payoff row (``_window_payoff``), then banded dot products
+    with the weights ``wts``. Nodes j < a see cash at every end node (the same sum for all of
+    them), nodes j >= b conversion at every one (no cash part): the dot products run only
+    where they differ, with the same terms in the same order, so the same bits."""
+    lo, hi = _window_payoff(
+        e, se_lo, pw, dv_e, kappa, ace, cdiff, conv_at_end, cash_e, conv_mult, cash_pay,
+        pay_v, pay_u,
+    )
+    m = i + 1
+    a = min(max(lo - w, 0), m)
+    b = min(max(hi + 1, a), m)
+    cash_sum = 0.0
+    for k in range(w + 1):
+        cash_sum += wts[k] * cash_pay
+    _window_fill(a, cash_sum, v2)
+    _window_dot(m - a, w, wts, pay_v[a:], v2[a:])
+    if tf:
+        _window_fill(a, cash_sum, u2)
+        _window_dot(b - a, w, wts, pay_u[a:], u2[a:])
+        _window_fill(m - b, 0.0, u2[b:])
 
 
 @njit(cache=True)
@@ -361,3 +404,100 @@ def _tfhz_maturity(args: KernelArgs, pw: np.ndarray, v: np.ndarray, u: np.ndarra
                 cash_part = kc
         v[j] = val
         u[j] = cash_part
+
+
+@njit(cache=True)
+def _norm_cdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+@njit(cache=True)
+def _smooth_last_step(args: KernelArgs, pw: np.ndarray, v: np.ndarray, u: np.ndarray) -> bool:
+    """Smoothing of the last step: over [t(n-1), T] the stock is lognormal (vol
+    ``svol[n - 1]``, drift ``smu[n - 1]``), and the value at maturity is max(A, κS + B) (A: the
+    note not converted, after a call without a trigger, a put, the last coupon; B: the coupon
+    and accrued interest kept on conversion), so its expectation at each node of step n − 1 is
+    closed-form (Black–Scholes). Writes E[v], and for ``tf`` E[u], into v[j], u[j] for the
+    n nodes of step n − 1. The maturity kink then no longer sits between nodes, which is what
+    makes a tree's error oscillate with n. Returns False (nothing written) where the value at
+    maturity is not of that form (a soft-call trigger at maturity)."""
+    n = args.n
+    if n < 1:
+        return False
+    has_call = args.call_px[n] < np.inf
+    trig = args.call_trig[n]
+    if has_call and trig >= 0.0:
+        return False
+    c = args.cpn[n]
+    kc = c if args.cpn_conv > 0.0 else 0.0
+    acc = args.accrued[n]
+    # the note not converted (``_tfhz_maturity`` with no conversion value)
+    a_v = args.redemption + c
+    a_u = (args.redemption if args.model == 1 else 0.0) + c
+    if has_call:
+        cash = args.call_px[n] + acc + c
+        if cash < a_v:
+            a_v = cash
+            a_u = cash if args.call_cash > 0.0 else 0.0
+    if args.put_px[n] > 0.0 and a_v < args.put_px[n] + c:
+        a_v = args.put_px[n] + c
+        a_u = a_v
+    kappa = args.kappa
+    b = args.accrued_conv * acc + kc
+    d_n = args.divadd[n]
+    convertible = args.conv_ok[n] > 0.0 and kappa > 0.0
+    sig = args.svol[n - 1] * math.sqrt(args.dt)
+    mu = args.smu[n - 1]
+    growth = math.exp(mu * args.dt)
+    s_lo = args.x0 * math.exp(args.lnbase[n - 1])
+    strike = (a_v - b) / kappa - d_n if convertible else np.inf
+    for j in range(n):
+        x = s_lo * pw[j]
+        if not convertible:
+            ev, eu = a_v, a_u
+        elif strike <= 0.0:
+            ev, eu = kappa * (x * growth + d_n) + b, kc
+        else:
+            d1 = (math.log(x / strike) + mu * args.dt) / sig + 0.5 * sig
+            n1 = _norm_cdf(d1)
+            n2 = _norm_cdf(d1 - sig)
+            ev = a_v * (1.0 - n2) + kappa * (x * growth * n1 + d_n * n2) + b * n2
+            eu = a_u * (1.0 - n2) + kc * n2
+        v[j] = ev
+        u[j] = eu
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def _window_closed_form(
+    m, s_lo, pw, vol, mu, tau, d_e, kappa, b_e, cash_e, conv_mult, cash_pay, out_v, out_u
+):
+    """Smoothing of the election window: the called note's expected payoff at the window's end
+    for nodes 0..m-1 of the call's step, with the stock lognormal over the window's exact
+    length ``tau`` (vol, drift ``mu``): the holder takes κ(S + d_e) + b_e (times
+    ``conv_mult``) where it beats ``cash_e``, else ``cash_pay``; ``kappa`` 0: no conversion at
+    the window's end. Into out_v; the cash part (``tf``) into out_u. Black–Scholes with
+    strike (cash_e − b_e)/κ − d_e on the escrowed stock; O(nodes), where the binomial window
+    costs O(nodes × window steps)."""
+    if kappa <= 0.0:
+        for j in range(m):
+            out_v[j] = cash_pay
+            out_u[j] = cash_pay
+        return
+    strike = (cash_e - b_e) / kappa - d_e
+    growth = math.exp(mu * tau)
+    sig = vol * math.sqrt(tau)
+    for j in range(m):
+        x = s_lo * pw[j]
+        if strike <= 0.0:
+            n1 = n2 = 1.0
+        elif sig <= 0.0:
+            n1 = n2 = 1.0 if x * growth > strike else 0.0
+        else:
+            d1 = (math.log(x / strike) + mu * tau) / sig + 0.5 * sig
+            n1 = _norm_cdf(d1)
+            n2 = _norm_cdf(d1 - sig)
+        out_v[j] = cash_pay * (1.0 - n2) + conv_mult * (
+            kappa * (x * growth * n1 + d_e * n2) + b_e * n2
+        )
+        out_u[j] = cash_pay * (1.0 - n2)

@@ -109,6 +109,10 @@ class MarketInputs:
     eta: float = 1.0  # fraction the stock falls on default
     dividends: tuple[Dividend, ...] = ()
     rate_curve: tuple[tuple[float, float], ...] = ()  # (time, continuous zero rate) pillars
+    # term structures (``pipedeal.market.curves``): (years, Black vol) and (years, zero spread)
+    # pillars; empty: the flat ``vol`` and ``credit_spread``
+    vol_curve: tuple[tuple[float, float], ...] = ()
+    spread_curve: tuple[tuple[float, float], ...] = ()
 
     @property
     def intensity(self) -> float:
@@ -139,6 +143,12 @@ def validate(spec: ConvertibleSpec, mkt: MarketInputs) -> None:
         (0 <= mkt.eta <= 1, f"eta: must be in [0, 1], got {mkt.eta}"),
         (spec.notice_years >= 0, "notice window: must not be negative"),
     ]
+    from pipedeal.market.curves import check_curve
+
+    check_curve(mkt.vol_curve, "vol_curve", variance=True)
+    check_curve(mkt.spread_curve, "spread_curve")
+    if any(x < 0 for _, x in mkt.spread_curve):
+        raise UserError("spread_curve: spreads must not be negative")
     for ok, message in checks:
         if not ok or any(
             isinstance(v, float) and not math.isfinite(v)
