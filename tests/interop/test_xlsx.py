@@ -118,6 +118,10 @@ def equal(cell: Any, value: Any, key: str) -> bool:
     assert isinstance(value, str)
     if last in TEXT_KEYS:
         return cell == value
+    local = re.fullmatch(r"(\d{4}-\d{2}-\d{2}T[\d:]+)( [\w/]+|[+-]\d\d:\d\d)", value)
+    if local:  # a local time with its zone: the wall time, the zone shown by the format
+        assert isinstance(cell, dt.datetime), (key, cell)
+        return cell == dt.datetime.fromisoformat(local.group(1))
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         assert isinstance(cell, dt.datetime), (key, cell)  # a date, not text
         return cell.date() == dt.date.fromisoformat(value)
@@ -262,8 +266,10 @@ def test_numbers_are_numbers_and_dates_are_dates(book):
             for c in row:
                 if isinstance(c.value, int | float) and not isinstance(c.value, bool):
                     assert c.number_format != "General", (ws.title, c.coordinate)
-                if isinstance(c.value, dt.datetime):
+                if isinstance(c.value, dt.datetime) and c.value.hour == c.value.minute == 0:
                     assert c.number_format == "yyyy-mm-dd", (ws.title, c.coordinate)
+                elif isinstance(c.value, dt.datetime):  # a time of day: shown with its zone
+                    assert re.fullmatch(r'yyyy-mm-dd hh:mm "[\w/:+-]+"', c.number_format)
                 if isinstance(c.value, str) and DECIMAL.fullmatch(c.value):
                     texts += 1
     # numeric text only where the book quotes a filing or a check (filing_check, disclosure)

@@ -39,6 +39,10 @@ NONE_ROW = "(none)"
 """The one row of a block whose list is empty."""
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# a local time with its zone: "2009-06-15T17:00:00-07:00", "2009-06-15T17:00:00 America/Los_Angeles"
+_LOCAL_TIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(?: ([A-Za-z_/+-]+)|([+-]\d{2}:\d{2}))"
+)
 _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 # Strings kept as text although they may look like numbers or dates: quoted figures of a filing
 # or a disclosure check, identifiers and hashes.
@@ -59,6 +63,7 @@ RATE = "0.0000%"
 PERCENT_NUMBER = "0.0000"  # the book's *_pct figures are already in percent (2.5045 = 2.5045%)
 RATIO = "#,##0.000000"
 DATE = "yyyy-mm-dd"
+BOOLEAN = '"TRUE";"TRUE";"FALSE"'  # LibreOffice shows a General boolean as 1 in some columns
 _RATES = {"volatility", "dividend_yield", "credit_spread", "recovery", "hazard", "premium"}
 _PRICES = {"close", "vwap", "statistic", "spot", "floor", "last_close", "five_day_average"}
 _RATIOS = {
@@ -91,8 +96,10 @@ def number_format(key: str, value: int | float | Decimal) -> str:
 
 def cell_value(key: str, value: Any) -> tuple[Any, str | None]:
     """``value`` of the book as a typed cell value, with its number format (None: text)."""
-    if value is None or isinstance(value, bool):
+    if value is None:
         return value, None
+    if isinstance(value, bool):
+        return value, BOOLEAN
     if isinstance(value, int | float):
         return value, number_format(key, value)
     if isinstance(value, list):
@@ -102,6 +109,10 @@ def cell_value(key: str, value: Any) -> tuple[Any, str | None]:
         return text, None
     if _DATE.fullmatch(text):
         return dt.date.fromisoformat(text), DATE
+    when = _LOCAL_TIME.fullmatch(text)
+    if when:  # Excel has no zones: the local wall time, its zone in the display format
+        zone = when.group(2) or when.group(3)
+        return dt.datetime.fromisoformat(when.group(1)), f'yyyy-mm-dd hh:mm "{zone}"'
     if _DECIMAL.fullmatch(text):
         number = Decimal(text)
         return number, number_format(key, number)
@@ -178,7 +189,8 @@ class _Sheet:
             cell.number_format = fmt
         if bold:
             cell.font = Font(bold=True)
-        self.widths[column] = max(self.widths.get(column, 8), min(_shown_width(typed) + 2, 60))
+        shown = len(value) if isinstance(typed, dt.datetime) else _shown_width(typed)  # + zone
+        self.widths[column] = max(self.widths.get(column, 8), min(shown + 2, 60))
 
     def title(self, label: str, path: str, source: str = SOURCE_PREFIX) -> None:
         if self.row > 1:
