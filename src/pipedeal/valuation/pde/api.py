@@ -98,7 +98,8 @@ def make_mesh(
     vol = mkt.vol
     drift = abs(mkt.zero_rate(T) - mkt.dividend_yield + eta * lam - 0.5 * vol * vol) * T
     sd = vol * math.sqrt(T) + drift / 5.5
-    x, j0 = space_grid(math.log(x0), centres, sd, vol, nodes)
+    triggers = [math.log(float(p) - d0) for p in c.call_trigger if p - d0 > 1e-12 * mkt.spot]
+    x, j0 = space_grid(math.log(x0), centres, sd, vol, nodes, exact=triggers)
     ev, smooth = event_times(c, spec.notice_years, div_t)
     t, theta = time_levels(T, steps, ev, smooth)
     return Mesh(x, j0, t, theta)

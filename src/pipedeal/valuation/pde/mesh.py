@@ -20,10 +20,10 @@ MIN_STEPS = 10
 MAX_NODES = 20000
 MAX_STEPS = 20000
 # half-width of the space grid, in standard deviations of log spot over the note's life
-WIDTH_SD = 5.5
+WIDTH_SD = 5.0
 # sinh stretching: density 1 + STRENGTH × Σ 1/sqrt(1 + ((x − b)/α)²) around each point b, with
 # α = ALPHA_SD standard deviations of log spot over one year (at least ALPHA_MIN)
-STRENGTH = 3.0
+STRENGTH = 8.0
 ALPHA_SD = 0.25
 ALPHA_MIN = 0.02
 TIME_TOL = 1e-10  # dates closer than this (years, ~3 ms) are the same level
@@ -52,10 +52,17 @@ def check_resolution(steps: int, nodes: int, option: str = "--steps") -> None:
 
 
 def space_grid(
-    x_spot: float, centres: list[float], sd: float, sd_year: float, nodes: int
+    x_spot: float,
+    centres: list[float],
+    sd: float,
+    sd_year: float,
+    nodes: int,
+    exact: list[float] | None = None,
 ) -> tuple[np.ndarray, int]:
     """``nodes`` points in log spot covering the spot and ``centres`` ± ``WIDTH_SD`` × ``sd``,
-    denser near each centre (sinh stretching), shifted so that ``x_spot`` is a node."""
+    denser near each centre (sinh stretching). The spot is a node, and so is each point of
+    ``exact`` inside the grid (soft-call triggers: the call switches on there, and a switch
+    between two nodes costs first-order accuracy); the spacing changes smoothly in between."""
     pts = [x_spot, *centres]
     lo = min(pts) - WIDTH_SD * sd
     hi = max(pts) + WIDTH_SD * sd
@@ -65,11 +72,31 @@ def space_grid(
     for b in pts:
         dens += STRENGTH / np.sqrt(1.0 + ((fine - b) / alpha) ** 2)
     cum = np.concatenate(([0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(fine))))
-    x = np.interp(np.linspace(0.0, cum[-1], nodes), cum, fine)
-    j = int(np.argmin(np.abs(x - x_spot)))
-    j = min(max(j, 2), nodes - 3)  # the spot has two nodes on each side (delta, gamma)
-    x = x + (x_spot - x[j])
-    return x, j
+    cum /= cum[-1]
+    # the points to hit, as fractions of the grid, each moved to its nearest node index; the
+    # index-to-fraction map is piecewise linear through them
+    last = nodes - 1
+    marks = {0: 0.0, last: 1.0}
+    for x_p in [x_spot, *(exact or [])]:
+        if not lo < x_p < hi:
+            continue
+        u = float(np.interp(x_p, fine, cum))
+        j = int(round(u * last))
+        if x_p == x_spot:
+            j = min(max(j, 2), last - 2)  # two nodes on each side of the spot (delta, gamma)
+        if j in marks or j <= 0 or j >= last:
+            continue
+        marks[j] = u
+    idx = sorted(marks)
+    frac = np.interp(np.arange(nodes), idx, [marks[j] for j in idx])
+    if np.any(np.diff(frac) <= 0):  # two points in one cell: keep the spot only
+        u = float(np.interp(x_spot, fine, cum))
+        j = min(max(int(round(u * last)), 2), last - 2)
+        frac = np.interp(np.arange(nodes), [0, j, last], [0.0, u, 1.0])
+    x = np.interp(frac, cum, fine)
+    j0 = int(np.argmin(np.abs(x - x_spot)))
+    x[j0] = x_spot
+    return x, j0
 
 
 def time_levels(

@@ -191,7 +191,8 @@ def _obstacles(args, k, last, ex, obs):
     ac = args.accrued_conv * rows[ACCRUED, k]
     kc = c if (not last or args.cpn_conv > 0.0) else 0.0
     has_call = rows[CALL_PX, k] < np.inf
-    trig = rows[CALL_TRIG, k] if rows[CALL_TRIG, k] >= 0.0 else -np.inf
+    # the trigger is a node (``mesh.space_grid``): exp(log(trigger)) may round below it
+    trig = rows[CALL_TRIG, k] * (1.0 - 1e-12) if rows[CALL_TRIG, k] >= 0.0 else -np.inf
     convertible = rows[CONV_OK, k] > 0.0
     ppc = rows[PUT_PX, k] + c if rows[PUT_PX, k] > 0.0 else -np.inf
     cash = rows[CALL_PX, k] + rows[ACCRUED, k] + c
@@ -285,7 +286,20 @@ def _default_leg(args, k, ex, out):
         out[j] = d if d > args.recovery_value else args.recovery_value
 
 
-MAX_POLICY_ITERATIONS = 50
+MAX_POLICY_ITERATIONS = 12
+
+
+@njit(cache=True)
+def _clip(tv, tu, v, u):
+    """The explicit rule on the last iterate, where the active set has not settled (rare: a
+    row that flips back and forth between two bounds): v = max(lower, min(upper, v))."""
+    for j in range(1, v.shape[0] - 1):
+        if v[j] > tv[1, j]:
+            v[j] = tv[1, j]
+            u[j] = tu[1, j]
+        if v[j] <= tv[0, j]:
+            v[j] = tv[0, j]
+            u[j] = tu[0, j]
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -370,6 +384,8 @@ def solve(args: PdeArgs) -> float:
                 _solve_rows(lo_v, di_v, up_v, hi, u_next, policy, tv, v)
                 if not _policy(lo_v, di_v, up_v, hi, u_next, tv[0], tv[1], v, policy):
                     break
+            else:
+                _clip(tv, tu, v, u)
             _boundaries(ex, u)
         else:
             _default_leg(args, k, ex, dflt_lo)
@@ -383,6 +399,8 @@ def solve(args: PdeArgs) -> float:
                 _solve_rows(lo_v, di_v, up_v, hi, rhs, policy, tv, v)
                 if not _policy(lo_v, di_v, up_v, hi, rhs, tv[0], tv[1], v, policy):
                     break
+            else:
+                _clip(tv, tu, v, u)
             dflt_hi[:] = dflt_lo
         _boundaries(ex, v)
         # the coupon on top; the two far nodes (linear extrapolation) by the explicit rule
