@@ -117,7 +117,7 @@ def test_book_has_captable_section():
     for n in acc["notes"]:
         assert n["inputs"]["note_fair_value"]["source"].startswith("valuation engine")
         assert n["entries"][0]["kind"] == "issuance"
-        assert n["amortization"]["rows"][-1]["closing"] == f"{n['allocation']['principal']}.00"
+        assert n["amortization"]["rows"][-1]["closing"] == n["allocation"]["principal"]
     assert acc["journal"]["balanced"]
     # the book's text renderers for these sections
     from rich.console import Console

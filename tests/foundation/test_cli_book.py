@@ -40,7 +40,7 @@ def test_book_json_has_the_documented_keys(example_dir):
     result = runner.invoke(app, ["book", str(example_dir), "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["totals"]["principal"] == "2500000"
+    assert data["totals"]["principal"] == "2500000.00"
     assert data["totals"]["warrant_shares"] == 312500
     assert data["totals"]["exercise_proceeds"] == "451875.00"
     assert data["disclosure_check"]["all_match"] is True
@@ -60,7 +60,7 @@ def test_book_json_has_the_documented_keys(example_dir):
     } == {
         "name": "Purchaser 1",
         "closing_date": "2004-06-15",
-        "principal": "1000000",
+        "principal": "1000000.00",
         "conversion_price": "1.53",
         "conversion_shares": 653594,
         "warrant_shares": 125000,
@@ -79,7 +79,7 @@ def test_book_json_has_the_documented_keys(example_dir):
     assert set(sched[0]) >= {"pay_date", "period_start", "period_end", "days", "amount"}
     assert sum(__import__("decimal").Decimal(r["amount"]) for r in sched) == 75000
     assert first["maturity_payment"]["date"] == "2005-06-15"
-    assert first["maturity_payment"]["principal"] == "1000000"
+    assert first["maturity_payment"]["principal"] == "1000000.00"
 
 
 def test_schedule_exports_csv_and_json(example_dir, tmp_path):

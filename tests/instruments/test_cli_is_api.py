@@ -42,7 +42,7 @@ def test_cli_json_equals_api_json(deal_copy):
         pipedeal.deal_state(deal, DAY).to_json())
     book = _cli("book", folder, "--as-of", DAY.isoformat())
     assert book == _same(pipedeal.book(deal, as_of=DAY).to_json())
-    assert book["ledger"]["totals"]["principal_converted"] == "250000"
+    assert book["ledger"]["totals"]["principal_converted"] == "250000.00"
 
 
 def test_extract_and_disclose_are_the_api(example_dir):

@@ -51,7 +51,7 @@ def test_a_converted_note_is_valued_as_converted(deal_copy):
     book = pipedeal.book(deal, as_of=VALUED, steps=STEPS).to_json()
     assert {p["name"]: p["status"] for p in book["valuation"]["purchasers"]}[P2] == "converted"
     cap = {h["name"]: h for h in book["captable"]["holders"]}
-    assert cap[P2]["note_principal"] == "0" and cap[P2]["note_shares_principal"] == 0
+    assert cap[P2]["note_principal"] == "0.00" and cap[P2]["note_shares_principal"] == 0
     assert cap[P2]["shares_held"] == 709_219
     journal = pipedeal.accounting_report(deal, as_of=VALUED).to_json()
     p2 = next(n for n in journal["notes"] if n["purchaser"] == P2)
@@ -112,4 +112,4 @@ def test_one_database_holds_two_deals_of_the_same_name_by_key(deal_copy, tmp_pat
     assert pipedeal.deal_state(deal, VALUED, db, deal_key="room-b").notes[P2].shares_issued \
         == 709_219
     book = pipedeal.book(deal, as_of=VALUED, db=db, deal_key="room-b", steps=STEPS).to_json()
-    assert book["ledger"]["totals"]["principal_converted"] == "1000000"
+    assert book["ledger"]["totals"]["principal_converted"] == "1000000.00"

@@ -216,7 +216,7 @@ def test_book_has_a_ledger_section_only_when_a_ledger_exists(sqlite_backend):
     assert section["as_of"] == "2004-07-01"
     assert section["events_recorded"] == 4 and section["verify"]["ok"]
     assert section["totals"]["interest_paid"] == "3287.67"
-    assert section["totals"]["outstanding_principal"] == "2500000"
+    assert section["totals"]["outstanding_principal"] == "2500000.00"
 
 
 def test_init_again_after_issues_recorded_by_hand(sqlite_backend):
@@ -284,9 +284,9 @@ def test_record_json_output_and_retry(sqlite_backend):
         "payload": {"principal": "400000", "interest": "0"},
     }
     assert first["effect"] == {
-        "outstanding_principal": "600000",
+        "outstanding_principal": "600000.00",
         "shares_issued": 283_687,
-        "cash_paid": "0",
+        "cash_paid": "0.00",
     }
     again = json.loads(runner.invoke(app, args).stdout)  # the same command, retried
     assert again["already_recorded"] is True and again["record"] == first["record"]

@@ -112,7 +112,7 @@ def test_notice_election_and_lapse(room: Room, tmp_path: Path) -> None:
     ]
     due = room.get("issuer", f"{D}/due", params={"as_of": "2004-10-08", "days": 5}).json()
     settle = [i for i in due["items"] if i["kind"] == "prepayment_settlement"]
-    assert [(i["instrument"], i["amount"]) for i in settle] == [(f"note:{P2}", "1000000")]
+    assert [(i["instrument"], i["amount"]) for i in settle] == [(f"note:{P2}", "1000000.00")]
     # a late election is refused, naming the term, and nothing is written
     late = room.post("holder_b", f"{D}/events",
                      json={"kind": "conversion_election", "date": "2004-10-08"})

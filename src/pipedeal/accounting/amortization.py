@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Literal
 
 from pipedeal.accounting.journal import ZERO, cents
+from pipedeal.jsonfmt import money_json
 from pipedeal.schedule.interest import NoteSchedule
 
 Basis = Literal["period", "act/365"]
@@ -173,7 +174,7 @@ def schedule_json(s: AmortizationSchedule) -> dict[str, object]:
         "effective_rate": d(s.rate.quantize(Decimal("1e-12"))),
         "monthly_equivalent_rate": d(s.monthly_equivalent_rate.quantize(Decimal("1e-12"))),
         "carrying_amount": d(s.carrying_amount),
-        "face": d(s.face),
+        "face": money_json(s.face),
         "total_amortization": d(s.total_amortization),
         "total_interest_expense": d(s.total_interest_expense),
         "rounding_residual": d(s.rounding_residual),

@@ -45,6 +45,7 @@ from pipedeal.accounting.journal import (
     trial_balance,
 )
 from pipedeal.errors import UserError
+from pipedeal.jsonfmt import money_json
 from pipedeal.market.closes import PriceSeries
 from pipedeal.pricing.figures import DealFigures, PurchaserFigures
 from pipedeal.schedule.interest import NoteSchedule
@@ -310,8 +311,8 @@ def _roll_json(r: RollForward) -> dict[str, Any]:
 def allocation_json(a: Allocation) -> dict[str, Any]:
     return {
         "regime": a.regime.value,
-        "principal": _d(a.principal),
-        "proceeds": _d(a.proceeds),
+        "principal": money_json(a.principal),
+        "proceeds": money_json(a.proceeds),
         "note_fair_value": _d(a.note_fair_value),
         "warrant_fair_value": _d(a.warrant_fair_value),
         "allocated_to_note": _d(a.allocated_to_note),

@@ -12,6 +12,7 @@ from pipedeal.captable.dilution import diluted_eps, price_grid
 from pipedeal.captable.limits import MarketBasis, twenty_percent_test
 from pipedeal.captable.positions import Positions, positions_from_terms
 from pipedeal.captable.table import CapTable, cap_table
+from pipedeal.jsonfmt import money_json
 from pipedeal.market.closes import PriceSeries
 from pipedeal.pricing.figures import DealFigures
 from pipedeal.schedule.interest import NoteSchedule
@@ -78,8 +79,8 @@ def table_json(t: CapTable) -> dict[str, Any]:
             {
                 "name": r.name,
                 "shares_held": r.shares_held,
-                "note_principal": _d(r.note_principal),
-                "accrued_interest": _d(r.accrued_interest),
+                "note_principal": money_json(r.note_principal),
+                "accrued_interest": money_json(r.accrued_interest),
                 "conversion_price": _d(r.conversion_price),
                 "note_shares_principal": r.note_shares_principal,
                 "note_shares_interest": r.note_shares_interest,

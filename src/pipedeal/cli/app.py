@@ -44,6 +44,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }  # fmt: skip
 
 
+def _shortened(line: str, limit: int) -> str:
+    """``line`` cut at a word to fit ``limit`` characters, "..." marking the cut (as click does
+    for a command's short help)."""
+    if len(line) <= limit:
+        return line
+    return line[: max(limit - 3, 1)].rsplit(" ", 1)[0].rstrip(",;:") + "..."
+
+
 class _UserErrorBoundary(TyperGroup):
     """Turn a ``UserError`` raised by any command into one stderr line and exit status 2; load
     each command's module when the command is asked for (``COMMANDS``)."""
@@ -72,12 +80,8 @@ class _UserErrorBoundary(TyperGroup):
 
     def format_commands(self, ctx, formatter) -> None:  # noqa: ANN001
         # the listing from COMMANDS, so that ``--help`` imports no command module
-        from click.utils import make_default_short_help
-
         limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
-        rows = [
-            (name, make_default_short_help(line, limit)) for name, (_, line) in COMMANDS.items()
-        ]
+        rows = [(name, _shortened(line, limit)) for name, (_, line) in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from pipedeal.jsonfmt import money_json
 from pipedeal.ledger.contract import Contract
 from pipedeal.ledger.rules import ONE_DAY, LedgerState, payable_interest
 
@@ -35,7 +36,7 @@ class DueItem:
             "date": self.date.isoformat(),
             "kind": self.kind,
             "instrument": self.instrument,
-            "amount": None if self.amount is None else format(self.amount, "f"),
+            "amount": money_json(self.amount),
             "shares": self.shares,
             "status": self.status,
             "detail": self.detail,

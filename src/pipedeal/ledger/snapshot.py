@@ -18,6 +18,7 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
 
+from pipedeal.jsonfmt import money_json
 from pipedeal.ledger.accrual import conversion_price, exercise_price, payable_interest
 from pipedeal.ledger.contract import Contract, dates_of
 from pipedeal.ledger.events import Event
@@ -203,6 +204,9 @@ def _d(v: Decimal | None) -> str | None:
     return None if v is None else format(v, "f")
 
 
+_m = money_json  # money: two decimals
+
+
 def _day(v: dt.date | None) -> str | None:
     return None if v is None else v.isoformat()
 
@@ -220,20 +224,20 @@ def state_to_json(state: LedgerState) -> dict[str, Any]:
                 "issue_date": _day(n.issue_date),
                 "maturity_date": _day(n.maturity_date),
                 "maturity_pay_date": _day(n.maturity_pay_date),
-                "face_principal": _d(n.face_principal),
-                "outstanding_principal": _d(n.outstanding_principal),
-                "accrued_interest": _d(n.accrued_interest),
-                "interest_paid": _d(n.interest_paid),
+                "face_principal": _m(n.face_principal),
+                "outstanding_principal": _m(n.outstanding_principal),
+                "accrued_interest": _m(n.accrued_interest),
+                "interest_paid": _m(n.interest_paid),
                 "interest_paid_through": _day(n.interest_paid_through),
-                "principal_converted": _d(n.principal_converted),
-                "interest_converted": _d(n.interest_converted),
+                "principal_converted": _m(n.principal_converted),
+                "interest_converted": _m(n.interest_converted),
                 "shares_issued": n.shares_issued,
-                "cash_in_lieu": _d(n.cash_in_lieu),
-                "principal_prepaid": _d(n.principal_prepaid),
-                "premium_paid": _d(n.premium_paid),
-                "principal_repaid": _d(n.principal_repaid),
-                "cash_received": _d(n.cash_received),
-                "cash_paid": _d(n.cash_paid),
+                "cash_in_lieu": _m(n.cash_in_lieu),
+                "principal_prepaid": _m(n.principal_prepaid),
+                "premium_paid": _m(n.premium_paid),
+                "principal_repaid": _m(n.principal_repaid),
+                "cash_received": _m(n.cash_received),
+                "cash_paid": _m(n.cash_paid),
                 "conversion_price": _d(n.conversion_price.normalize()),
                 "base_conversion_price": _d(n.base_conversion_price),
                 "prepayment_notices": n.prepayment_notices,
@@ -241,11 +245,11 @@ def state_to_json(state: LedgerState) -> dict[str, Any]:
                 if w is None
                 else {
                     "notice_date": _day(w.notice_date),
-                    "principal": _d(w.principal),
+                    "principal": _m(w.principal),
                     "closes": _day(w.closes),
                     "settle_from": _day(w.settle_from),
                     "status": w.status,
-                    "elected_principal": _d(w.elected_principal),
+                    "elected_principal": _m(w.elected_principal),
                 },
             }
         )
@@ -262,7 +266,7 @@ def state_to_json(state: LedgerState) -> dict[str, Any]:
                 None if w.exercise_price is None else _d(w.exercise_price.normalize())
             ),
             "base_exercise_price": _d(w.base_exercise_price),
-            "cash_received": _d(w.cash_received),
+            "cash_received": _m(w.cash_received),
             "expires_at": w.expires_at.isoformat(),
             "expired": w.expired,
         }
@@ -288,16 +292,16 @@ def state_to_json(state: LedgerState) -> dict[str, Any]:
             for r in state.registrations
         ],
         "totals": {
-            "outstanding_principal": _d(t.outstanding_principal),
-            "accrued_interest": _d(t.accrued_interest),
-            "interest_paid": _d(t.interest_paid),
-            "principal_converted": _d(t.principal_converted),
-            "interest_converted": _d(t.interest_converted),
+            "outstanding_principal": _m(t.outstanding_principal),
+            "accrued_interest": _m(t.accrued_interest),
+            "interest_paid": _m(t.interest_paid),
+            "principal_converted": _m(t.principal_converted),
+            "interest_converted": _m(t.interest_converted),
             "shares_issued_on_conversion": t.shares_issued_on_conversion,
             "warrant_shares_outstanding": t.warrant_shares_outstanding,
             "warrant_shares_exercised": t.warrant_shares_exercised,
-            "cash_received": _d(t.cash_received),
-            "cash_paid": _d(t.cash_paid),
+            "cash_received": _m(t.cash_received),
+            "cash_paid": _m(t.cash_paid),
         },
     }
 
@@ -311,9 +315,9 @@ def event_effect(before: Book, after: Book, event: Event) -> dict[str, Any]:
     if event.instrument_type == "note":
         a, b = before.notes[name], after.notes[name]
         out: dict[str, Any] = {
-            "outstanding_principal": format(b.principal, "f"),
+            "outstanding_principal": money_json(b.principal),
             "shares_issued": b.shares_issued - a.shares_issued,
-            "cash_paid": format(b.cash_paid - a.cash_paid, "f"),
+            "cash_paid": money_json(b.cash_paid - a.cash_paid),
         }
         if b.window is not None:
             out["election_window_closes"] = b.window.closes.isoformat()
@@ -323,5 +327,5 @@ def event_effect(before: Book, after: Book, event: Event) -> dict[str, Any]:
     return {
         "shares_outstanding": wb.outstanding,
         "shares_delivered": wb.delivered - wa.delivered,
-        "cash_received": format(wb.cash_received - wa.cash_received, "f"),
+        "cash_received": money_json(wb.cash_received - wa.cash_received),
     }

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipedeal.instruments.deal import LoadedDeal
+from pipedeal.jsonfmt import money_json
 from pipedeal.ledger.record import DealRecord, deal_record
 from pipedeal.market.closes import PriceSeries
 from pipedeal.pricing.check import CheckLine
@@ -154,7 +155,7 @@ def schedule_json(s: NoteSchedule) -> dict[str, Any]:
         "total_interest": _d(s.total_interest),
         "maturity_payment": {
             "date": s.maturity.pay_date.isoformat(),
-            "principal": _d(s.principal),
+            "principal": money_json(s.principal),
             "final_interest": _d(s.final_interest),
             "total": _d(s.maturity_payment),
         },
@@ -171,8 +172,8 @@ def book_data(ctx: BookContext) -> dict[str, Any]:
             {
                 "name": p.name,
                 "closing_date": p.closing_date.isoformat(),
-                "principal": _d(p.principal),
-                "cash_funded": _d(p.funded),
+                "principal": money_json(p.principal),
+                "cash_funded": money_json(p.funded),
                 "conversion_price": _d(f.conversion_price),
                 "conversion_shares": f.conversion_shares,
                 "warrant_shares": f.warrant_shares,
@@ -222,8 +223,8 @@ def book_data(ctx: BookContext) -> dict[str, Any]:
             "exemption": list(deal.offering.exemption),
         },
         "totals": {
-            "principal": _d(figs.principal),
-            "cash_funded": _d(figs.cash_funded),
+            "principal": money_json(figs.principal),
+            "cash_funded": money_json(figs.cash_funded),
             "conversion_shares": figs.conversion_shares,
             "warrant_shares": figs.warrant_shares,
             "exercise_proceeds": _d(figs.exercise_proceeds),

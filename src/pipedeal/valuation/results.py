@@ -91,7 +91,7 @@ class PendingPrepayment:
     def to_json(self) -> dict[str, Any]:
         return {
             "notice_date": self.notice_date.isoformat(),
-            "principal": _d(self.principal),
+            "principal": money_json(self.principal),
             "election_window_closes": self.window_closes.isoformat(),
             "election_window_status": self.window_status,
             "settles": self.settles.isoformat(),
@@ -197,7 +197,7 @@ class PurchaserValuation:
         out: dict[str, Any] = {
             "name": self.name,
             "issue_date": self.issue_date.isoformat(),
-            "principal": _d(self.principal),
+            "principal": money_json(self.principal),
             "status": self.status,
             "conversion_shares_issued": self.shares_issued,
         }
