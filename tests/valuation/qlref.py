@@ -38,7 +38,10 @@ def ql_convertible_npv(
     tree: str = "crr",
     curve_day_count: str = "ACT/365F",
     dividends: tuple[tuple[dt.date, float], ...] = (),
+    vol_curve: tuple[tuple[dt.date, float], ...] = (),
 ) -> float:
+    """NPV of ``note`` in QuantLib's ``BinomialConvertibleEngine``; ``vol_curve``: Black vols
+    to dates, as a ``BlackVarianceCurve`` (linear in variance, the last vol flat after)."""
     ql.Settings.instance().evaluationDate = qd(evaluation)
     cdc = DAY_COUNTERS[curve_day_count]()
     bond_dc = DAY_COUNTERS[note.coupon_day_count]()
@@ -75,7 +78,13 @@ def ql_convertible_npv(
         ql.QuoteHandle(ql.SimpleQuote(spot)),
         ql.YieldTermStructureHandle(ql.FlatForward(today, dividend_yield, cdc)),
         ql.YieldTermStructureHandle(ql.FlatForward(today, rate, cdc)),
-        ql.BlackVolTermStructureHandle(ql.BlackConstantVol(today, calendar, vol, cdc)),
+        ql.BlackVolTermStructureHandle(
+            ql.BlackVarianceCurve(
+                today, [qd(d) for d, _ in vol_curve], [v for _, v in vol_curve], cdc
+            )
+            if vol_curve
+            else ql.BlackConstantVol(today, calendar, vol, cdc)
+        ),
     )
     divs = ql.DividendSchedule()
     for d, amount in dividends:

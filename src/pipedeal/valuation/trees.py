@@ -113,19 +113,24 @@ def build_time_dependent_tree(
     steps: int, maturity: float, vols: np.ndarray, drift_rates: np.ndarray
 ) -> Tree:
     """A recombining tree for a volatility that changes with time (``vols[i]`` over step i):
-    node j of step i at log(S/x0) = lnbase[i] + j·L with one spacing L = 2·max(vol)·√Δt, and
-    per step the up probability p_i and the shift of lnbase chosen so that the log-price's
-    step has mean (mu_i − vol_i²/2)·Δt and variance vol_i²·Δt exactly: p_i(1 − p_i)·L² =
-    vol_i²·Δt gives p_i = (1 − √(1 − (vol_i / max vol)²)) / 2 (Jarrow–Rudd's 1/2 where the
-    vol is the largest). Moments matched in log space, as Jarrow–Rudd's tree."""
+    node j of step i at log(S/x0) = lnbase[i] + j·L with one spacing L = 2·max(vol)·√Δt. Per
+    step, the up probability p_i gives the log-price's step the variance vol_i²·Δt exactly,
+    p_i(1 − p_i)·L² = vol_i²·Δt, so p_i = 1/2 ∓ √(1 − (vol_i / max vol)²)/2, taking the two
+    roots on alternate steps (a skewed step is followed by its mirror, so the third moment
+    cancels pairwise instead of piling up as O(√Δt)); and lnbase moves so that the price's
+    expected growth over the step is e^{mu_i·Δt} exactly (risk-neutral). Where the vol is the
+    largest, p = 1/2 (Jarrow–Rudd's tree, with an exact martingale)."""
     dt = maturity / steps
     vols = np.asarray(vols, dtype=np.float64)
     mu = np.broadcast_to(np.asarray(drift_rates, dtype=np.float64), (steps,))
     top = float(vols.max())
     spacing = 2.0 * top * math.sqrt(dt)
     ratio = np.minimum(vols / top, 1.0)
-    pu = 0.5 * (1.0 - np.sqrt(1.0 - ratio * ratio))
-    shift = (mu - 0.5 * vols * vols) * dt - pu * spacing
+    half_gap = 0.5 * np.sqrt(1.0 - ratio * ratio)
+    sign = np.where(np.arange(steps) % 2 == 0, -1.0, 1.0)
+    pu = 0.5 + sign * half_gap
+    # e^{shift}·(p·e^{L} + 1 − p) = e^{mu·Δt}
+    shift = mu * dt - np.log(pu * math.exp(spacing) + (1.0 - pu))
     lnbase = np.concatenate(([0.0], np.cumsum(shift)))
     return Tree("td", steps, dt, lnbase, spacing, pu)
 

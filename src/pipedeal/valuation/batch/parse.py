@@ -327,6 +327,8 @@ def _parse_note(
             raise UserError(f"{where(col)}: {exc}") from None
         if len(points) > 100:
             raise UserError(f"{where(col)}: at most 100 points")
+        if any(not (0 <= x <= 5 and t <= 100) for t, x in points):
+            raise UserError(f"{where(col)}: tenors at most 100 years, values in 0..5")
         return tuple(points)
     return BatchNote(
         id=ident or str(line),
