@@ -11,8 +11,8 @@ its features, and whether its value equals the passage's label. A logistic regre
 (scikit-learn, L2) per term is fitted on the rows. The term's policy (``rule``,
 ``rule_then_model`` or ``model``, with a threshold) is chosen by cross-validation grouped by
 issuer (no issuer in both a fold's fit and its test): the policy with the most (passage, term)
-pairs right, a hallucination costing half a pair more, and ``rule`` unless another does better
-by at least two pairs. The weights and policies go to ``pipedeal/filings/extract_model.json``
+pairs right, a hallucination costing one pair more, and ``rule`` unless another does better
+by at least three pairs; the regularisation (C) is chosen the same way. The weights and policies go to ``pipedeal/filings/extract_model.json``
 (plain JSON; the extractor reads it without scikit-learn).
 """
 
@@ -34,6 +34,9 @@ from pipedeal.filings.structure import parse_filing
 
 DATA = Path(__file__).resolve().parents[3] / "tests" / "data"
 THRESHOLDS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+REGULARISATION = [0.1, 0.3, 1.0]  # logistic regression's C, chosen per term by CV
+MARGIN = 3  # (passage, term) pairs a model policy must win by over the rule alone
+HALLUCINATION_COST = 1.0  # a value given where the label is null costs this much more
 MODES = ["rule", "rule_then_model", "model"]
 
 
@@ -77,7 +80,7 @@ def examples(passages: list[Passage]) -> dict[str, list[Example]]:
     return out
 
 
-def _fit(exs: list[Example]) -> tuple[float, dict[str, float]] | None:
+def _fit(exs: list[Example], c: float = 0.5) -> tuple[float, dict[str, float]] | None:
     from sklearn.feature_extraction import DictVectorizer  # type: ignore[import-untyped]
     from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
@@ -87,7 +90,7 @@ def _fit(exs: list[Example]) -> tuple[float, dict[str, float]] | None:
         return None
     vec = DictVectorizer()
     x = vec.fit_transform(rows)
-    lr = LogisticRegression(C=0.5, max_iter=2000)
+    lr = LogisticRegression(C=c, max_iter=2000)
     lr.fit(x, ys)
     weights = {name: float(w) for name, w in zip(vec.get_feature_names_out(), lr.coef_[0],
                                                  strict=True) if abs(w) >= 1e-3}
@@ -119,29 +122,31 @@ def _utility(key: str, exs: list[Example], scores: list[list[float]], mode: str,
         got = _outcome(key, e, sc, mode, thr)
         total += same(key, got, e.label)
         if got is not None and e.label is None:
-            total -= 0.5
+            total -= HALLUCINATION_COST
     return total
 
 
-def choose_policy(key: str, exs: list[Example], folds: int) -> tuple[str, float, float, float]:
-    """(mode, threshold, cross-validated utility of the rule, of the chosen policy)."""
+def choose_policy(key: str, exs: list[Example], folds: int
+                  ) -> tuple[str, float, float, float, float]:
+    """(mode, threshold, regularisation C, cross-validated utility of the rule, of the chosen
+    policy)."""
     groups = sorted({e.group for e in exs})
     fold_of = {g: i % folds for i, g in enumerate(groups)}
-    scores: list[list[float]] = [[] for _ in exs]
-    for k in range(folds):
-        fit = [e for e in exs if fold_of[e.group] != k]
-        model = _fit(fit)
-        for i, e in enumerate(exs):
-            if fold_of[e.group] == k:
-                scores[i] = [_score(model, f) for f in e.feats]
-    base = _utility(key, exs, scores, "rule", 0.5)
-    best = ("rule", 0.5, base)
-    for mode in MODES[1:]:
-        for thr in THRESHOLDS:
-            u = _utility(key, exs, scores, mode, thr)
-            if u > best[2] + (2 if best[0] == "rule" else 0):
-                best = (mode, thr, u)
-    return best[0], best[1], base, best[2]
+    base = _utility(key, exs, [[] for _ in exs], "rule", 0.5)
+    best = ("rule", 0.5, REGULARISATION[0], base)
+    for c in REGULARISATION:
+        scores: list[list[float]] = [[] for _ in exs]
+        for k in range(folds):
+            model = _fit([e for e in exs if fold_of[e.group] != k], c)
+            for i, e in enumerate(exs):
+                if fold_of[e.group] == k:
+                    scores[i] = [_score(model, f) for f in e.feats]
+        for mode in MODES[1:]:
+            for thr in THRESHOLDS:
+                u = _utility(key, exs, scores, mode, thr)
+                if u > best[3] + (MARGIN if best[0] == "rule" else 0):
+                    best = (mode, thr, c, u)
+    return best[0], best[1], best[2], base, best[3]
 
 
 def train(files: list[Path], folds: int = 5, log: Any = print) -> dict[str, Any]:
@@ -153,12 +158,13 @@ def train(files: list[Path], folds: int = 5, log: Any = print) -> dict[str, Any]
     data = examples(passages)
     terms: dict[str, Any] = {}
     for key, exs in data.items():
-        mode, thr, base, util = choose_policy(key, exs, folds)
-        model = _fit(exs)
+        mode, thr, c, base, util = choose_policy(key, exs, folds)
+        model = _fit(exs, c)
         if model is None:
             mode = "rule"
             model = (0.0, {})
-        log(f"{key:42} {mode:16} thr {thr:.1f}  cv utility rule {base:6.1f} → {util:6.1f}")
+        log(f"{key:42} {mode:16} thr {thr:.1f} C {c:.1f}  cv utility rule {base:6.1f} → "
+            f"{util:6.1f}")
         terms[key] = {"mode": mode, "threshold": thr, "bias": round(model[0], 4),
                       "weights": {k: round(w, 4) for k, w in sorted(model[1].items())}}
     return {"version": 1, "trained_on": [Path(f).name for f in files],

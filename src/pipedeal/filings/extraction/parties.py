@@ -35,7 +35,9 @@ _LEAD = {"The", "On", "With", "And", "Today", "THE", "PROSPECTUS", "SUPPLEMENT",
          "NOTE", "TO", "OF", "FOR", "SATISFACTORY", "PROMISSORY", "CONVERTIBLE", "SECURED",
          "SENIOR", "DEBENTURE", "FORM", "AND", "BY", "Between", "Among", "Of", "For", "To",
          "Notes", "Debentures", "Note", "Debenture", "Convertible", "Secured", "Senior",
-         "Undersigned", "Received", "received", "value", "VALUE", "RECEIVED"}
+         "Undersigned", "Received", "received", "value", "VALUE", "RECEIVED", "REASONABLY",
+         "PURCHASE", "AGREEMENT", "SECURITIES", "SUBSCRIPTION", "DEBENTURES", "NOTES", "ISSUED",
+         "SERIES", "UNITS", "COMMON", "STOCK", "SHARES", "OFFERING", "PLACEMENT"}
 _ABBREV_END = re.compile(r"(?:Inc|Corp|Co|Ltd|N\.V|S\.A|L\.P|L\.L\.C|INC|CORP|CO|LTD)\.$")
 
 
@@ -48,7 +50,7 @@ def _clean_name(name: str) -> str:
     words = name.replace("\n", " ").split()
     while words and words[0].strip(",") in _LEAD:
         words = words[1:]
-    name = " ".join(words).strip(" ,")
+    name = re.sub(r"\s+,", ",", " ".join(words)).strip(" ,|;:")
     if name.endswith(".") and not _ABBREV_END.search(name):
         name = name[:-1]
     return name
@@ -57,6 +59,9 @@ def _clean_name(name: str) -> str:
 @rule("issuer_name")
 def _issuer(ctx: Context) -> Found | None:
     name = ctx.filing.registrant.get("name")
+    if name and (not re.search(r"[A-Za-z]{2}", name) or name.strip(" .") in ("Company",
+                                                                             "Registrant")):
+        name = None  # a cover line of dashes or underscores read as the name
     if name:
         pos = ctx.text.find(name)
         line = ctx.text[pos: ctx.text.find("\n", pos)] if pos >= 0 else name
@@ -167,15 +172,15 @@ def _num_purchasers(ctx: Context) -> Found | None:
 
 
 _ENTITY = re.compile(
-    r"((?:(?:[A-Z][\w&'.\-]*|\d+)\s+(?:and\s+)?){0,5}[A-Z][\w&'.\-]*,?\s+(?:L\.L\.C\.|LLC|"
-    r"L\.P\.|LP|Ltd\.|Limited|Aktiengesellschaft|AG|"
-    r"(?:Master\s+)?Fund(?:,?\s+(?:L\.P\.|Ltd\.|LP))?|Partners(?:,?\s+(?:L\.P\.|LP|LLC))?|"
-    r"Capital(?:,?\s+(?:LLC|L\.P\.|Ltd\.|L\.L\.C\.))?|Trust|"
-    r"Inc\.(?=,?\s+(?:an?\s+[A-Z]\w+\s+corporation\s+)?\(the\s+\"(?:Holder|Lender|Purchaser|"
-    r"Buyer|Investor)\")))(?![\w])")
+    r"((?:(?:[A-Z][\w&'.\-]*|\d+)\s+(?:and\s+)?){0,5}[A-Z][\w&'.\-]*,?\s+(?:(?i:L\.L\.C\.|LLC|"
+    r"L\.P\.|LP|Ltd\.|Limited\s+Partnership|Limited|Aktiengesellschaft|AG|Anstalt|S\.A\.|"
+    r"(?:Master\s+)?Fund(?:,?\s+(?:L\.P\.|Ltd\.|LP|S\.A\.))?|Partners(?:,?\s+(?:L\.P\.|LP|LLC))?|"
+    r"Capital(?:,?\s+(?:LLC|L\.P\.|Ltd\.|L\.L\.C\.))?|Trust)|"
+    r"(?:Inc\.|Corporation)(?=,?\s+(?:an?\s+[A-Z]\w+\s+corporation\s+)?\((?:the\s+)?\""
+    r"(?:Holder|Lender|Purchaser|Buyer|Investor|Payee)\")))(?![\w])")
 _NAME_STOP = {"The", "On", "With", "And", "To", "Each", "Of", "In", "An", "A", "Under", "By",
               "From", "Company", "Purchaser", "Purchasers", "Investor", "Investors", "Our", "We",
-              "Pursuant", "Such", "That", "This"}
+              "Pursuant", "Such", "That", "This", "and", "&", "Pay", "PAY", "TO", "OF"}
 
 
 @rule("purchaser_names")
@@ -198,10 +203,14 @@ def _purchaser_names(ctx: Context) -> Found | None:
                              r"(?:note|debenture)s?\s+(?:\(\S+\s+\S+\)\s+)?to\s+[A-Z]|between"):
         for m in _ENTITY.finditer(t):
             words = m.group(1).split()
+            lead_the = words[0] == "The" and m.start(1) > 0 and len(words) > 2 and \
+                words[1] not in _NAME_STOP
             while words and words[0].strip(",") in _NAME_STOP:
                 words = words[1:]
-            if len(words) < 2:
-                continue
+            if lead_the:
+                words = ["The", *words]  # "to The Shaar Fund, Ltd.": part of the name
+            if len(words) < 2 or words[-1].islower():
+                continue  # "a Utah limited partnership": what it is, not who
             name = " ".join(words)
             # "Corbel Trust and Waymark Capital, L.P.": two names, not one
             first_name = re.match(r"(.+?\b(?:Trust|LLC|L\.P\.|LP|Ltd\.|Fund|Capital|Partners|"

@@ -14,11 +14,20 @@ from pipedeal.filings.extraction.registry import IC, Context, Found, rule
 from pipedeal.filings.extraction.sentences import Sentence
 from pipedeal.filings.numbers import parse_percent, plain
 
+_QUALIFIERS = (r"amortizing|callable|senior|junior|subordinated|subordinate|secured|unsecured|"
+               r"original\s+issue\s+discount|OID|variable\s+rate|fixed\s+rate|zero\s+coupon|"
+               r"\d+(?:\.\d+)?%")
 _INSTR_RE = re.compile(
-    r"\b((?:(?:amortizing|senior|junior|subordinated|secured|unsecured|original\s+issue\s+discount|"
-    r"OID|variable\s+rate|fixed\s+rate|zero\s+coupon|\d+(?:\.\d+)?%)[\s-]+)*convertible\s+"
-    r"(?:(?:senior|subordinated|secured|unsecured|redeemable|exchangeable)\s+)*"
-    r"(?:promissory\s+|term\s+)?(?:notes?|debentures?|bonds?|loans?))\b", IC)
+    rf"\b((?:(?:{_QUALIFIERS})[\s-]+)*convertible\s+"
+    r"(?:(?:senior|subordinated|subordinate|secured|unsecured|redeemable|exchangeable|callable)\s+)*"
+    r"(?:promissory\s+|term\s+|revolving\s+(?:loan\s+)?)?(?:notes?|debentures?|bonds?|loans?))\b",
+    IC)
+# no "convertible" in the name: "senior secured promissory note", "unsecured promissory note"
+_PLAIN_RE = re.compile(
+    rf"\b((?:(?:{_QUALIFIERS})[\s-]+)+(?:promissory\s+)?(?:notes?|debentures?))\b", IC)
+_CONVERTIBLE_LATER = re.compile(
+    r"\b(notes?|debentures?)\b[^.;]{0,80}?\b(?:convertible\s+into|may\s+be\s+converted|"
+    r"are\s+convertible|is\s+convertible)", IC)
 _NOUN = re.compile(r"(note|debenture|bond|loan)s?$", IC)
 
 
@@ -42,11 +51,27 @@ def _instrument(ctx: Context) -> Found | None:
         if len(hits) >= 40:
             break
     if not hits:
-        return None
+        return _instrument_fallback(ctx)
     nouns = [h[1] for h in hits]
     noun = max(dict.fromkeys(nouns), key=nouns.count)
     best = max((h for h in hits if h[1] == noun), key=lambda h: len(h[0].split()))
     return found(best[2], best[3], 1, best[0])
+
+
+def _instrument_fallback(ctx: Context) -> Found | None:
+    """"the Debentures ... are convertible into" → convertible debenture; else a qualified
+    promissory note or debenture that the text never calls convertible."""
+    for sent, t in ctx.where(r"convert"):
+        m = _CONVERTIBLE_LATER.search(t)
+        if m:
+            return found(sent, m, 1, "convertible " + _instrument_name(m.group(1)))
+    for sent, t in ctx.where(r"promissory|debenture"):
+        m = _PLAIN_RE.search(t)
+        if m:
+            name = _instrument_name(m.group(1))
+            if len(name.split()) >= 2 and not name.startswith(("senior note", "junior note")):
+                return found(sent, m, 1, name)
+    return None
 
 
 @rule("secured")
