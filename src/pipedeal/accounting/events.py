@@ -36,6 +36,7 @@ is taken as unchanged by a split — registration events, memos).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -135,8 +136,11 @@ def note_journal(
     as_of: dt.date,
     *,
     par_value: Decimal = ZERO,
+    period_ends: Sequence[dt.date] = (),
 ) -> NoteJournal:
-    """Entries for one note from issue to ``as_of``, from the events the ledger recorded."""
+    """Entries for one note from issue to ``as_of``, from the events the ledger recorded, with
+    interest and amortization accrued at each payment, event and fiscal period end
+    (``period_ends``, ``accounting.periods.fiscal_quarter_ends``)."""
     alloc = acc.allocation
     regime = alloc.regime
     face = alloc.principal
@@ -145,8 +149,9 @@ def note_journal(
     steps = [s for s in view.steps(as_of)
              if s.event.instrument == instrument and s.event.date > acc.issue_date]
     pay_dates = [r.date for r in acc.amortization.rows if r.date is not None]
-    dates = sorted({d for d in (*pay_dates, *(s.event.date for s in steps), as_of)
+    dates = sorted({d for d in (*pay_dates, *(s.event.date for s in steps), *period_ends, as_of)
                     if acc.issue_date < d <= as_of})
+    quarter_ends = set(period_ends)
     entries: list[JournalEntry] = [issuance_entry(figures, alloc)]
     discount = alloc.discount
     amortized = converted = extinguished = repaid = ZERO
@@ -168,9 +173,10 @@ def note_journal(
             if cur.outstanding_principal == 0 and cur.principal_repaid > prev.principal_repaid:
                 amort = discount  # repaid in full: nothing may stay unamortized
         if coupon or amort:
+            closing = " (fiscal quarter end)" if day in quarter_ends else ""
             entries.append(entry(
                 day, "interest",
-                f"Interest {prev_day + ONE_DAY} to {day}: coupon {coupon:,}, discount "
+                f"Interest {prev_day + ONE_DAY} to {day}{closing}: coupon {coupon:,}, discount "
                 f"amortization {amort:,}",
                 [(INTEREST_EXPENSE, coupon + amort), (INTEREST_PAYABLE, -coupon),
                  (DEBT_DISCOUNT, -amort)], name))
@@ -340,9 +346,12 @@ def ledger_journal(
     *,
     par_value: Decimal = ZERO,
     with_warrants: bool = True,
+    period_ends: Sequence[dt.date] = (),
 ) -> LedgerJournal:
     note_js = tuple(
-        note_journal(n, figures[n.purchaser], view, as_of, par_value=par_value) for n in notes
+        note_journal(n, figures[n.purchaser], view, as_of, par_value=par_value,
+                     period_ends=period_ends)
+        for n in notes
     )
     warrant_js = tuple(
         warrant_journal(n.purchaser, n.issue_date, view, as_of, par_value=par_value)

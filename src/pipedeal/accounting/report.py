@@ -44,6 +44,7 @@ from pipedeal.accounting.journal import (
     entry_json,
     trial_balance,
 )
+from pipedeal.accounting.periods import fiscal_quarter_ends
 from pipedeal.errors import UserError
 from pipedeal.jsonfmt import money_json
 from pipedeal.market.closes import PriceSeries
@@ -428,5 +429,6 @@ def accounting_data(
         notes, {f.purchaser.name: f for f in figures.purchasers}, view, as_of,
         par_value=deal.issuer.par_value or Decimal(0),
         with_warrants=deal.warrant is not None,
+        period_ends=fiscal_quarter_ends(deal.accounting, first, as_of),
     )
     return {**notes_json(notes, regime, journal), "regime_reason": reason}

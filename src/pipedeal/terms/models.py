@@ -278,6 +278,12 @@ class ConversionTerms(Frozen):
         description="a holder may not convert or exercise beyond this fraction of the "
         "outstanding common stock (4.99% → 0.0499); none in the Innovo notes",
     )
+    delivery_business_days: int = Field(
+        3,
+        ge=0,
+        le=60,
+        description="business days after a conversion by which the shares must be delivered",
+    )
 
 
 class PrepaymentTerms(Frozen):
@@ -331,6 +337,12 @@ class WarrantTerms(Frozen):
     partial_exercise: bool = True
     adjustment: Literal["proportional"] = "proportional"
     exercise_place: str = "the Company's warrant office"
+    delivery_business_days: int = Field(
+        3,
+        ge=0,
+        le=60,
+        description="business days after an exercise by which the shares must be delivered",
+    )
 
     @model_validator(mode="after")
     def _zone_exists(self) -> WarrantTerms:
@@ -481,6 +493,20 @@ class AccountingTerms(Frozen):
     )
     early_adoption: bool = Field(
         False, description="ASU 2020-06 adopted early (fiscal years after 2020-12-15)"
+    )
+    fiscal_calendar: Literal["month-end", "52-53-week"] = Field(
+        "month-end",
+        description="month-end: quarters end three, six and nine months before fiscal_year_end; "
+        "52-53-week: the year ends on fiscal_week_ends_on (fiscal_week_rule) and quarters "
+        "are 13 weeks (the fourth takes the 53rd week)",
+    )
+    fiscal_week_ends_on: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = Field("saturday", description="the weekday a 52-53-week fiscal year ends on")
+    fiscal_week_rule: Literal["last", "nearest"] = Field(
+        "last",
+        description="52-53-week: the year ends on the last such weekday on or before "
+        "fiscal_year_end, or on the one nearest it",
     )
 
     @model_validator(mode="after")
