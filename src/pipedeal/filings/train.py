@@ -9,11 +9,13 @@ split: a file whose name contains ``dev`` is refused.
 For each numeric term (``extraction.scorer.SPECS``) every candidate of every passage is a row:
 its features, and whether its value equals the passage's label. A logistic regression
 (scikit-learn, L2) per term is fitted on the rows. The term's policy (``rule``,
-``rule_then_model`` or ``model``, with a threshold) is chosen by cross-validation grouped by
-issuer (no issuer in both a fold's fit and its test): the policy with the most (passage, term)
-pairs right, a hallucination costing one pair more, and ``rule`` unless another does better
-by at least three pairs; the regularisation (C) is chosen the same way. The weights and policies go to ``pipedeal/filings/extract_model.json``
-(plain JSON; the extractor reads it without scikit-learn).
+``rule_then_model``, ``rule_checked`` or ``model``, with a threshold) and the regularisation C
+are chosen by cross-validation grouped by issuer (no issuer in both a fold's fit and its test):
+the policy with the most (passage, term) pairs right, a hallucination costing one pair more;
+``rule`` unless another does better by at least three pairs, and ``model`` (which may overrule
+the rule) only when it does three better than the best policy that keeps the rule's answer.
+The weights and policies go to ``pipedeal/filings/extract_model.json`` (plain JSON; the
+extractor reads it without scikit-learn).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ THRESHOLDS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 REGULARISATION = [0.1, 0.3, 1.0]  # logistic regression's C, chosen per term by CV
 MARGIN = 3  # (passage, term) pairs a model policy must win by over the rule alone
 HALLUCINATION_COST = 1.0  # a value given where the label is null costs this much more
-MODES = ["rule", "rule_then_model", "model"]
+MODES = ["rule", "rule_then_model", "rule_checked", "model"]
 
 
 def default_files() -> list[Path]:
@@ -111,6 +113,10 @@ def _outcome(key: str, e: Example, scores: list[float], mode: str, thr: float) -
         return e.rule
     if not scores:
         return None
+    if mode == "rule_checked" and e.rule is not None:
+        mine = next((i for i, r in enumerate(e.is_rule) if r), None)
+        if mine is not None and scores[mine] >= thr:
+            return e.rule
     best = max(range(len(scores)), key=lambda i: scores[i])
     return e.values[best] if scores[best] >= thr else None
 
@@ -144,7 +150,9 @@ def choose_policy(key: str, exs: list[Example], folds: int
         for mode in MODES[1:]:
             for thr in THRESHOLDS:
                 u = _utility(key, exs, scores, mode, thr)
-                if u > best[3] + (MARGIN if best[0] == "rule" else 0):
+                # the rule's answer stays unless the model does clearly better without it
+                margin = MARGIN if best[0] == "rule" or (mode == "model" != best[0]) else 0
+                if u > best[3] + margin:
                     best = (mode, thr, c, u)
     return best[0], best[1], best[2], base, best[3]
 

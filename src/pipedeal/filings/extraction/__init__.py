@@ -100,7 +100,8 @@ def extract_terms(filing: Filing, sents: list[Sentence] | None = None, *,
 def _asks_model(model: TermModel | None, rule_found: Found | None) -> bool:
     if model is None:
         return False
-    return model.mode == "model" or (model.mode == "rule_then_model" and rule_found is None)
+    return model.mode in ("model", "rule_checked") or (model.mode == "rule_then_model"
+                                                        and rule_found is None)
 
 
 __all__ = [

@@ -67,6 +67,7 @@ _CUES = (
     "fee", "commission", "placement agent", "investor", "purchaser", "holder", "lender",
     "denomination", "per share", "vwap", "trading day", "payable", "increase", "event of default",
     "term", "year", "month", "day", "shares", "common stock", "sold", "issued", "entered",
+    "non-convertible", "not convertible", "preferred", "per $1,000", "thousands",
 )
 
 

@@ -11,6 +11,8 @@ logistic model per term (weights in ``pipedeal/filings/extract_model.json``, fit
 * ``rule``: the rule's answer (the model did no better than the rule);
 * ``rule_then_model``: the rule's answer when it has one, else the best candidate scoring at least
   the threshold, else nothing;
+* ``rule_checked``: the rule's answer when the model scores it at least the threshold, else the
+  best candidate scoring at least the threshold, else nothing;
 * ``model``: the best candidate (the rule's among them) scoring at least the threshold.
 
 The model file is plain JSON read lazily on first use (no pickle, no scikit-learn at run time).
@@ -107,6 +109,9 @@ SPECS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 }
 
 
+_NOTE_MONEY = {"principal_amount_usd", "purchase_price_usd", "net_proceeds_usd"}
+
+
 @dataclass
 class Candidate:
     value: Any
@@ -163,6 +168,9 @@ def candidates(key: str, mentions: list[Mention], rule_found: Found | None,
         seen_values.append(value)
         out.append(Candidate(value, (m.start, m.end), sentence_of(m.sent), frozenset(feats),
                              is_rule))
+    if key in _NOTE_MONEY and any("S:non-convertible" not in c.features for c in out):
+        # a non-convertible note's figures are not the convertible financing's
+        out = [c for c in out if "S:non-convertible" not in c.features]
     if rule_found is not None and not rule_seen:
         out.append(Candidate(rule_value, rule_found.span, rule_found.sentence,
                              frozenset({"rule_only", "rule_value", "rule_here"}), True))
@@ -173,7 +181,7 @@ def candidates(key: str, mentions: list[Mention], rule_found: Found | None,
 class TermModel:
     bias: float
     weights: dict[str, float]
-    mode: str  # rule | rule_then_model | model
+    mode: str  # rule | rule_then_model | rule_checked | model
     threshold: float
 
     def score(self, features: frozenset[str]) -> float:
@@ -218,6 +226,11 @@ def decide(key: str, model: TermModel | None, rule_found: Found | None,
         return Decision(None, "none", "no rule match (policy rule: the model is not used)", cands)
     if best is None:
         return Decision(None, "none", "no candidate", cands)
+    if model.mode == "rule_checked" and rule_found is not None:
+        mine = next((c for c in cands if c.rule), None)
+        if mine is not None and mine.score >= model.threshold:
+            return Decision(rule_found, "rule", f"rule match, scored {mine.score:.2f} ≥ "
+                            f"{model.threshold:.2f}", cands)
     if best.score < model.threshold:
         return Decision(None, "none", f"best score {best.score:.2f} is below the threshold "
                         f"{model.threshold:.2f}", cands)
