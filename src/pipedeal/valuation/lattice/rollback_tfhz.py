@@ -162,6 +162,7 @@ def tfhz_rollback(args: KernelArgs, work: np.ndarray) -> float:
                         i + 1,
                         s_lo,
                         pw,
+                        args.lnratio,
                         svol[i],
                         smu[i],
                         tau,
@@ -468,17 +469,22 @@ def _smooth_last_step(args: KernelArgs, pw: np.ndarray, v: np.ndarray, u: np.nda
     return True
 
 
+_CUT = 8.5  # |d| beyond which N(d) is 0 or 1 to within 1e-17
+
+
 @njit(cache=True, error_model="numpy")
 def _window_closed_form(
-    m, s_lo, pw, vol, mu, tau, d_e, kappa, b_e, cash_e, conv_mult, cash_pay, out_v, out_u
+    m, s_lo, pw, lnratio, vol, mu, tau, d_e, kappa, b_e, cash_e, conv_mult, cash_pay, out_v,
+    out_u,
 ):
     """Smoothing of the election window: the called note's expected payoff at the window's end
     for nodes 0..m-1 of the call's step, with the stock lognormal over the window's exact
     length ``tau`` (vol, drift ``mu``): the holder takes κ(S + d_e) + b_e (times
     ``conv_mult``) where it beats ``cash_e``, else ``cash_pay``; ``kappa`` 0: no conversion at
     the window's end. Into out_v; the cash part (``tf``) into out_u. Black–Scholes with
-    strike (cash_e − b_e)/κ − d_e on the escrowed stock; O(nodes), where the binomial window
-    costs O(nodes × window steps)."""
+    strike (cash_e − b_e)/κ − d_e on the escrowed stock, evaluated only on the band of nodes
+    where N(d) is neither 0 nor 1 (|d| < 8.5); below it the holder takes the cash, above it
+    the shares (node j's price is s_lo·e^{j·lnratio})."""
     if kappa <= 0.0:
         for j in range(m):
             out_v[j] = cash_pay
@@ -487,17 +493,30 @@ def _window_closed_form(
     strike = (cash_e - b_e) / kappa - d_e
     growth = math.exp(mu * tau)
     sig = vol * math.sqrt(tau)
-    for j in range(m):
+    if strike <= 0.0 or sig <= 0.0:
+        j_lo = j_hi = 0
+        if strike > 0.0:  # no volatility over the window: the forward decides
+            while j_hi < m and s_lo * pw[j_hi] * growth <= strike:
+                j_hi += 1
+            j_lo = j_hi
+    else:
+        shift = mu * tau
+        x_lo = math.log(strike / s_lo) - _CUT * sig - shift - 0.5 * sig * sig
+        x_hi = math.log(strike / s_lo) + _CUT * sig - shift + 0.5 * sig * sig
+        j_lo = min(max(int(math.floor(x_lo / lnratio)), 0), m)
+        j_hi = min(max(int(math.ceil(x_hi / lnratio)) + 1, j_lo), m)
+    for j in range(j_lo):
+        out_v[j] = cash_pay
+        out_u[j] = cash_pay
+    for j in range(j_lo, j_hi):
         x = s_lo * pw[j]
-        if strike <= 0.0:
-            n1 = n2 = 1.0
-        elif sig <= 0.0:
-            n1 = n2 = 1.0 if x * growth > strike else 0.0
-        else:
-            d1 = (math.log(x / strike) + mu * tau) / sig + 0.5 * sig
-            n1 = _norm_cdf(d1)
-            n2 = _norm_cdf(d1 - sig)
+        d1 = (math.log(x / strike) + mu * tau) / sig + 0.5 * sig
+        n1 = _norm_cdf(d1)
+        n2 = _norm_cdf(d1 - sig)
         out_v[j] = cash_pay * (1.0 - n2) + conv_mult * (
             kappa * (x * growth * n1 + d_e * n2) + b_e * n2
         )
         out_u[j] = cash_pay * (1.0 - n2)
+    for j in range(j_hi, m):
+        out_v[j] = conv_mult * (kappa * (s_lo * pw[j] * growth + d_e) + b_e)
+        out_u[j] = 0.0
