@@ -58,3 +58,27 @@ def test_help_and_a_light_command_do_not_import_the_heavy_libraries():
         out = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
                              check=True).stdout
         assert "LOADED []" in out, (argv, out[-300:])
+
+
+def test_slow_work_shows_a_spinner_on_a_terminal_only():
+    import io
+    import time
+
+    from rich.console import Console
+
+    from pipedeal.cli.output import slow_work_notice
+
+    tty = io.StringIO()
+    with slow_work_notice("compiling kernels", after_s=0.05,
+                          console=Console(file=tty, force_terminal=True)):
+        time.sleep(0.5)
+    assert "compiling kernels" in tty.getvalue()
+    quick = io.StringIO()
+    with slow_work_notice("compiling kernels", after_s=5,
+                          console=Console(file=quick, force_terminal=True)):
+        pass
+    assert "compiling kernels" not in quick.getvalue()
+    pipe = io.StringIO()
+    with slow_work_notice("compiling kernels", after_s=0.0, console=Console(file=pipe)):
+        time.sleep(0.2)
+    assert pipe.getvalue() == ""

@@ -10,7 +10,7 @@ import typer
 
 from pipedeal.cli.app import app
 from pipedeal.cli.options import DealDir, FormatOpt
-from pipedeal.cli.output import Format, emit_json, stdout_console
+from pipedeal.cli.output import Format, emit_json, slow_work_notice, stdout_console
 from pipedeal.errors import UserError
 
 
@@ -164,12 +164,13 @@ def accounting(
     import pipedeal
     from pipedeal.accounting.render import render_accounting
 
-    data = pipedeal.accounting_report(
-        deal_dir, regime=regime.value if regime else None, purchaser=purchaser,
-        note_fair_value=note_fair_value,
-        warrant_fair_value=warrant_fair_value, commitment_price=commitment_price,
-        as_of=_date(as_of, "--as-of"), db=db,
-    ).to_json()
+    with slow_work_notice():  # fair values from the engine: the first run compiles
+        data = pipedeal.accounting_report(
+            deal_dir, regime=regime.value if regime else None, purchaser=purchaser,
+            note_fair_value=note_fair_value,
+            warrant_fair_value=warrant_fair_value, commitment_price=commitment_price,
+            as_of=_date(as_of, "--as-of"), db=db,
+        ).to_json()
     if format is Format.json:
         emit_json(data)
         return

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -55,3 +58,31 @@ def stdout_console() -> Console:
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console = FittingConsole(width=160)
     return console
+
+
+FIRST_RUN = (
+    "working... (the first run compiles pipedeal's numba kernels, about 20 s; later runs reuse "
+    "the compiled cache)"
+)
+
+
+@contextmanager
+def slow_work_notice(
+    message: str = FIRST_RUN, *, after_s: float = 1.5, console: Console | None = None
+) -> Iterator[None]:
+    """A spinner with ``message`` on stderr when the work inside takes longer than ``after_s``
+    (the first valuation compiles kernels for ~20 s and printed nothing). Only on a terminal:
+    pipes and files get nothing."""
+    console = console or Console(stderr=True)
+    if not console.is_terminal:
+        yield
+        return
+    status = console.status(message, spinner="dots")
+    timer = threading.Timer(after_s, status.start)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        status.stop()

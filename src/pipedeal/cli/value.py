@@ -17,7 +17,7 @@ from rich.table import Table
 
 from pipedeal.cli.app import app
 from pipedeal.cli.options import FollowSymlinks
-from pipedeal.cli.output import Format, emit_json, stdout_console
+from pipedeal.cli.output import Format, emit_json, slow_work_notice, stdout_console
 from pipedeal.errors import UserError
 from pipedeal.outfiles import check_target, markup, write_atomic
 from pipedeal.valuation.render import render_valuation
@@ -68,10 +68,11 @@ def value(
             update = {"smoothing": m.smoothing or smoothing,
                       "richardson": m.richardson or richardson}
             deal = replace(deal, market=m.model_copy(update=update))
-    data = pipedeal.value(
-        deal, as_of=_date(as_of, "--as-of"), model=model, steps=steps, db=db, engine=engine,
-        greeks_check=greeks_check,
-    ).to_json()
+    with slow_work_notice():  # a spinner on a terminal if it takes long (first run compiles)
+        data = pipedeal.value(
+            deal, as_of=_date(as_of, "--as-of"), model=model, steps=steps, db=db, engine=engine,
+            greeks_check=greeks_check,
+        ).to_json()
     if format is Format.json:
         emit_json(data)
         return
