@@ -170,10 +170,34 @@ def _start(pattern: re.Pattern[str], text: str) -> int:
     return m.start() if m else len(text)
 
 
+_PREPAY_KEY = r"prepa(?:y|id|yment|yable)|pre-pa(?:y|id)|redeem|redemption|callable"
+# a sentence that gives a right to prepay or redeem (not one that only names a "redeemable note"
+# or says the notes mature "unless redeemed earlier")
+_PREPAY_RIGHT = re.compile(
+    r"\b(?:may|can|could|will\s+be\s+able\s+to|(?:has|have|had)\s+the\s+(?:right|option)|"
+    r"shall\s+have\s+the\s+right|is\s+entitled|at\s+(?:its|the\s+Company's|our)\s+(?:sole\s+)?"
+    r"option|option\s+to|right\s+to|(?:are|is|be)\s+callable|callable\s+(?:at|by|after|on)|"
+    r"without\s+(?:penalty|premium)|(?:prepayment|redemption)\s+(?:price|premium|amount)|"
+    r"(?:prepay|redeem)\w*\s+(?:the\s+|this\s+|all\s+|any\s+|such\s+)?(?:notes?|debentures?|"
+    r"principal|outstanding|amounts?)|premium\s+of)\b", IC)
+_NOT_PREPAY = re.compile(r"unless\s+(?:earlier\s+)?(?:converted|redeemed|repurchased|prepaid)|"
+                         r"(?:converted|redeemed|repurchased),?\s+(?:or\s+)?(?:redeemed|"
+                         r"repurchased|converted)\s+earlier", IC)
+
+
 @rule("prepayment_terms")
 def _prepayment(ctx: Context) -> Found | None:
-    key = rx(r"prepay|redeem|redemption")
-    hits = [(s, t) for s, t in ctx.where(key.pattern) if topic_at(t, _start(key, t)) != "warrant"]
+    key = rx(_PREPAY_KEY)
+    hits = []
+    for s, t in ctx.where(key.pattern):
+        if topic_at(t, _start(key, t)) == "warrant" or len(t.split()) < 6:
+            continue
+        if _NOT_PREPAY.search(t) or not _PREPAY_RIGHT.search(t):
+            continue
+        if not re.search(r"prepa|pre-pa|redeem(?!able)|redemption|callable", t, IC):
+            continue  # only "redeemable", as in a note's name
+        hits.append((s, t))
+        break
     if not hits:
         return None
     head, _ = hits[0]
