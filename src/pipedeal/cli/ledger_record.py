@@ -32,6 +32,7 @@ from pipedeal.errors import UserError
 from pipedeal.ledger import defaults
 from pipedeal.ledger import events as ev
 from pipedeal.ledger.contract import Contract
+from pipedeal.ledger.delivery_rules import check_settles, deliveries_of
 from pipedeal.ledger.events import DEAL
 from pipedeal.ledger.store import Ledger
 
@@ -355,6 +356,41 @@ def rec_warrant_expired(
     expiry = defaults.warrant_expiry_date(ledger.contract, purchaser)
     day = parse_date(date, "--date") if date else expiry
     opts.record(ledger, make_event(ev.warrant_expired, purchaser, day))
+
+
+@record_app.command("shares-delivered")
+@with_record_options
+def rec_shares_delivered(
+    opts: RecordOptions,
+    instrument: Annotated[str, _option("--instrument", "note:NAME or warrant:NAME")],
+    date: EventDate,
+    shares: Annotated[str, _option("--shares", "shares delivered, or 'all' (undelivered)")] = "all",
+    settles: Annotated[
+        int | None,
+        typer.Option("--settles", min=1, help="sequence number of the conversion or exercise"),
+    ] = None,
+) -> None:
+    """The transfer agent delivered shares issued on a conversion or exercise."""
+    ledger = opts.open()
+    try:
+        kind, name = ev.split_instrument(instrument)
+    except ValueError as exc:
+        raise UserError(f"--instrument: {exc}") from None
+    if name is None:
+        raise UserError("--instrument: note:NAME or warrant:NAME, not 'deal'")
+    ledger.contract.purchaser(name)
+    if shares.strip().lower() == "all":
+        count = deliveries_of(ledger.tip(), instrument).undelivered
+    else:
+        try:
+            count = int(shares.replace(",", ""))
+        except ValueError:
+            raise UserError(f"--shares: not a whole number of shares: {shares!r}") from None
+    if count <= 0:
+        raise UserError(f"--shares: nothing to deliver on {instrument} ({count})")
+    event = make_event(ev.shares_delivered, instrument, parse_date(date, "--date"), count, settles)
+    check_settles(ledger.events(), event)
+    opts.record(ledger, event)
 
 
 # --- deal-wide events --------------------------------------------------------------------------

@@ -78,7 +78,9 @@ class LoadedDeal:
             schedule = note_schedule(p.closing_date, p.principal, terms.note, cal, purchaser=p.name)
             notes[p.name] = NoteInstrument.build(p, terms.note, cal, f, schedule)
             if terms.warrant is not None and f.exercise is not None:
-                warrants[p.name] = WarrantInstrument(p, terms.warrant, f.warrant_shares, f.exercise)
+                warrants[p.name] = WarrantInstrument(
+                    p, terms.warrant, f.warrant_shares, f.exercise, cal
+                )
         return cls(
             terms, figures, cal, folder, prices, market,
             MappingProxyType(notes), MappingProxyType(warrants),
@@ -131,6 +133,16 @@ class LoadedDeal:
         ``NoteInstrument.accrual_shift``)."""
         return 0 if self.terms.note.interest.accrual_start is AccrualStart.ISSUE_DATE else 1
 
+    def delivery_deadline(self, instrument: str, issued: dt.date) -> dt.date:
+        """The delivery deadline of shares issued on ``issued`` by ``instrument``
+        (``note:NAME`` or ``warrant:NAME``): the instrument's ``delivery_deadline``."""
+        kind, _, name = instrument.partition(":")
+        if kind == "warrant":
+            warrant = self.warrant(name)
+            if warrant is not None:
+                return warrant.delivery_deadline(issued)
+        return self.note(name).delivery_deadline(issued)
+
     def add_days(self, day: dt.date, n: int, kind: DayType) -> dt.date:
         """``n`` business days (the deal's business-day calendar) or calendar days after ``day``."""
         if kind is DayType.BUSINESS:
@@ -182,8 +194,14 @@ class LoadedDeal:
         """
         deal = self.terms
         terms = {
-            "note": deal.note.model_dump(mode="json"),
-            "warrant": None if deal.warrant is None else deal.warrant.model_dump(mode="json"),
+            # the delivery deadlines are not rules of the ledger (they feed the due list only):
+            # left out, so ledgers recorded before the term existed keep their fingerprint
+            "note": deal.note.model_dump(
+                mode="json", exclude={"conversion": {"delivery_business_days"}}
+            ),
+            "warrant": None
+            if deal.warrant is None
+            else deal.warrant.model_dump(mode="json", exclude={"delivery_business_days"}),
             # registrable-count rounding is not a rule of the ledger: left out, so adding it did
             # not change the fingerprint of ledgers recorded before it existed
             "registration_rights": None

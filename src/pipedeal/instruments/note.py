@@ -114,6 +114,13 @@ class NoteInstrument:
             settle_from = self.calendar.add_business_days(closes, 1)
         return ElectionWindowDates(notice, closes, settle_from)
 
+    def delivery_deadline(self, converted: dt.date) -> dt.date:
+        """The last day the shares of a conversion on ``converted`` may be delivered:
+        ``conversion.delivery_business_days`` business days later (the deal's calendar)."""
+        return self.calendar.add_business_days(
+            converted, self.terms.conversion.delivery_business_days
+        )
+
     # --- interest -------------------------------------------------------------------------------
 
     @property

@@ -9,6 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
+from pipedeal.market.calendars import BusinessCalendar
 from pipedeal.pricing.rules import PriceTrace
 from pipedeal.schedule.interest import add_months
 from pipedeal.terms.models import Purchaser, RoundingMode, WarrantTerms
@@ -20,6 +21,7 @@ class WarrantInstrument:
     terms: WarrantTerms
     shares: int  # at issue, before any adjustment
     exercise_trace: PriceTrace
+    calendar: BusinessCalendar | None = None  # the deal's business days (delivery deadline)
 
     @property
     def name(self) -> str:
@@ -45,6 +47,13 @@ class WarrantInstrument:
     def expired_on(self, day: dt.date) -> bool:
         """True once ``day`` is the expiry date or later (no exercise time is known)."""
         return day >= self.expiry_date
+
+    def delivery_deadline(self, exercised: dt.date) -> dt.date:
+        """The last day the shares of an exercise on ``exercised`` may be delivered:
+        ``delivery_business_days`` business days later (the deal's calendar)."""
+        if self.calendar is None:
+            raise ValueError("the warrant was built without the deal's business-day calendar")
+        return self.calendar.add_business_days(exercised, self.terms.delivery_business_days)
 
     @property
     def base_exercise_price(self) -> Decimal:

@@ -2,7 +2,9 @@
 
 ``due_items(contract, state, days)`` lists, for the window [as_of, as_of + days], and everything
 already overdue before it: interest payments not yet recorded as paid, maturity repayments,
-holder election windows closing and prepayments that may settle, warrant expiries, and
+holder election windows closing and prepayments that may settle, shares issued on a conversion
+or exercise that the transfer agent must deliver (``share_delivery``, dated on the instrument's
+delivery deadline; ``overdue`` once it has passed undelivered), warrant expiries, and
 registration filing / effectiveness deadlines (when the terms set them).
 """
 
@@ -23,7 +25,8 @@ ZERO = Decimal(0)
 class DueItem:
     date: dt.date
     kind: str  # interest_payment | maturity_repayment | election_window_closes |
-    #            prepayment_settlement | warrant_expiry | registration_filing_deadline |
+    #            prepayment_settlement | share_delivery | warrant_expiry |
+    #            registration_filing_deadline |
     #            registration_effectiveness_deadline
     instrument: str
     amount: Decimal | None  # cash, where there is one (estimated from the log so far)
@@ -112,6 +115,19 @@ def due_items(contract: Contract, state: LedgerState, days: int = 30) -> tuple[D
                 f"prepayment noticed on {w.notice_date} may settle from this day",
                 amount=min(w.to_settle, note.outstanding_principal),
             )
+    deliveries = [(f"note:{n}", s.delivery) for n, s in state.notes.items()]
+    deliveries += [(f"warrant:{n}", s.delivery) for n, s in state.warrants.items()]
+    for inst, delivery in deliveries:
+        for p in delivery.pending:
+            if p.deadline <= horizon:
+                add(
+                    p.deadline,
+                    "share_delivery",
+                    inst,
+                    f"shares issued on {p.issued_on} to be delivered by the transfer agent "
+                    f"by {p.deadline}",
+                    shares=p.shares,
+                )
     for name, warrant in state.warrants.items():
         if not warrant.issued or warrant.shares_outstanding <= 0:
             continue

@@ -44,6 +44,7 @@ class EventKind(StrEnum):
     MATURITY_REPAYMENT = "maturity_repayment"
     WARRANT_EXERCISED = "warrant_exercised"
     WARRANT_EXPIRED = "warrant_expired"
+    SHARES_DELIVERED = "shares_delivered"
     STOCK_SPLIT = "stock_split"
     STOCK_DIVIDEND = "stock_dividend"
     REGISTRATION_FILED = "registration_filed"
@@ -115,6 +116,15 @@ class WarrantExercised(_Payload):
         return self
 
 
+class SharesDelivered(_Payload):
+    """The transfer agent delivered ``shares`` issued on a conversion or an exercise."""
+
+    shares: int = Field(gt=0, le=MAX_SHARES)
+    settles: int | None = Field(
+        None, ge=1, le=2**62, description="sequence number of the conversion or exercise settled"
+    )
+
+
 class StockSplit(_Payload):
     new: int = Field(gt=0, le=1_000_000, description="shares after, per `old` shares before")
     old: int = Field(gt=0, le=1_000_000)
@@ -165,6 +175,7 @@ PAYLOADS: dict[EventKind, type[_Payload]] = {
     EventKind.MATURITY_REPAYMENT: MaturityRepayment,
     EventKind.WARRANT_EXERCISED: WarrantExercised,
     EventKind.WARRANT_EXPIRED: Empty,
+    EventKind.SHARES_DELIVERED: SharesDelivered,
     EventKind.STOCK_SPLIT: StockSplit,
     EventKind.STOCK_DIVIDEND: StockDividend,
     EventKind.REGISTRATION_FILED: RegistrationFiled,
@@ -185,6 +196,7 @@ INSTRUMENT_TYPE: dict[EventKind, str] = {
     EventKind.MATURITY_REPAYMENT: "note",
     EventKind.WARRANT_EXERCISED: "warrant",
     EventKind.WARRANT_EXPIRED: "warrant",
+    EventKind.SHARES_DELIVERED: "any",  # a note or a warrant (_check_consistent)
     EventKind.STOCK_SPLIT: "deal",
     EventKind.STOCK_DIVIDEND: "deal",
     EventKind.REGISTRATION_FILED: "deal",
@@ -202,6 +214,7 @@ AnyPayload = (
     | PrepaymentSettled
     | MaturityRepayment
     | WarrantExercised
+    | SharesDelivered
     | StockSplit
     | StockDividend
     | RegistrationFiled
@@ -232,6 +245,11 @@ def _check_consistent(kind: EventKind, instrument: str, at: dt.datetime | None) 
         raise ValueError(
             f"a {kind.value} event is about {'the deal' if want == DEAL else 'a ' + want}"
             f", not {instrument!r}"
+        )
+    if kind is EventKind.SHARES_DELIVERED and itype == DEAL:
+        raise ValueError(
+            "a shares_delivered event is about a note or a warrant (the shares it issued), "
+            "not 'deal'"
         )
     if at is not None and at.tzinfo is None:
         raise ValueError("at: the timestamp needs a time zone")
@@ -415,6 +433,14 @@ def warrant_exercised(
 
 def warrant_expired(purchaser: str, date: dt.date, at: dt.datetime | None = None) -> Event:
     return _ev(EventKind.WARRANT_EXPIRED, date, warrant_of(purchaser), at=at)
+
+
+def shares_delivered(
+    instrument: str, date: dt.date, shares: int, settles: int | None = None
+) -> Event:
+    """The transfer agent delivered ``shares`` issued on ``instrument`` (``note:NAME`` or
+    ``warrant:NAME``); ``settles``: the sequence number of the conversion or exercise."""
+    return _ev(EventKind.SHARES_DELIVERED, date, instrument, shares=shares, settles=settles)
 
 
 def stock_split(date: dt.date, new: int, old: int = 1) -> Event:

@@ -32,6 +32,7 @@ from typing import Any
 from pipedeal.ledger import (
     corrections,
     deal_rules,
+    delivery_rules,
     note_rules,
     prepayment_rules,
     warrant_rules,
@@ -119,6 +120,7 @@ __all__ = [
     "corrections",
     "conversion_result",
     "deal_rules",
+    "delivery_rules",
     "exercise_price",
     "fold",
     "note_rules",

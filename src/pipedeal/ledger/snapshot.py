@@ -6,6 +6,8 @@ unpaid through ``as_of``, what was paid, converted, prepaid and repaid, the spli
 conversion price, the election window, lapsed if its last day has passed) and a ``WarrantState``
 (shares outstanding, exercised and expired, the adjusted exercise price; a warrant past its expiry
 moment counts as expired even before that is recorded), and the ``DealTotals`` over them.
+Each note and warrant also carries its ``DeliveryState``: shares issued on conversion or
+exercise against those the transfer agent delivered, and what is still owed with its deadline.
 """
 
 from __future__ import annotations
@@ -21,16 +23,49 @@ from typing import Any
 from pipedeal.jsonfmt import money_json
 from pipedeal.ledger.accrual import conversion_price, exercise_price, payable_interest
 from pipedeal.ledger.contract import Contract, dates_of
-from pipedeal.ledger.events import Event
+from pipedeal.ledger.events import Event, EventKind
 from pipedeal.ledger.state import (
     ONE_DAY,
     ZERO,
     Book,
+    Deliveries,
     ElectionWindow,
     RegistrationState,
     _dec,
     replace,
 )
+
+
+@dataclass(frozen=True)
+class PendingDelivery:
+    issued_on: dt.date  # the conversion or exercise
+    shares: int  # still to deliver
+    deadline: dt.date  # the instrument's delivery_deadline
+    overdue: bool  # the deadline has passed at the snapshot's date
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    shares_issued: int
+    shares_delivered: int
+    pending: tuple[PendingDelivery, ...]
+
+    @property
+    def undelivered(self) -> int:
+        return self.shares_issued - self.shares_delivered
+
+
+def delivery_state(
+    contract: Contract, instrument: str, d: Deliveries | None, as_of: dt.date
+) -> DeliveryState:
+    """What ``d`` (an instrument's running deliveries) owes at the end of ``as_of``."""
+    if d is None:
+        return DeliveryState(0, 0, ())
+    pending = []
+    for owed in d.owed:
+        deadline = contract.delivery_deadline(instrument, owed.date)
+        pending.append(PendingDelivery(owed.date, owed.shares, deadline, as_of > deadline))
+    return DeliveryState(d.issued, d.delivered, tuple(pending))
 
 
 @dataclass(frozen=True)
@@ -59,6 +94,7 @@ class NoteState:
     election_window: ElectionWindow | None
     interest_paid_through: dt.date | None
     status: str
+    delivery: DeliveryState = DeliveryState(0, 0, ())
 
 
 @dataclass(frozen=True)
@@ -75,6 +111,7 @@ class WarrantState:
     cash_received: Decimal
     expires_at: dt.datetime
     expired: bool
+    delivery: DeliveryState = DeliveryState(0, 0, ())
 
 
 @dataclass(frozen=True)
@@ -142,6 +179,9 @@ def snapshot(
             election_window=window,
             interest_paid_through=n.paid_through,
             status=n.status,
+            delivery=delivery_state(
+                contract, f"note:{name}", book.deliveries.get(f"note:{name}"), as_of
+            ),
         )
     warrants: dict[str, WarrantState] = {}
     for name, w in book.warrants.items():
@@ -165,6 +205,9 @@ def snapshot(
             cash_received=w.cash_received,
             expires_at=expiry,
             expired=lapsed,
+            delivery=delivery_state(
+                contract, f"warrant:{name}", book.deliveries.get(f"warrant:{name}"), as_of
+            ),
         )
 
     def total(attr: str, values: Iterable[object]) -> Decimal:
@@ -211,6 +254,23 @@ def _day(v: dt.date | None) -> str | None:
     return None if v is None else v.isoformat()
 
 
+def delivery_json(d: DeliveryState) -> dict[str, Any]:
+    return {
+        "shares_issued": d.shares_issued,
+        "shares_delivered": d.shares_delivered,
+        "shares_undelivered": d.undelivered,
+        "pending": [
+            {
+                "issued_on": p.issued_on.isoformat(),
+                "shares": p.shares,
+                "deadline": p.deadline.isoformat(),
+                "overdue": p.overdue,
+            }
+            for p in d.pending
+        ],
+    }
+
+
 def state_to_json(state: LedgerState) -> dict[str, Any]:
     """The state as JSON (``docs/ledger.md``): money as decimal strings, dates ISO."""
     notes = []
@@ -251,6 +311,7 @@ def state_to_json(state: LedgerState) -> dict[str, Any]:
                     "status": w.status,
                     "elected_principal": _m(w.elected_principal),
                 },
+                "delivery": delivery_json(n.delivery),
             }
         )
     warrants = [
@@ -269,6 +330,7 @@ def state_to_json(state: LedgerState) -> dict[str, Any]:
             "cash_received": _m(w.cash_received),
             "expires_at": w.expires_at.isoformat(),
             "expired": w.expired,
+            "delivery": delivery_json(w.delivery),
         }
         for w in state.warrants.values()
     ]
@@ -312,6 +374,13 @@ def event_effect(before: Book, after: Book, event: Event) -> dict[str, Any]:
     name = event.purchaser
     if name is None or before is after:
         return {}
+    if event.kind is EventKind.SHARES_DELIVERED:
+        da = before.deliveries.get(event.instrument) or Deliveries()
+        db = after.deliveries.get(event.instrument) or Deliveries()
+        return {
+            "shares_delivered": db.delivered - da.delivered,
+            "shares_undelivered": db.undelivered,
+        }
     if event.instrument_type == "note":
         a, b = before.notes[name], after.notes[name]
         out: dict[str, Any] = {

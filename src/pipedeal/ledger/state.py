@@ -2,17 +2,18 @@
 
 ``Book`` holds, per purchaser, the running state of the note (``_Note``) and the warrant
 (``_Warrant``), the cumulative split/dividend factor (an exact fraction), the registration
-statements filed and the ordering marks (latest event per instrument and on the deal). Every type is
-a frozen dataclass; ``replace`` copies one with changes (``dataclasses.replace`` minus its
-overhead). The money and price formatting helpers (``_money``, ``_dec``, ``_cents``) live here so
-that rules and snapshots round the same way.
+statements filed, the shares issued against those delivered per instrument and the ordering
+marks (latest event per instrument and on the deal). Every type is a frozen dataclass;
+``replace`` copies one with changes (``dataclasses.replace`` minus its overhead). The money
+and price formatting helpers (``_money``, ``_dec``, ``_cents``) live here so that rules and
+snapshots round the same way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, TypeVar
@@ -103,6 +104,28 @@ class _Warrant:
 
 
 @dataclass(frozen=True)
+class Owed:
+    """Shares issued on one day (a conversion or an exercise) not delivered yet."""
+
+    date: dt.date
+    shares: int
+
+
+@dataclass(frozen=True)
+class Deliveries:
+    """One instrument's shares issued (conversions or exercises) against those the transfer
+    agent delivered (``shares_delivered``); ``owed`` oldest first."""
+
+    issued: int = 0
+    delivered: int = 0
+    owed: tuple[Owed, ...] = ()
+
+    @property
+    def undelivered(self) -> int:
+        return self.issued - self.delivered
+
+
+@dataclass(frozen=True)
 class RegistrationState:
     form: str
     file_number: str | None
@@ -122,6 +145,8 @@ class Book:
     deal_last: dt.date | None = None
     registrations: tuple[RegistrationState, ...] = ()
     count: int = 0
+    # instrument ("note:NAME", "warrant:NAME") -> shares issued vs delivered (delivery_rules)
+    deliveries: Mapping[str, Deliveries] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, contract: Contract) -> Book:
