@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from pipedeal.errors import UserError
-from pipedeal.valuation.lattice.api import TF_CALL_RULES, _bump_curve, _bump_spread
+from pipedeal.market.curves import black_vol, flat_spread, flat_vol, step_values
+from pipedeal.valuation.lattice.api import TF_CALL_RULES, _bump_curve, _bump_spread, _bump_vol
 from pipedeal.valuation.lattice.grid import GridContract, contract_arrays
 from pipedeal.valuation.lattice.spec import ConvertibleSpec, MarketInputs, validate
 from pipedeal.valuation.pde.levels import DIVADD, LEVEL_ROWS, event_times, fill_levels
@@ -95,7 +96,7 @@ def make_mesh(
         levels.extend(float(p) / kappa for p in c.put_price)
         levels.extend(float(p) for p in c.call_trigger if p > 0)
     centres = [math.log(s - d0) for s in levels if s - d0 > 1e-12 * mkt.spot]
-    vol = mkt.vol
+    vol = max(black_vol(mkt, T), mkt.vol if not mkt.vol_curve else 0.0)
     drift = abs(mkt.zero_rate(T) - mkt.dividend_yield + eta * lam - 0.5 * vol * vol) * T
     sd = vol * math.sqrt(T) + drift / 5.5
     triggers = [math.log(float(p) - d0) for p in c.call_trigger if p - d0 > 1e-12 * mkt.spot]
@@ -128,19 +129,23 @@ def setup(
     div_t, div_amt, r_flat, x0 = _dividends(mkt, T)
     t = mesh.t
     m = t.shape[0] - 1
-    var = mkt.vol * mkt.vol - (lam if model == "hull" else 0.0)
-    if var <= 0:
-        raise UserError(f"volatility: the hull model needs σ² > λ, got σ = {mkt.vol}, λ = {lam}")
-    sig2 = np.full(m, var)
-    if mkt.rate_curve:
-        ts = np.array([p[0] for p in mkt.rate_curve])
-        zs = np.array([p[1] for p in mkt.rate_curve])
-        log_d = -np.interp(t, ts, zs) * t
-        rate = (log_d[:-1] - log_d[1:]) / np.diff(t)
+    # per-step volatility, rate and spread (``market.curves``: flat inputs give flat arrays)
+    vols, rates, spreads = step_values(mkt, t)
+    rate = rates if mkt.rate_curve else np.full(m, mkt.zero_rate(T))
+    if code == MODEL_HAZARD:
+        lam_s = np.full(m, mkt.hazard) if mkt.hazard is not None else spreads / (1 - mkt.recovery)
     else:
-        rate = np.full(m, mkt.zero_rate(T))
-    spread = np.full(m, mkt.credit_spread)
-    lam_s = np.full(m, lam)
+        lam_s = np.zeros(m)
+    sig2 = vols * vols
+    if model == "hull":
+        if flat_vol(mkt) is None or flat_spread(mkt) is None:
+            raise UserError("hull: needs a flat volatility and credit spread (no vol_curve or "
+                            "spread_curve)")
+        sig2 = sig2 - lam_s
+        if np.any(sig2 <= 0):
+            raise UserError(f"volatility: the hull model needs σ² > λ, got σ = {mkt.vol}, "
+                            f"λ = {lam}")
+    spread = spreads
     mu = rate - mkt.dividend_yield + eta * lam_s
     rows = np.empty((LEVEL_ROWS, m + 1))
     fill_levels(c, t, spec.notice_years, spec.redemption_amount,
@@ -241,7 +246,7 @@ def greeks(
         return _checked(float(solve(setup(spec, m, model=model, tf_call=tf_call, mesh=mesh).args)))
 
     dv, dr, ds = PDE_BUMPS["vol"], PDE_BUMPS["rate"], PDE_BUMPS["spread"]
-    vega = (v(replace(mkt, vol=mkt.vol + dv)) - v(replace(mkt, vol=mkt.vol - dv))) / (2 * dv)
+    vega = (v(_bump_vol(mkt, dv)) - v(_bump_vol(mkt, -dv))) / (2 * dv)
     rho = (
         v(replace(mkt, rate=mkt.rate + dr, rate_curve=_bump_curve(mkt, dr)))
         - v(replace(mkt, rate=mkt.rate - dr, rate_curve=_bump_curve(mkt, -dr)))

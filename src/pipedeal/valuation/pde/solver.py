@@ -327,6 +327,7 @@ def solve(args: PdeArgs) -> float:
     tv = np.empty((3, n))  # bounds on V (continuation terms), then solver scratch
     tu = np.empty((3, n))  # their cash parts (tf)
     policy = np.zeros(n, dtype=np.int64)
+    used = np.zeros(n, dtype=np.int64)
     lo_v = np.zeros(n)
     di_v = np.zeros(n)
     up_v = np.zeros(n)
@@ -376,16 +377,21 @@ def solve(args: PdeArgs) -> float:
                 rhs_v[:] = v
             for j in range(1, n - 1):
                 rhs_v[j] -= sc * he * u[j]
+            # U with the rows bound at the step before held at their cash parts, then V with
+            # the source −spread·U and its bounds imposed implicitly, then U again if V's set
+            # changed (iterating U and V's sets jointly cycles where a cash call leaves U = 0)
+            _solve_rows(lo_u, di_u, up_u, hi, rhs, policy, tu, u)
+            for j in range(1, n - 1):
+                u_next[j] = rhs_v[j] - sc * hi * u[j]
+            used[:] = policy
             for _ in range(MAX_POLICY_ITERATIONS):
-                # U with the binding rows at their cash parts, then V with the source −spread·U
-                _solve_rows(lo_u, di_u, up_u, hi, rhs, policy, tu, u)
-                for j in range(1, n - 1):
-                    u_next[j] = rhs_v[j] - sc * hi * u[j]
                 _solve_rows(lo_v, di_v, up_v, hi, u_next, policy, tv, v)
                 if not _policy(lo_v, di_v, up_v, hi, u_next, tv[0], tv[1], v, policy):
                     break
             else:
                 _clip(tv, tu, v, u)
+            if np.any(used != policy):  # U again, with V's final set
+                _solve_rows(lo_u, di_u, up_u, hi, rhs, policy, tu, u)
             _boundaries(ex, u)
         else:
             _default_leg(args, k, ex, dflt_lo)
