@@ -22,7 +22,10 @@ from pipedeal.cli.output import Format, emit_json, stdout_console
 from pipedeal.errors import UserError
 from pipedeal.ledger import views
 from pipedeal.ledger.anchors import parse_head, read_checkpoint
+from pipedeal.ledger.chain import VerifyReport
+from pipedeal.ledger.contract import Contract
 from pipedeal.ledger.corrections import voided_by
+from pipedeal.ledger.export_check import check_export, load_export
 from pipedeal.ledger.store import init_ledger
 
 ledger_app = typer.Typer(
@@ -167,7 +170,14 @@ def due(
 @ledger_app.command("verify")
 @closing
 def verify(
-    deal_dir: DealDir,
+    deal_dir: Annotated[
+        Path | None,
+        typer.Argument(
+            help="deal folder (holds deal.toml); with --export, optional: the export's terms "
+            "must be this folder's",
+            show_default=False,
+        ),
+    ] = None,
     db: Db = None,
     deal_key: DealKey = None,
     expect_head: Annotated[
@@ -186,11 +196,28 @@ def verify(
         Path | None,
         typer.Option("--public-key", help="the public key the checkpoint must be signed with"),
     ] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export",
+            help="check a deal room export file offline (no database): its hash chain and head",
+        ),
+    ] = None,
     format: FormatOpt = Format.text,
 ) -> None:
     """Walk the hash chain; report the first altered or missing event (exit status 1)."""
     if (checkpoint is None) != (public_key is None):
         raise UserError("--checkpoint and --public-key go together")
+    if export is not None:
+        if checkpoint is not None or expect_head is not None or db is not None:
+            raise UserError("--export: checked on its own (no --db, --checkpoint, --expect-head)")
+        data = load_export(export)
+        contract = None if deal_dir is None else Contract.from_deal_dir(deal_dir)
+        report = check_export(data, contract)
+        _print_verify(report, format, "")
+        return
+    if deal_dir is None:
+        raise UserError("DEAL_DIR: the deal folder is required (unless --export FILE)")
     with open_for_command(deal_dir, db, deal_key) as ledger:
         anchors = []
         if checkpoint is not None and public_key is not None:
@@ -198,10 +225,15 @@ def verify(
         if expect_head is not None:
             parse_head(expect_head)  # a malformed value is a user error (exit 2)
         report = ledger.verify(expect_head=expect_head, anchors=anchors)
+    kept = anchors or expect_head
+    _print_verify(report, format, " and the values kept elsewhere" if kept else "")
+
+
+def _print_verify(report: VerifyReport, format: Format, checked: str) -> None:
+    """Print ``verify``'s report; exit status 1 when the chain is broken."""
     if format is Format.json:
         emit_json(views.verify_json(report))
     elif report.ok:
-        checked = " and the values kept elsewhere" if anchors or expect_head else ""
         print(f"ok: {report.events} events, chain intact{checked}, head {report.head_hash}")
     elif report.first_bad_seq is None:
         print(f"FAILED: {report.problem}")

@@ -34,6 +34,7 @@ from pipedeal.errors import UserError
 from pipedeal.ledger import views as ledger_views
 from pipedeal.ledger.corrections import voided_by
 from pipedeal.ledger.db import shown_url
+from pipedeal.ledger.export_check import export_document
 from pipedeal.ledger.snapshot import event_effect
 from pipedeal.service import mailer, security
 from pipedeal.service import views as holder_views
@@ -551,18 +552,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         fingerprint, the chain's verification and the state at ``as_of``."""
         day = _date(as_of, "as_of", clock().date())
         with room.using(deal) as h:
-            records = h.ledger.events()
-            report = h.ledger.verify()
-            data = {
-                "schema_version": ledger_views.SCHEMA_VERSION,
-                "deal": deal,
-                "exported_at": iso(clock()),
-                "terms_fingerprint": h.loaded.fingerprint(),
-                "head": {"seq": report.head_seq, "hash": report.head_hash},
-                "verify": ledger_views.verify_json(report),
-                "events": ledger_views.history_json(records)["events"],
-                "state": ledger_views.state_json(h.ledger.state(day)),
-            }
+            data = export_document(h.ledger, day, iso(clock()))
         name = f"{h.folder.name}-{day.isoformat()}.json"
         return JSONResponse(
             data, headers={"Content-Disposition": f'attachment; filename="{name}"'}
