@@ -45,9 +45,17 @@ def prepare(note: BatchNote, model: str, steps: int, tree: str | None = None) ->
     ).args
 
 
-def prepare_fast(note: BatchNote, model: str, steps: int, tree: str | None = None) -> KernelArgs:
+def prepare_fast(
+    note: BatchNote,
+    model: str,
+    steps: int,
+    tree: str | None = None,
+    call_start: float | None = None,
+) -> KernelArgs:
     """``prepare`` without building the general contract objects: the note's features as
-    ``GridContract`` arrays (same arguments, tested equal; several times faster)."""
+    ``GridContract`` arrays (same arguments, tested equal; several times faster).
+    ``call_start``: the call window's start in years, in place of the note's date (smoothing
+    interpolates between the steps on either side of it; not for ``ql``)."""
     origin = note.valuation_date.toordinal()
     ql = model == "ql"
     d = note.dated_note()
@@ -67,6 +75,8 @@ def prepare_fast(note: BatchNote, model: str, steps: int, tree: str | None = Non
             cpx = note.face + _accrued_act365(d, days)
         else:
             start = (note.call_start.toordinal() - origin) / 365.0
+            if call_start is not None:
+                start = call_start
             window = [np.array([x]) for x in (start, T, note.face, 1.0, -1.0)]
     contract = GridContract(
         maturity=T,

@@ -28,10 +28,16 @@ from pipedeal.valuation.batch.build import (
     prepare_fast,
 )
 from pipedeal.valuation.batch.parse import BatchNote
-from pipedeal.valuation.lattice.api import DEFAULT_TREE, MODEL_CODE, MODELS
+from pipedeal.valuation.lattice.api import (
+    DEFAULT_TREE,
+    MODEL_CODE,
+    MODELS,
+    call_start_between_steps,
+)
 from pipedeal.valuation.lattice.kernel import KernelArgs, lattice_kernel, rollback
 from pipedeal.valuation.lattice.rollback_ql import QL_WORK_ROWS, work_width
 from pipedeal.valuation.lattice.rollback_tfhz import WORK_ROWS
+from pipedeal.valuation.lattice.spec import Call, ConvertibleSpec
 
 _BLOCK = 8  # notes per thread-pool task: small enough to balance two busy cores
 _INT_FIELDS = ("model", "n", "window")
@@ -192,11 +198,46 @@ def _price_all(
     for start in range(0, len(slow), chunk):
         part = slow[start : start + chunk]
         args = [prepare_fast(notes[k], model, steps, tree) for k in part]
-        out[part] = price_setups(args)
+        values = price_setups(args)
+        _interpolate_call_start([notes[k] for k in part], args, values, model, steps, tree)
+        out[part] = values
         done += len(part)
         if on_progress is not None:
             on_progress(done)
     return out
+
+
+def _interpolate_call_start(
+    notes: Sequence[BatchNote],
+    args: Sequence[KernelArgs],
+    values: np.ndarray,
+    model: str,
+    steps: int,
+    tree: str | None,
+) -> None:
+    """Smoothing's call date, as ``lattice.api`` has it for one note: where a note's first call
+    date falls between two steps, its value is interpolated between the lattices with the
+    call starting on the step before and on the step after (``values`` updated in place)."""
+    todo = []
+    for j, note in enumerate(notes):
+        if not note.smoothing or note.call_start is None:
+            continue
+        T = (note.maturity_date - note.valuation_date).days / 365.0
+        start = (note.call_start - note.valuation_date).days / 365.0
+        spec = ConvertibleSpec(maturity=T, conversion_ratio=1.0, calls=(Call(start, T, 1.0),))
+        at = call_start_between_steps(spec, args[j].n)
+        if at is not None:
+            todo.append((j, at, T / args[j].n))
+    if not todo:
+        return
+    others = [
+        prepare_fast(notes[j], model, steps, tree, call_start=(k + 1 if lower else k) * dt)
+        for j, (k, _, lower), dt in todo
+    ]
+    moved = price_setups(others)
+    for (j, (_, frac, lower), _), v_other in zip(todo, moved, strict=True):
+        v_lo, v_hi = (values[j], v_other) if lower else (v_other, values[j])
+        values[j] = v_lo + frac * (v_hi - v_lo)
 
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None  # (workers, pool)

@@ -178,16 +178,65 @@ def _value(
     richardson: bool,
 ) -> float:
     """The lattice value; ``richardson``: 2·V(N) − V(N/2), which cancels an error in 1/N."""
-    s = setup(spec, mkt, model=model, steps=steps, tree=tree, tf_call=tf_call,
-              smoothing=smoothing)
-    value = float(lattice_kernel(s.args))
+    value = _smoothed_value(spec, mkt, model, steps, tree, tf_call, smoothing)
     if richardson:
-        half = setup(spec, mkt, model=model, steps=max(steps // 2, 1), tree=tree,
-                     tf_call=tf_call, smoothing=smoothing)
-        value = 2.0 * value - float(lattice_kernel(half.args))
+        half = _smoothed_value(spec, mkt, model, max(steps // 2, 1), tree, tf_call, smoothing)
+        value = 2.0 * value - half
     if not math.isfinite(value):
         raise UserError("valuation: the lattice overflowed (INF); check the inputs")
     return value
+
+
+def _smoothed_value(
+    spec: ConvertibleSpec,
+    mkt: MarketInputs,
+    model: str,
+    steps: int,
+    tree: str | None,
+    tf_call: str,
+    smoothing: bool,
+) -> float:
+    """One lattice; with ``smoothing``, also the first call date between two steps: the
+    lattice moves it to the nearest step, and the value, smooth in that date, jumps as N moves
+    the date from one side to the other (the largest part of what is left of the sawtooth
+    after the closed forms); so the value is interpolated between the lattices with the call
+    starting on the step before and on the step after (one more lattice)."""
+    s = setup(spec, mkt, model=model, steps=steps, tree=tree, tf_call=tf_call,
+              smoothing=smoothing)
+    value = float(lattice_kernel(s.args))
+    at = call_start_between_steps(spec, s.steps) if smoothing else None
+    if at is None:
+        return value
+    k, frac, nearest_is_lower = at
+    dt = spec.maturity / s.steps
+    other = k + 1 if nearest_is_lower else k
+    moved = setup(_first_call_from(spec, other * dt), mkt, model=model, steps=steps, tree=tree,
+                  tf_call=tf_call, smoothing=True)
+    v_other = float(lattice_kernel(moved.args))
+    v_lo, v_hi = (value, v_other) if nearest_is_lower else (v_other, value)
+    return v_lo + frac * (v_hi - v_lo)
+
+
+def call_start_between_steps(spec: ConvertibleSpec, steps: int) -> tuple[int, float, bool] | None:
+    """Where the first call window starts on a lattice of ``steps`` steps, when it starts
+    strictly between two steps inside (0, T): (the step before, the fraction of a step after
+    it, whether the nearest step is the one before), else None."""
+    starts = [c.start for c in spec.calls if 0.0 < c.start < spec.maturity]
+    if not starts or len(spec.calls) != len(starts) or spec.call_schedule is not None:
+        return None
+    start = min(starts)
+    k_real = start / (spec.maturity / steps)
+    k = math.floor(k_real)
+    frac = k_real - k
+    if frac < 1e-9 or frac > 1.0 - 1e-9:
+        return None
+    return k, frac, frac <= 0.5
+
+
+def _first_call_from(spec: ConvertibleSpec, start: float) -> ConvertibleSpec:
+    first = min(range(len(spec.calls)), key=lambda i: spec.calls[i].start)
+    calls = tuple(replace(c, start=start) if i == first else c for i, c in enumerate(spec.calls))
+    return replace(spec, calls=calls)
 
 
 def price(
@@ -261,8 +310,8 @@ def greeks(
     base = float(lattice_kernel(s0.args))
     if not math.isfinite(base):
         raise UserError("valuation: the lattice overflowed (INF); check the inputs")
-    if richardson:
-        base = v()
+    if richardson or smoothing:
+        base = v()  # the value with the call date interpolated (and extrapolated)
     if spot_greeks == "tree" and s0.steps >= 2:
         a = s0.args
         x0, lnbase, lnratio, divadd, early = a.x0, a.lnbase, a.lnratio, a.divadd, a.early
