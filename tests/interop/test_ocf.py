@@ -236,6 +236,23 @@ def test_third_party_package_is_drafted_with_fill_marks(tmp_path: Path):
     assert deal.warrant_shares[buyer] == 150_000
     assert str(deal.exercise_prices[buyer]) == "1.25"
     assert deal.warrants[buyer].expiry_date == dt.date(2028, 5, 10)
+    # the formation date OCF carries is kept, so the draft exports again without the option
+    assert deal.terms.issuer.formation_date is not None
+    export_ocf(out, tmp_path / "again")
+
+
+def test_the_formation_date_comes_from_the_option_or_the_deal_file(tmp_path: Path):
+    deal_dir = tmp_path / "innovo"
+    shutil.copytree(ROOT / "examples" / "innovo-2004", deal_dir)
+    with pytest.raises(UserError, match="^--formation-date: OCF requires"):
+        export_ocf(deal_dir, tmp_path / "pkg")
+    assert not (tmp_path / "pkg").exists()
+    text = (deal_dir / "deal.toml").read_text()
+    (deal_dir / "deal.toml").write_text(text.replace(
+        "[issuer]\n", "[issuer]\nformation_date = 1987-01-01\n", 1))
+    export_ocf(deal_dir, tmp_path / "pkg")
+    manifest = json.loads((tmp_path / "pkg" / "Manifest.ocf.json").read_text())
+    assert manifest["issuer"]["formation_date"] == "1987-01-01"
 
 
 # --- bad input: one line naming the file and the field, nothing written ---------------------

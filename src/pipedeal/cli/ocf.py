@@ -29,9 +29,9 @@ def export_ocf(
     deal_dir: DealDir,
     out: Annotated[Path, typer.Argument(help="the package: a folder, or a .zip file",
                                         show_default=False)],
-    formation_date: Annotated[str, typer.Option(
+    formation_date: Annotated[str | None, typer.Option(
         "--formation-date", help="the issuer's date of formation, YYYY-MM-DD (OCF requires "
-        "it; the deal file does not hold it)")],
+        "it; default: issuer.formation_date of deal.toml)")] = None,
     country: Annotated[str, typer.Option(
         "--country", help="the issuer's country of formation, ISO 3166-1 alpha-2")] = "US",
     as_of: Annotated[str | None, typer.Option(
@@ -48,7 +48,6 @@ def export_ocf(
 
     formed = _date(formation_date, "--formation-date")
     day = _date(as_of, "--as-of")
-    assert formed is not None
     if out.suffix.lower() != ".zip" and out.exists() and not force and not out.is_dir():
         raise UserError(f"OUT {out}: exists and is not a folder")
     result = run(deal_dir, out, formation_date=formed, country=country, as_of=day, db=db,

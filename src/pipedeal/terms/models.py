@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -18,6 +18,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -63,13 +64,18 @@ class Frozen(BaseModel):
     ``FIRST_DATE``..``LAST_DATE``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    # dates that are history, not deal events (an issuer's formation): only not in the future
+    _HISTORIC_DATES: ClassVar[frozenset[str]] = frozenset()
 
     @field_validator("*", mode="after")
     @classmethod
-    def _bounded(cls, value: object) -> object:
+    def _bounded(cls, value: object, info: ValidationInfo) -> object:
         if isinstance(value, str):
             return check_text(value)
-        if isinstance(value, dt.date) and not FIRST_DATE <= value <= LAST_DATE:
+        if isinstance(value, dt.date) and info.field_name in cls._HISTORIC_DATES:
+            if not dt.date(1600, 1, 1) <= value <= LAST_DATE:
+                raise ValueError(f"date {value} is outside 1600-01-01 to {LAST_DATE}")
+        elif isinstance(value, dt.date) and not FIRST_DATE <= value <= LAST_DATE:
             raise ValueError(f"date {value} is outside {FIRST_DATE} to {LAST_DATE}")
         if isinstance(value, tuple | list):
             for item in value:
@@ -399,8 +405,13 @@ class OtherSecurity(Frozen):
 
 
 class Issuer(Frozen):
+    _HISTORIC_DATES: ClassVar[frozenset[str]] = frozenset({"formation_date"})
+
     name: Name
     state: str | None = None
+    formation_date: dt.date | None = Field(
+        None, description="date of incorporation (an OCF export needs it)"
+    )
     commission_file_number: str | None = None
     irs_employer_number: str | None = None
     address: str | None = None

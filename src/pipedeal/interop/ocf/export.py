@@ -716,12 +716,14 @@ def _ref(name: str, files: dict[str, bytes]) -> dict[str, str]:
 
 
 def export_ocf(
-    deal_dir: Path | str, out: Path | str, *, formation_date: dt.date, country: str = "US",
-    as_of: dt.date | None = None, db: str | None = None, deal_key: str | None = None,
-    force: bool = False,
+    deal_dir: Path | str, out: Path | str, *, formation_date: dt.date | None = None,
+    country: str = "US", as_of: dt.date | None = None, db: str | None = None,
+    deal_key: str | None = None, force: bool = False,
 ) -> ExportResult:
     """Write the deal folder ``deal_dir`` (and its ledger, if any) as an OCF package at ``out``:
-    a ``.zip`` when the name ends so, else a folder. Nothing is written on any error."""
+    a ``.zip`` when the name ends so, else a folder. ``formation_date``: the issuer's (OCF
+    requires one), default ``issuer.formation_date`` of deal.toml. Nothing is written on any
+    error."""
     from pipedeal.api import deal_record
     from pipedeal.market.calendars import check_in_range
     from pipedeal.outfiles import check_target, deal_inputs
@@ -733,6 +735,10 @@ def export_ocf(
     if as_of is not None:
         check_in_range(as_of, "--as-of")
     record = deal_record(deal_dir, db, deal_key=deal_key)
+    formation_date = formation_date or record.deal.terms.issuer.formation_date
+    if formation_date is None:
+        raise UserError("--formation-date: OCF requires the issuer's date of formation; give "
+                        "it, or set issuer.formation_date in deal.toml")
     files, result = build_package(record.deal, record, formation_date=formation_date,
                                   country=country, as_of=as_of)
     pkg.write_package(files, target, force=force, protect=protect)

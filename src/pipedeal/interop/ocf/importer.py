@@ -212,6 +212,7 @@ def draft_toml(package: Package) -> tuple[str, list[str], list[str]]:
 
     t.header("issuer")
     t.kv("name", iss.legal_name)
+    t.kv("formation_date", iss.formation_date)
     sub = iss.country_subdivision_of_formation
     if iss.country_of_formation == "US" and sub in STATE_NAMES:
         t.kv("state", STATE_NAMES[sub])
