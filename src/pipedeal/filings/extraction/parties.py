@@ -119,11 +119,17 @@ def _event_date(ctx: Context) -> Found | None:
     for sent, t in ctx.where(_DEAL_VERB):
         if not re.search(_INSTRUMENT, t, IC):
             continue
-        hit = DATE_RE.search(t)
-        day = parse_date(hit.group(0)) if hit else None
-        if hit and day:
-            return found(sent, hit, 0, day.isoformat())
+        for hit in DATE_RE.finditer(t):
+            if _NOT_EVENT.search(t[max(0, hit.start() - 25): hit.start()]):
+                continue  # a period end, a maturity or an expiry, not the day of the deal
+            day = parse_date(hit.group(0))
+            if day:
+                return found(sent, hit, 0, day.isoformat())
     return None
+
+
+_NOT_EVENT = re.compile(r"(?:as\s+of|as\s+at|ended|ending|through|until|due|matur\w*|expir\w*|"
+                        r"before|prior\s+to)\s+(?:the\s+)?\Z", IC)
 
 
 _PARTY = (r"(?:investors?|purchasers?|buyers?|holders|lenders|subscribers|institutions|"

@@ -142,7 +142,10 @@ def _purchase_price(ctx: Context) -> Found | None:
         rf"({M})\s+in\s+(?:aggregate\s+)?gross\s+proceeds(?!\s+(?:to\s+(?:us|the\s+Company)\s+)?upon)",
         rf"purchase\s+price\s+(?:for\s+this\s+(?:Note|Debenture)\s+)?(?:was|is|shall\s+be|will\s+be)\s+"
         rf"(?:approximately\s+)?({M})",
-        rf"({M})\s*\((?:the\s+)?\"Purchase\s+Price\"\)",
+        rf"({M})\s*(?:in\s+the\s+aggregate\s+)?\((?:the\s+)?\"Purchase\s+Price\"\)",
+        rf"(?:aggregate\s+)?investment\s+of\s+({M})",
+        rf"({M})\s+(?:(?:working\s+capital|private|bridge|debt|convertible(?:\s+note)?)\s+)?"
+        r"financing\b(?!\s+(?:facility|line))",
         rf"({M})\s+Purchase\s+Price\b",
     ]
     return first(ctx, pats, money, exclude=None,
