@@ -36,7 +36,14 @@ soft-call trigger; the holder's election window after a call (``notice_years``):
 is worth the better of cash and conversion at the END of the window, valued as a European option
 over the window's steps (not as an instantaneous choice); puts; redemption at maturity; discrete
 cash dividends (escrowed: the tree carries S minus the present value of dividends to come and
-conversion sees the tree price plus that value, as QuantLib does); per-step risk-free rates.
+conversion sees the tree price plus that value, as QuantLib does); per-step risk-free rates,
+credit spreads and volatilities (term structures, ``pipedeal.market.curves``; a volatility that
+changes with time takes ``trees.build_time_dependent_tree``).
+
+Acceleration (``price``/``greeks`` ``smoothing=``, ``richardson=``): smoothing values the last
+step and the holder's election window in closed form and interpolates the first call date
+between the steps around it; Richardson returns 2·V(N) − V(N/2). ``docs/valuation.md`` has
+what each buys, measured.
 """
 
 from __future__ import annotations
