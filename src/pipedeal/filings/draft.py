@@ -52,7 +52,7 @@ def tidy_name(name: str) -> str:
     return " ".join(words)
 
 
-class _Toml:
+class DraftToml:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.fill: list[str] = []
@@ -129,12 +129,32 @@ def _exercise_proceeds(data: dict[str, Any]) -> Decimal | None:
     return None
 
 
+def draft_share_count_and_market(t: DraftToml, source: str) -> None:
+    """The FILL-marked share count and ``[market]`` table of a drafted deal (``source``: what
+    the draft was read from, which states neither)."""
+    t.lines.append("# [[issuer.shares_outstanding]]")
+    t.lines.append(f"# date = YYYY-MM-DD   {FILL} shares outstanding on a date (the issuer's "
+                   "10-Q/10-K cover), with shares = N and source = \"...\"")
+    t.fill.append("issuer.shares_outstanding: shares outstanding on a date (10-Q/10-K cover); "
+                  "the cap table needs one")
+    t.blank()
+
+    t.header("market")
+    t.kv("trading_calendar", "XNAS",
+         fill=f"exchange_calendars code of the issuer's market (not in {source}; Nasdaq "
+         "assumed)")
+    t.kv("business_day_calendar", "SEC")
+    t.kv("closes", "closes.csv",
+         fill="closing prices around each closing (date, close[, volume, vwap]) in closes.csv")
+    t.blank()
+
+
 def draft_toml(data: dict[str, Any], source_name: str | None = None) -> tuple[str, list[str]]:
     """The draft deal file's text and the list of FILL marks, from an ``extract`` result."""
     v = _values(data["terms"])
     reg = data["registrant"]
     filing = data["filing"]
-    t = _Toml()
+    t = DraftToml()
     source = source_name or Path(data.get("source", "filing")).name
     issuer_raw = reg.get("name") or v.get("issuer_name")
     issuer = tidy_name(issuer_raw) if issuer_raw else None
@@ -164,20 +184,7 @@ def draft_toml(data: dict[str, Any], source_name: str | None = None) -> tuple[st
             t.kv(key, reg[key])
     t.blank()
     # the cap table and the 20% test need a share count; an 8-K rarely gives one
-    t.lines.append("# [[issuer.shares_outstanding]]")
-    t.lines.append(f"# date = YYYY-MM-DD   {FILL} shares outstanding on a date (the issuer's "
-                   "10-Q/10-K cover), with shares = N and source = \"...\"")
-    t.fill.append("issuer.shares_outstanding: shares outstanding on a date (10-Q/10-K cover); "
-                  "the cap table needs one")
-    t.blank()
-
-    t.header("market")
-    t.kv("trading_calendar", "XNAS",
-         fill="exchange_calendars code of the issuer's market (not in the filing; Nasdaq assumed)")
-    t.kv("business_day_calendar", "SEC")
-    t.kv("closes", "closes.csv",
-         fill="closing prices around each closing (date, close[, volume, vwap]) in closes.csv")
-    t.blank()
+    draft_share_count_and_market(t, "the filing")
 
     t.header("offering")
     if filing.get("report_date"):
@@ -203,7 +210,7 @@ def draft_toml(data: dict[str, Any], source_name: str | None = None) -> tuple[st
     return t.text(), t.fill
 
 
-def _note(t: _Toml, v: dict[str, Any]) -> None:
+def _note(t: DraftToml, v: dict[str, Any]) -> None:
     t.header("note.interest")
     if v.get("interest_rate_pct") is not None:
         t.kv("rate", _dec(Decimal(str(v["interest_rate_pct"])) / 100),
@@ -315,7 +322,7 @@ def _note(t: _Toml, v: dict[str, Any]) -> None:
         t.blank()
 
 
-def _warrant(t: _Toml, v: dict[str, Any], terms: dict[str, Any]) -> None:
+def _warrant(t: DraftToml, v: dict[str, Any], terms: dict[str, Any]) -> None:
     if v.get("warrant_shares") is None and v.get("warrant_coverage_pct") is None:
         t.comment("No warrants found in the filing; add a [warrant] table if there are any.")
         t.blank()
@@ -355,7 +362,7 @@ def _warrant(t: _Toml, v: dict[str, Any], terms: dict[str, Any]) -> None:
     t.blank()
 
 
-def _registration(t: _Toml, v: dict[str, Any]) -> None:
+def _registration(t: DraftToml, v: dict[str, Any]) -> None:
     if v.get("registration_rights") is None:
         t.comment("The filing does not mention registration rights.")
         t.blank()
@@ -438,7 +445,7 @@ def solve_split(
     return None
 
 
-def _purchasers(t: _Toml, v: dict[str, Any], data: dict[str, Any]) -> None:
+def _purchasers(t: DraftToml, v: dict[str, Any], data: dict[str, Any]) -> None:
     names = v.get("purchaser_names") or []
     n = v.get("num_purchasers") or (len(names) if names else None)
     principal = v.get("principal_amount_usd")
@@ -488,7 +495,7 @@ def _purchasers(t: _Toml, v: dict[str, Any], data: dict[str, Any]) -> None:
         t.blank()
 
 
-def _disclosure(t: _Toml, v: dict[str, Any], data: dict[str, Any], source: str,
+def _disclosure(t: DraftToml, v: dict[str, Any], data: dict[str, Any], source: str,
                 filing: dict[str, Any]) -> None:
     t.header("disclosure", note="what the filing states, checked against the computed figures")
     items = ", ".join(f"Item {i['number']}" for i in filing.get("items", [])

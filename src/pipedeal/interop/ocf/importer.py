@@ -165,7 +165,7 @@ def _dec(text: str) -> str:
 def draft_toml(package: Package) -> tuple[str, list[str], list[str]]:
     """A draft ``deal.toml`` for a package without pipedeal's extension: its text, the FILL
     marks and what was left out."""
-    from pipedeal.filings.draft import FILL, _Toml
+    from pipedeal.filings.draft import DraftToml, draft_share_count_and_market
     from pipedeal.interop.ocf.places import STATE_NAMES
 
     iss = package.manifest.issuer
@@ -197,7 +197,7 @@ def draft_toml(package: Package) -> tuple[str, list[str], list[str]]:
                            "it with pipedeal ledger record)")
     common = next((c for c in package.stock_classes if c.class_type == "COMMON"), None)
 
-    t = _Toml()
+    t = DraftToml()
     t.comment(f"Draft deal file written by `pipedeal import-ocf` from {source} "
               f"(OCF {package.manifest.ocf_version}, as of {package.manifest.as_of}).")
     t.comment("Values below are what the package states. Lines marked FILL are terms OCF does")
@@ -233,20 +233,7 @@ def draft_toml(package: Package) -> tuple[str, list[str], list[str]]:
     if authorized and authorized not in ("NOT APPLICABLE", "UNLIMITED"):
         t.kv("authorized_shares", int(Decimal(authorized)))
     t.blank()
-    t.lines.append("# [[issuer.shares_outstanding]]")
-    t.lines.append(f"# date = YYYY-MM-DD   {FILL} shares outstanding on a date (the issuer's "
-                   "10-Q/10-K cover), with shares = N and source = \"...\"")
-    t.fill.append("issuer.shares_outstanding: shares outstanding on a date; the cap table "
-                  "needs one")
-    t.blank()
-
-    t.header("market")
-    t.kv("trading_calendar", "XNAS",
-         fill="exchange_calendars code of the issuer's market (not in OCF; Nasdaq assumed)")
-    t.kv("business_day_calendar", "SEC")
-    t.kv("closes", "closes.csv",
-         fill="closing prices around each closing (date, close[, volume, vwap]) in closes.csv")
-    t.blank()
+    draft_share_count_and_market(t, "OCF")
 
     exemptions = sorted({e.description for n in notes for e in n.security_law_exemptions})
     t.header("offering")
