@@ -248,3 +248,19 @@ def test_smoothed_greeks_hold_still_across_step_counts():
         assert spread([g[key] for g in smooth]) < 0.025, key
     plain = [greeks(spec, mkt, model="hazard", steps=n) for n in (500, 1000, 2000)]
     assert spread([g["theta"] for g in plain]) > 0.5
+
+
+@pytest.mark.parametrize(
+    ("model", "change", "published"),
+    [("tf", {}, 123.9714), ("hazard", {"eta": 0.0}, 124.9178), ("hazard", {"eta": 1.0}, 122.7316)],
+)
+def test_smoothing_keeps_the_afv_values(model, change, published):
+    """AFV 2003 Table 2 (calls from year 2, a put, semiannual coupons, no election window):
+    smoothing changes only the last step there; at 2,000 steps it stays within 0.01 of the
+    plain lattice and within 0.05 of AFV's converged value (as the plain lattice)."""
+    from tests.valuation.test_reference_cases import AFV_MARKET, AFV_NOTE
+
+    mkt = replace(AFV_MARKET, **change)
+    smooth = price(AFV_NOTE, mkt, model=model, steps=2000, smoothing=True)
+    assert smooth == pytest.approx(price(AFV_NOTE, mkt, model=model, steps=2000), abs=0.01)
+    assert smooth == pytest.approx(published, abs=0.05)
