@@ -88,6 +88,7 @@ _MONTH_ABBR = {m[:3]: i for m, i in MONTHS.items()} | {"sept": 9}
 MONTH_RE = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"  # noqa: E501
 DATE_RE = re.compile(
     rf"\b{MONTH_RE}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)\s+day\s+of\s+{MONTH_RE},?\s+\d{{4}}\b"
     r"|\b\d{4}-\d{2}-\d{2}\b"
     r"|\b\d{1,2}/\d{1,2}/\d{4}\b",
     re.IGNORECASE,
@@ -226,7 +227,8 @@ def parse_percent(text: str) -> Decimal | None:
 
 
 def parse_date(text: str) -> dt.date | None:
-    """``June 15, 2004``, ``Jun. 15 2004``, ``2004-06-15``, ``6/15/2004``; None if not a date."""
+    """``June 15, 2004``, ``Jun. 15 2004``, ``2004-06-15``, ``6/15/2004``, ``the 28th day of
+    October, 2019``; None if not a date."""
     if not text:
         return None
     s = text.strip()
@@ -237,7 +239,12 @@ def parse_date(text: str) -> dt.date | None:
         m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", s)
         if m:
             return dt.date(int(m.group(3)), int(m.group(1)), int(m.group(2)))
-        m = re.fullmatch(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", s)
+        m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)\s+day\s+of\s+([A-Za-z]+)\.?,?\s+(\d{4})", s,
+                         re.IGNORECASE)
+        if m:  # "the 28th day of October, 2019"
+            s = f"{m.group(2)} {m.group(1)}, {m.group(3)}"
+        m = re.fullmatch(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", s,
+                         re.IGNORECASE)
         if m:
             name = m.group(1).lower()
             month = MONTHS.get(name) or _MONTH_ABBR.get(name)

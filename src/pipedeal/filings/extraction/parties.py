@@ -88,15 +88,18 @@ def _issuer(ctx: Context) -> Found | None:
     return None
 
 
-_DEAL_VERB = (r"(?:entered\s+into|executed|closed|consummated|completed|issued|sold|"
+_DEAL_VERB = (r"(?:entered\s+into|enters\s+into|executed|closed|consummated|completed|issued|"
+              r"issues|sold|sells|"
               r"agreed\s+to\s+sell|closing\s+of)")
 _INSTRUMENT = r"(?:notes?|debentures?|agreements?|financing|offering|private\s+placement)"
 
 
 # the date on a note's face or an agreement's head: "Issue Date: ...", "Dated: ...", "dated as of"
 _FACE_DATE = re.compile(
-    rf"(?:(?:Original\s+)?(?:Issue|Issuance|Effective)\s+Date\s*:\s*\|?\s*|\bDated\s*:\s*\|?\s*|"
-    rf"\b(?:is\s+)?(?:dated|effective)\s+as\s+of\s+)({DATE_RE.pattern})")
+    rf"(?:(?:Original\s+)?(?:Issue|Issuance|Effective)\s+Date\s*:?\s*\|?\s*|\bDated\s*:\s*\|?\s*|"
+    rf"\b(?:is\s+)?(?:dated|effective)\s+as\s+of\s+|\bmade\s+(?:on|as\s+of)\s+(?:the\s+)?|"
+    rf"with\s+effect\s+from\s+(?:the\s+)?)({DATE_RE.pattern})"
+    rf"|({DATE_RE.pattern})\s+(?:\S+\s+){{0,2}}?For\s+value\s+received", IC)
 
 
 @rule("event_date")
@@ -109,13 +112,14 @@ def _event_date(ctx: Context) -> Found | None:
                 if parse_date(dm.group(0)) == d:
                     line = ctx.flat[m.start(): dm.end() + 1]
                     return Found(d.isoformat(), (dm.start(), dm.end()), " ".join(line.split()))
-    for sent, t in ctx.where(r"date|dated|effective"):
+    for sent, t in ctx.where(r"date|dated|effective|made\s+(?:on|as)|value\s+received"):
         if sent.start > 4000:
             break
         m = _FACE_DATE.search(t)
-        day = parse_date(m.group(1)) if m else None
+        g = 1 if m and m.group(1) else 2
+        day = parse_date(m.group(g)) if m else None
         if m and day:
-            return found(sent, m, 1, day.isoformat())
+            return found(sent, m, g, day.isoformat())
     for sent, t in ctx.where(_DEAL_VERB):
         if not re.search(_INSTRUMENT, t, IC):
             continue
