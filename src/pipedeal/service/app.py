@@ -518,7 +518,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 p: Principal = Depends(principal)) -> dict[str, Any]:
         """Each note's prepayment notice and election window as of a date (the state's), with
         the deadline instant (New York, UTC, the reader's zone, and the zones of the
-        purchaser's holders and of the issuers); a holder sees its own."""
+        purchaser's holders and of the issuers), and the share deliveries pending with their
+        deadline (``overdue`` once past it); a holder sees its own."""
         day = _date(as_of, "as_of", clock().date())
         with room.using(deal) as h:
             state_data = ledger_views.state_json(h.ledger.state(day))
@@ -535,8 +536,16 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                     "deadline_utc": end.astimezone(dt.UTC).isoformat(),
                     **in_zones(zones, grants, n["purchaser"], end, zone)}
             items.append(localized(item, zones.get(p.user.id) or zone))
+        # shares issued on a conversion or exercise the transfer agent has not delivered yet
+        deliveries = [
+            {"instrument": f"{kind}:{x['purchaser']}", **pending}
+            for kind in ("note", "warrant")
+            for x in state_data[f"{kind}s"]
+            if a.role != "holder" or x["purchaser"] == a.purchaser
+            for pending in x["delivery"]["pending"]
+        ]
         return {"schema_version": ledger_views.SCHEMA_VERSION, "as_of": day.isoformat(),
-                "notices": items}
+                "notices": items, "deliveries": deliveries}
 
     @app.get("/deals/{deal}/verify")
     @retry_read_race

@@ -3,7 +3,9 @@
 A prepayment notice goes to each holder bound to that purchaser, with the election window the
 instrument layer computes (``note.election_window``) and its deadline instant; a lapse goes to
 the holders and the issuers; a holder's conversion, election or warrant exercise goes to the
-issuers (who confirm it with share delivery). Each message is keyed by (deal, event, recipient),
+issuers (who confirm it with share delivery: ``shares_delivered`` goes to the holders, and shares
+past their delivery deadline to the issuers and the holders, ``delivery_overdue``, from the
+sweep's due list). Each message is keyed by (deal, event, recipient),
 so writing it again (a retry, a restart, a second process, ``reconcile``) adds nothing.
 
 The outbox row is written right after the event's own transaction, not inside it (the ledger's
@@ -24,7 +26,7 @@ from pipedeal.ledger.chain import RecordedEvent
 from pipedeal.ledger.events import EventKind
 from pipedeal.service.store import Grant, Store
 
-TO_HOLDERS = {EventKind.PREPAYMENT_NOTICE, EventKind.ELECTION_LAPSED}
+TO_HOLDERS = {EventKind.PREPAYMENT_NOTICE, EventKind.ELECTION_LAPSED, EventKind.SHARES_DELIVERED}
 TO_ISSUERS = {
     EventKind.ELECTION_LAPSED,
     EventKind.CONVERSION,
@@ -154,9 +156,12 @@ def remind_due(
 ) -> int:
     """Tell the issuers what is due (``pipedeal ledger due`` items: interest, maturity,
     a prepayment to settle); once per issuer, item and date."""
-    issuers = [g for g in store.grants_on(deal_key) if g.role == "issuer"]
+    grants = store.grants_on(deal_key)
+    issuers = [g for g in grants if g.role == "issuer"]
     added = 0
     for item in items:
+        if item["kind"] == "share_delivery" and item["status"] == "overdue":
+            added += _delivery_overdue(store, deal_key, grants, item, at)
         if item["kind"] not in DUE_KINDS:
             continue
         body = {"subject": f"{item['kind'].replace('_', ' ')} {item['status']}: "
@@ -166,6 +171,25 @@ def remind_due(
                       f"{item['date']}\x1f{g.user_id}")
             if store.enqueue(dedupe, deal_key, g.user_id, "due", None, body, at):
                 added += 1
+    return added
+
+
+def _delivery_overdue(
+    store: Store, deal_key: str, grants: list[Grant], item: dict[str, Any], at: dt.datetime
+) -> int:
+    """Shares past their delivery deadline: the issuers and the purchaser's holders are told,
+    once per recipient and delivery."""
+    purchaser = item["instrument"].partition(":")[2]
+    to = [g for g in grants if g.role == "issuer"
+          or (g.role == "holder" and g.purchaser == purchaser)]
+    body = {"subject": f"delivery overdue: {item['shares']:,} shares on {item['instrument']} "
+                       f"(deadline {item['date']})", "due": item}
+    added = 0
+    for g in to:
+        dedupe = (f"{deal_key}\x1fdelivery_overdue\x1f{item['instrument']}\x1f{item['date']}"
+                  f"\x1f{g.user_id}")
+        if store.enqueue(dedupe, deal_key, g.user_id, "delivery_overdue", None, body, at):
+            added += 1
     return added
 
 

@@ -22,6 +22,7 @@ from pipedeal.instruments.deal import LoadedDeal
 from pipedeal.ledger import defaults
 from pipedeal.ledger import events as ev
 from pipedeal.ledger.chain import RecordedEvent
+from pipedeal.ledger.delivery_rules import check_settles, deliveries_of
 from pipedeal.ledger.events import Event
 from pipedeal.ledger.rules import Book
 
@@ -76,6 +77,12 @@ class WarrantExercisedReq(_NoteReq):
     at: StrictStr | None = None
 
 
+class SharesDeliveredReq(_NoteReq):
+    instrument: Literal["note", "warrant"] = "note"  # the purchaser's note or warrant
+    shares: StrictInt | Literal["all"] = "all"  # all: every share still undelivered
+    settles: StrictInt | None = Field(None, gt=0)  # the conversion or exercise's sequence number
+
+
 class StockSplitReq(_Req):
     date: dt.date
     new: StrictInt = Field(gt=0)
@@ -116,6 +123,7 @@ ISSUER_KINDS: dict[str, type[_Req]] = {
     "prepayment_notice": PrepaymentNoticeReq,
     "prepayment_settled": PrepaymentSettledReq,
     "maturity_repayment": MaturityRepaymentReq,
+    "shares_delivered": SharesDeliveredReq,
     "stock_split": StockSplitReq,
     "stock_dividend": StockDividendReq,
     "registration_filed": RegistrationFiledReq,
@@ -280,6 +288,19 @@ def build_event(
                 ev.warrant_exercised, purchaser, req.date, shares, method=req.method,
                 fair_market_value=fmv, at=_at(req.at, req.date, deal),
             )
+        case SharesDeliveredReq():
+            assert purchaser is not None
+            instrument = f"{req.instrument}:{purchaser}"
+            count = (
+                deliveries_of(book, instrument).undelivered
+                if req.shares == "all"
+                else int(req.shares)
+            )
+            if count <= 0:
+                raise UserError(f"shares: nothing to deliver on {instrument} ({count})")
+            event = _make(ev.shares_delivered, instrument, req.date, count, req.settles)
+            check_settles(records, event)
+            return event
         case StockSplitReq():
             return _make(ev.stock_split, req.date, req.new, req.old)
         case StockDividendReq():

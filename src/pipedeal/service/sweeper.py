@@ -9,8 +9,9 @@ if later), by the actor ``SWEEPER``, with the idempotency key
 a rerun or a second server process finds the event stored and appends nothing. The prepayment
 then shows as due for settlement (``ledger due``). Within the last 24 hours before a deadline
 the sweep reminds the holders (once), and each sweep tells the issuers what falls due by the
-next day (interest, maturity, a prepayment to settle; once per item). The clock is an
-argument (tests inject it).
+next day (interest, maturity, a prepayment to settle; once per item), and the issuers and
+the purchaser's holders of shares past their delivery deadline (``delivery_overdue``, once).
+The clock is an argument (tests inject it).
 """
 
 from __future__ import annotations
