@@ -66,7 +66,7 @@ def test_accounting_asu_text():
     (("accounting", EXAMPLE, "--purchaser", "Purchaser 1", "--note-fair-value", "950000",
       "--warrant-fair-value", "60000", "--commitment-price", "0"), "greater than zero"),
     (("captable", EXAMPLE, "--as-of", "2004-06-01"), "before the first closing"),
-    (("captable", EXAMPLE, "--as-of", "13/07/2004"), "not an ISO date"),
+    (("captable", EXAMPLE, "--as-of", "13/07/2004"), "--as-of: not a date (YYYY-MM-DD)"),
     (("captable", EXAMPLE, "--prices", "3:1:1"), "--prices"),
     (("captable", EXAMPLE, "--ownership-cap", "150%"), "--ownership-cap"),
 ])

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 import typer
 
 from pipedeal.cli.app import app
-from pipedeal.cli.options import DealDir, FormatOpt
+from pipedeal.cli.options import DealDir, FormatOpt, optional_date, parse_date
 from pipedeal.cli.output import Format, emit_json, slow_work_notice, stdout_console
 from pipedeal.errors import UserError
 
@@ -22,17 +21,6 @@ class RegimeOption(StrEnum):
 class MarketBasisOption(StrEnum):
     last_close = "last_close"
     minimum_price = "minimum_price"
-
-
-def _date(text: str | None, option: str) -> dt.date | None:
-    return None if text is None else _day(text, option)
-
-
-def _day(text: str, option: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError(f"{option}: {text!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
 def _fraction(text: str | None, option: str) -> Decimal | None:
@@ -101,9 +89,9 @@ def captable(
     from pipedeal.captable.dilution import parse_price_range
     from pipedeal.captable.render import render_captable
 
-    day = _date(as_of, "--as-of")
+    day = optional_date(as_of, "--as-of")
     grid = parse_price_range(prices) if prices else None
-    grid_dates = [_day(d, "--dates") for d in dates.split(",")] if dates else None
+    grid_dates = [parse_date(d, "--dates") for d in dates.split(",")] if dates else None
     if grid_dates and not grid:
         raise UserError("--dates: give --prices too (the grid is prices × dates)")
     cap = _fraction(ownership_cap, "--ownership-cap")
@@ -169,7 +157,7 @@ def accounting(
             deal_dir, regime=regime.value if regime else None, purchaser=purchaser,
             note_fair_value=note_fair_value,
             warrant_fair_value=warrant_fair_value, commitment_price=commitment_price,
-            as_of=_date(as_of, "--as-of"), db=db,
+            as_of=optional_date(as_of, "--as-of"), db=db,
         ).to_json()
     if format is Format.json:
         emit_json(data)

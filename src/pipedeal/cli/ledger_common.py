@@ -4,7 +4,6 @@ an event, recording it and printing what it changed."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import inspect
 from collections.abc import Callable
@@ -13,7 +12,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from pipedeal.cli.options import By, Db, DealDir, DealKey, FormatOpt, IdempotencyKey
+from pipedeal.cli.options import (  # noqa: F401 - parse_date: the ledger commands import it here
+    By,
+    Db,
+    DealDir,
+    DealKey,
+    FormatOpt,
+    IdempotencyKey,
+    parse_date,
+)
 from pipedeal.cli.output import Format, emit_json
 from pipedeal.errors import UserError
 from pipedeal.ledger import views
@@ -33,19 +40,6 @@ R = TypeVar("R")
 # the calendars' range is market.calendars.check_in_range's; an event may not be dated after
 # the moment it is recorded (the ledger checks that, with its clock)
 MONEY_DIGITS = 18  # digits before the point (events.Money: 20 digits, 2 after the point)
-
-
-def parse_date(value: str, option: str) -> dt.date:
-    """``value`` as a YYYY-MM-DD date within the calendars' range, or a user error naming
-    ``option``."""
-    try:
-        day = dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise UserError(f"{option}: not a date (YYYY-MM-DD): {value!r}") from None
-    from pipedeal.market.calendars import check_in_range
-
-    check_in_range(day, option)
-    return day
 
 
 def parse_money(value: str, option: str) -> Decimal:

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from pipedeal.cli.app import app
-from pipedeal.cli.options import Db, DealDir, DealKey, FormatOpt
+from pipedeal.cli.options import Db, DealDir, DealKey, FormatOpt, optional_date
 from pipedeal.cli.output import Format, emit_json
 from pipedeal.errors import UserError
 from pipedeal.outfiles import plain
-
-
-def _date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"{option}: {text!r} is not a date (YYYY-MM-DD)") from None
 
 
 @app.command("export-ocf")
@@ -46,8 +36,8 @@ def export_ocf(
     """Write the deal (and its ledger, if any) as an Open Cap Table Format 1.2.0 package."""
     from pipedeal.interop.ocf import export_ocf as run
 
-    formed = _date(formation_date, "--formation-date")
-    day = _date(as_of, "--as-of")
+    formed = optional_date(formation_date, "--formation-date", calendar_range=False)
+    day = optional_date(as_of, "--as-of")
     if out.suffix.lower() != ".zip" and out.exists() and not force and not out.is_dir():
         raise UserError(f"OUT {out}: exists and is not a folder")
     result = run(deal_dir, out, formation_date=formed, country=country, as_of=day, db=db,

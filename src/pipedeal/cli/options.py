@@ -7,6 +7,7 @@ the command (``= None``, ``= Format.text``); an alias without one is required.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ import typer
 from typer.models import OptionInfo
 
 from pipedeal.cli.output import Format
+from pipedeal.errors import UserError
 
 __all__ = [
     "By",
@@ -26,7 +28,30 @@ __all__ = [
     "IdempotencyKey",
     "Purchaser",
     "date_option",
+    "optional_date",
+    "parse_date",
 ]
+
+
+def parse_date(value: str, option: str, *, calendar_range: bool = True) -> dt.date:
+    """``value`` as a YYYY-MM-DD date (within the calendars' range unless ``calendar_range`` is
+    off: a date of history, like a formation date), or a user error naming ``option``."""
+    try:
+        day = dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"{option}: not a date (YYYY-MM-DD): {value!r}") from None
+    if calendar_range:
+        from pipedeal.market.calendars import check_in_range  # pandas: only when a date is given
+
+        check_in_range(day, option)
+    return day
+
+
+def optional_date(
+    value: str | None, option: str, *, calendar_range: bool = True
+) -> dt.date | None:
+    """``parse_date`` of an option left out (None) or given."""
+    return None if value is None else parse_date(value, option, calendar_range=calendar_range)
 
 DealDir = Annotated[Path, typer.Argument(help="deal folder (holds deal.toml)", show_default=False)]
 """The deal folder, first argument of every command that reads a deal."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import sys
 from collections.abc import Callable
@@ -16,20 +15,11 @@ from rich.console import Console
 from rich.table import Table
 
 from pipedeal.cli.app import app
-from pipedeal.cli.options import FollowSymlinks
+from pipedeal.cli.options import FollowSymlinks, optional_date
 from pipedeal.cli.output import Format, emit_json, slow_work_notice, stdout_console
 from pipedeal.errors import UserError
 from pipedeal.outfiles import check_target, markup, write_atomic
 from pipedeal.valuation.render import render_valuation
-
-
-def _date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"{option}: {text!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
 @app.command()
@@ -70,8 +60,8 @@ def value(
             deal = replace(deal, market=m.model_copy(update=update))
     with slow_work_notice():  # a spinner on a terminal if it takes long (first run compiles)
         data = pipedeal.value(
-            deal, as_of=_date(as_of, "--as-of"), model=model, steps=steps, db=db, engine=engine,
-            greeks_check=greeks_check,
+            deal, as_of=optional_date(as_of, "--as-of"), model=model, steps=steps, db=db,
+            engine=engine, greeks_check=greeks_check,
         ).to_json()
     if format is Format.json:
         emit_json(data)
