@@ -98,7 +98,10 @@ def _maturity_date(ctx: Context) -> Found | None:
         rf"due\s+(?:and\s+payable\s+)?(?:on\s+)?({D})",
         rf"matur(?:e|es|ity)\b(?:[^.]|\.(?=\d)){{0,40}}?\bon\s+({D})",
         rf"({D})\s*\((?:the\s+)?\"Maturity\s+Date\"\)",
-        rf"Maturity\s+Date\s*:?\s*\|?\s*({D})",
+        rf"Maturity\s+Date\s*[:,]?\s*\|?\s*({D})",
+        rf"\"Maturity\s+Date\"\)?\s*:?\s*(?:\((?:i|a|1)\)\s+)?({D})",
+        rf"promises?\s+to\s+pay(?:[^.]|\.(?=\d)){{0,300}}?\b(?:on|by)\s+({D})",
+        rf"due\s+on\s+the\s+earlier\s+of\s+(?:\((?:i|a|1)\)\s+)?({D})",
     ]
     return first(ctx, pats, iso_date,
                  topic="note")

@@ -178,6 +178,24 @@ def _num_purchasers(ctx: Context) -> Found | None:
     names = RULES["purchaser_names"](ctx)
     if names is not None and len(names.value) == 1 and not many and names.span:
         return Found(1, names.span, names.sentence)
+    return _only_singular(ctx, many)
+
+
+_SINGULAR = re.compile(r"\b(?:the|an?|single|one|private|institutional|accredited)\s+"
+                       r"(investor|purchaser|buyer|lender)\b(?!s)", IC)
+_PLURAL = re.compile(r"\b(?:investors|purchasers|buyers|lenders|holders|subscribers|noteholders)\b",
+                     IC)
+
+
+def _only_singular(ctx: Context, many: bool) -> Found | None:
+    """1 when the text speaks of "the investor" (or purchaser, buyer, lender) and never of
+    investors in the plural, and is no blank form of note."""
+    if many or _PLURAL.search(ctx.flat) or re.search(r"_{3,}|\[\s*\]", ctx.flat):
+        return None
+    for sent, t in ctx.where(r"investor|purchaser|buyer|lender"):
+        m = _SINGULAR.search(t)
+        if m:
+            return found(sent, m, 1, 1)
     return None
 
 
