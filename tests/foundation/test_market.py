@@ -58,7 +58,7 @@ def test_example_closes_load(example_dir):
         ("date,close,open\n2004-06-14,1.0,1.0\n", "unknown column(s) open"),
         ("date,close\n2004-06-15,1.0\n2004-06-14,1.0\n", "strictly ascending"),
         ("date,close\n14/06/2004,1.0\n", "prices.csv:2: date '14/06/2004' is not an ISO date"),
-        ("# header\ndate,close\n2004-06-14,-1\n", "prices.csv:3: close must be a positive number"),
+        ("# header\ndate,close\n2004-06-14,-1\n", "prices.csv:3: close must be a positive price"),
         ("date,close,volume\n2004-06-14,1.0,x\n", "volume 'x' is not a whole number"),
         ("date,close\n2004-06-12,1.0\n", "2004-06-12 is not a XNAS trading session"),
     ],

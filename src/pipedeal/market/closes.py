@@ -75,7 +75,7 @@ MAX_VOLUME = 10**15
 _MAX_CELL = 40  # characters of a number cell; anything longer is not a plausible price
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
     """The file's text; not a regular file, too large or not UTF-8 is one line (with the line)."""
     try:
         with path.open("rb") as handle:
@@ -118,7 +118,7 @@ def load_closes(path: Path, calendar: str) -> PriceSeries:
 
     Linear in the file: one pass over the lines, one calendar lookup for the whole range."""
     cal = trading_calendar(calendar)
-    records = _records(path, _read_text(path))
+    records = _records(path, read_text(path))
     first = next(records, None)
     if first is None:
         raise UserError(f"{path}: empty price file; expected a header date,close")
@@ -202,9 +202,9 @@ def _parse_row(path: Path, line: int, cells: list[str], at: _Columns) -> PriceBa
         raise UserError(
             f"{path}:{line}: date {text[:40]!r} is not an ISO date (YYYY-MM-DD)"
         ) from None
-    close = _positive_decimal(path, line, "close", cells[at.close])
+    close = positive_price(path, line, "close", cells[at.close])
     vwap_cell = cells[at.vwap] if at.vwap >= 0 else ""
-    vwap = _positive_decimal(path, line, "vwap", vwap_cell) if vwap_cell else None
+    vwap = positive_price(path, line, "vwap", vwap_cell) if vwap_cell else None
     volume = None
     cell = cells[at.volume] if at.volume >= 0 else ""
     if cell:
@@ -220,7 +220,9 @@ def _parse_row(path: Path, line: int, cells: list[str], at: _Columns) -> PriceBa
     return PriceBar(day, close, volume, vwap)
 
 
-def _positive_decimal(path: Path, line: int, name: str, text: str) -> Decimal:
+def positive_price(path: Path, line: int, name: str, text: str) -> Decimal:
+    """``text`` as a positive price within the digit limits, or a user error naming the file,
+    line and column ``name``."""
     where = f"{path}:{line}"
     if len(text) > _MAX_CELL:
         raise UserError(f"{where}: {name} {text[:_MAX_CELL]!r}... is not a price (too long)")
@@ -229,7 +231,7 @@ def _positive_decimal(path: Path, line: int, name: str, text: str) -> Decimal:
     except InvalidOperation:
         raise UserError(f"{where}: {name} {text!r} is not a number") from None
     if not value.is_finite() or value <= 0:
-        raise UserError(f"{where}: {name} must be a positive number, got {text!r}")
+        raise UserError(f"{where}: {name} must be a positive price, got {text!r}")
     exponent = value.as_tuple().exponent
     assert isinstance(exponent, int)  # finite
     if -exponent > MAX_DECIMALS:  # maybe trailing zeros: 1.5000000000 is fine

@@ -33,12 +33,11 @@ import pandas as pd
 from pipedeal.errors import UserError
 from pipedeal.market.calendars import trading_calendar
 from pipedeal.market.closes import (
-    MAX_DECIMALS,
-    MAX_INTEGER_DIGITS,
     MAX_VOLUME,
     PriceBar,
-    _read_text,
     load_closes,
+    positive_price,
+    read_text,
 )
 from pipedeal.terms.models import Deal
 
@@ -196,20 +195,12 @@ def _parse_date(path: Path | str, line: int, text: str, fmt: str) -> dt.date:
 
 
 def _price(path: Path | str, line: int, name: str, text: str) -> Decimal:
+    """A vendor's price cell ("$1,234.50"): thousands separators and the dollar sign dropped,
+    then the closes file's rule (``closes.positive_price``)."""
     cell = text.replace("$", "").replace(" ", "")
     if not _NUMBER.fullmatch(cell.lstrip("-")):
         raise UserError(f"{path}:{line}: {name} {text[:40]!r} is not a number")
-    value = Decimal(cell.replace(",", ""))
-    if value <= 0:
-        raise UserError(f"{path}:{line}: {name} must be a positive price, got {text!r}")
-    exponent = value.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
-    if value.adjusted() >= MAX_INTEGER_DIGITS or -exponent > MAX_DECIMALS:
-        raise UserError(
-            f"{path}:{line}: {name} {text!r} is out of range (at most {MAX_INTEGER_DIGITS} "
-            f"digits before the point and {MAX_DECIMALS} after)"
-        )
-    return value
+    return positive_price(Path(path), line, name, cell.replace(",", ""))
 
 
 def _volume(path: Path | str, line: int, text: str) -> int | None:
@@ -229,7 +220,7 @@ def _volume(path: Path | str, line: int, text: str) -> int | None:
 
 def read_prices(path: Path | str, calendar: str, *, adjusted: bool = False) -> ImportedPrices:
     """Read and check a vendor's daily-price CSV against the exchange ``calendar``."""
-    return parse_prices(_read_text(Path(path)), Path(path), calendar, adjusted=adjusted)
+    return parse_prices(read_text(Path(path)), Path(path), calendar, adjusted=adjusted)
 
 
 def parse_prices(
@@ -329,7 +320,7 @@ def import_closes(
     """Read ``file`` (``read_prices``) on the deal's trading calendar and replace the deal's
     closes file with it, in one piece; the file written is read back by ``load_closes``."""
     path = Path(file)
-    return _import_text(_read_text(path), path, deal_dir, adjusted)
+    return _import_text(read_text(path), path, deal_dir, adjusted)
 
 
 def _closes_target(folder: Path, name: str | None) -> Path:
