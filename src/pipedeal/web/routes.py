@@ -370,7 +370,8 @@ async def _holder_page(request: Request, deal: str, *, status: int = 200,
     return render(
         request, "holder.html", status=status, user=user, deal=deal, info=info, note=note,
         warrant=warrant, due=[i for i in due["items"] if i["status"] != "paid"],
-        notices=notices["notices"], history=history["events"], now_preview=now_preview,
+        notices=notices["notices"], deliveries=notices["deliveries"],
+        history=history["events"], now_preview=now_preview,
         election=election, preview=preview, errors=errors or {}, done=done, cashless=cashless,
         exercise_preview=exercise_preview,
     )
@@ -535,7 +536,7 @@ async def _issuer_page(request: Request, deal: str, *, status: int = 200,
     return render(
         request, "issuer.html", status=status, user=user, deal=deal, info=info,
         due=[i for i in due["items"] if i["status"] != "paid"], notices=notices["notices"],
-        interest_rows=rows, errors=errors or {}, done=done or [],
+        deliveries=notices["deliveries"], interest_rows=rows, errors=errors or {}, done=done or [],
         notice_preview=notice_preview, notice_date=notice_date or today.isoformat(),
         values=form_values or {},
     )
@@ -601,6 +602,18 @@ async def issuer_act(request: Request, deal: str) -> Response:
                 other[name] = int(value) if numeric else value
         bodies.append(other)
         key = f"other:{kind}"
+    elif action == "delivery":
+        # "note:NAME" / "warrant:NAME" → the service's purchaser and instrument fields
+        target = str(form.get("target") or "")
+        kind, _, name = target.partition(":")
+        delivery: dict[str, Any] = {"kind": "shares_delivered", "purchaser": name,
+                                    "instrument": kind, "date": str(form.get("date") or "")}
+        for field in ("shares", "settles"):
+            value = str(form.get(field) or "").replace(",", "").strip()
+            if value:
+                delivery[field] = int(value) if value.isdigit() else value
+        bodies.append(delivery)
+        key = "delivery"
     elif action == "notice":
         for p in form.getlist("purchaser"):
             bodies.append({"kind": "prepayment_notice", "purchaser": str(p),
@@ -626,7 +639,7 @@ async def issuer_act(request: Request, deal: str) -> Response:
     errors = {key: " ".join(problems)} if problems else {}
     values = {k: str(v) for k, v in form.items()
               if k in ("date", "through", "amount", "text", "file_number", "form", "shares",
-                       "principal", "interest")}
+                       "principal", "interest", "target", "settles")}
     return await _issuer_page(request, deal, status=status, errors=errors, done=done,
                               form_values=values if problems else None)
 
