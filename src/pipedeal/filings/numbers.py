@@ -95,7 +95,7 @@ DATE_RE = re.compile(
 )
 MONEY_RE = re.compile(
     rf"\b(?:{WORD_NUMBER})\s+cents\s*\(\s*\$\s?(?:{DIGITS})\s*\)"
-    rf"|\$\s?(?:{DIGITS})(?:\s+(?:million|billion|thousand))?\b"
+    rf"|\$\s?(?:US\s?)?(?:{DIGITS})(?:\s+(?:million|billion|thousand))?\b"
     rf"|\b(?:{DIGITS}|{WORD_NUMBER})\s+(?:million\s+|thousand\s+)?(?:U\.S\.\s+)?dollars"
     rf"(?:\s*\(\s*\$\s?(?:{DIGITS})(?:\s+(?:million|thousand))?\s*\))?",
     re.IGNORECASE,
@@ -196,14 +196,16 @@ def _words(s: str) -> Decimal | None:
 
 
 def parse_money(text: str) -> Decimal | None:
-    """``$2.5 million`` → 2500000; ``$451,875``; ``two million dollars ($2,000,000)``."""
+    """``$2.5 million`` → 2500000; ``$451,875``; ``$US339,250.00``; ``two million dollars
+    ($2,000,000)``."""
     if not text:
         return None
     s = text.strip()
     paren = re.search(rf"\(\s*\$\s?({DIGITS})(?:\s+(million|thousand))?\s*\)", s, re.IGNORECASE)
     if paren:
         return _scaled(_digits(paren.group(1)), paren.group(2))
-    m = re.fullmatch(rf"\$\s?({DIGITS})(?:\s+(million|billion|thousand))?", s, re.IGNORECASE)
+    m = re.fullmatch(rf"\$\s?(?:US\s?)?({DIGITS})(?:\s+(million|billion|thousand))?", s,
+                     re.IGNORECASE)
     if m:
         return _scaled(_digits(m.group(1)), m.group(2))
     m = re.fullmatch(r"(.+?)\s+(?:U\.S\.\s+)?dollars", s, re.IGNORECASE)

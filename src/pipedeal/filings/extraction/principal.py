@@ -96,6 +96,8 @@ def _principal(ctx: Context) -> Found | None:
         rf"principal\s+amount\s+(?:of\s+)?(?:up\s+to\s+)?(?:approximately\s+)?({M})",
         rf"({M})\s+(?:in\s+)?(?:original\s+)?principal\s+amount",
         rf"face\s+(?:value|amount)\s+of\s+({M})",
+        rf"(?:Original\s+)?Principal\s+Amount\s*:\s*\|?\s*(?:U\.?S\.?\s*)?({M})",
+        rf"principal\s+sum\s+of\s+(?:[A-Za-z,\s-]{{0,120}}?)?({M})",
         rf"(?:notes?|debentures?)\s+(?:totaling|totalling|aggregating|in\s+the\s+amount\s+of|for)\s+"
         rf"({M})",
         rf"({M})\s+(?:private\s+placement|offering)\s+of\s+(?:its\s+|our\s+)?"
