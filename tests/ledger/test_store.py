@@ -138,12 +138,13 @@ def test_migrations_ship_with_the_package_and_run_programmatically(backend):
     assert (root / "versions" / "0001_initial.py").is_file()
     assert (root / "versions" / "0002_terms_hash.py").is_file()
     assert (root / "versions" / "0003_event_terms_hash.py").is_file()
+    assert (root / "versions" / "0004_stored_books.py").is_file()
     ledger = init_ledger(backend.deal_dir, backend.db, **backend.open_args())
     with ledger, ledger.engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == head_revision() == "0003"
+        assert version == head_revision() == "0004"
         names = set(sa.inspect(conn).get_table_names())
-        assert {"ledger_deals", "ledger_events", "alembic_version"} <= names
+        assert {"ledger_deals", "ledger_events", "ledger_snapshots", "alembic_version"} <= names
     # init again: idempotent, nothing recorded twice
     with init_ledger(backend.deal_dir, backend.db, **backend.open_args()) as ledger:
         assert len(ledger.events()) == 3

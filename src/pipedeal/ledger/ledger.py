@@ -23,17 +23,18 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pipedeal.errors import UserError
-from pipedeal.ledger import bounds, corrections
+from pipedeal.ledger import bounds, corrections, stored_books
 from pipedeal.ledger.anchors import Anchor, check_anchor, parse_head
 from pipedeal.ledger.chain import (
     AMENDMENT_KEY_PREFIX,
+    VERIFY_COLUMNS,
     RecordedEvent,
     VerifyReport,
     chain_hash,
@@ -41,6 +42,7 @@ from pipedeal.ledger.chain import (
     event_row,
     genesis_hash,
     paused_gc,
+    recorded,
     terms_mismatch,
     verify_rows,
 )
@@ -77,10 +79,13 @@ _READ = (
     .where(events.c.deal_id == sa.bindparam("deal"), events.c.seq >= sa.bindparam("lo"))
     .order_by(events.c.seq)
 )
-_TAIL = (
-    sa.select(events)
-    .where(events.c.deal_id == sa.bindparam("deal"), events.c.seq >= sa.bindparam("lo"))
+_VERIFY = (
+    sa.select(*(events.c[name] for name in VERIFY_COLUMNS))
+    .where(events.c.deal_id == sa.bindparam("deal"))
     .order_by(events.c.seq)
+)
+_BY_KEY = sa.select(events).where(
+    events.c.deal_id == sa.bindparam("deal"), events.c.idempotency_key == sa.bindparam("key")
 )
 _INSERT = events.insert()
 _MOVE = (
@@ -113,6 +118,14 @@ class _RawSQL:
         self.read = (
             "SELECT seq, body, idempotency_key, recorded_by, recorded_at, prev_hash, hash, "
             f"terms_hash FROM ledger_events WHERE deal_id = {p} AND seq >= {p} ORDER BY seq"
+        )
+        self.read_upto = (
+            "SELECT seq, body, idempotency_key, recorded_by, recorded_at, prev_hash, hash, "
+            f"terms_hash FROM ledger_events WHERE deal_id = {p} AND seq <= {p} ORDER BY seq"
+        )
+        self.verify = (
+            f"SELECT {', '.join(VERIFY_COLUMNS)} FROM ledger_events WHERE deal_id = {p} "
+            "ORDER BY seq"
         )
         self.insert = (
             f"INSERT INTO ledger_events ({', '.join(self.columns)}) "
@@ -260,8 +273,14 @@ class Ledger:
         self._terms: str | None = None  # the terms fingerprint the chain carries (last row's)
         self._terms_seq = 0
         self._book = Book.empty(contract)
-        self._records: list[RecordedEvent] = []
+        self._records: list[RecordedEvent] = []  # the events after ``_base``
         self._keys: dict[str, RecordedEvent] = {}
+        # opened from a stored book after event ``_base`` (hash ``_base_hash``): the events up
+        # to it are read only when something needs them (``_load_prefix``); 0: none skipped
+        self._base = 0
+        self._base_hash = self._hash
+        self._store_due = False  # the next write stores a book (none usable was found)
+        self._folded = True  # the book was folded from the log here (not read from a store)
         self._lock = threading.RLock()
         self._raw = _RawSQL.for_engine(engine)
         # the driver's own errors (the raw append path is not wrapped by SQLAlchemy)
@@ -327,12 +346,100 @@ class Ledger:
                 f"the ledger head moved back from event {known} to event {head.head_seq}: "
                 "events were removed outside the ledger"
             )
-        rows = conn.execute(_READ, {"deal": self.deal_id, "lo": max(known, 1)})
+        if known == 0 and head.head_seq > stored_books.EVERY:
+            known = self._open_stored(conn, head)
         with paused_gc():
-            self._catch_up(rows, head, known)
+            self._catch_up(self._rows(conn, known), head, known, conn)
 
-    def _catch_up(self, rows: Iterable[Any], head: _Head, known: int) -> None:
-        """Fold ``rows`` (``_READ``'s columns, from event ``known`` on) into the cache."""
+    def _rows(self, conn: Connection, known: int, upto: bool = False) -> list[Any]:
+        """``_READ``'s columns from event ``known`` on (``upto``: up to it), as the driver's
+        plain tuples where the raw statements are known (SQLAlchemy's rows cost a tenth of a
+        replay)."""
+        raw = self._raw
+        if raw is None:
+            q = _READ if not upto else _READ.where(events.c.seq <= sa.bindparam("hi"))
+            params = {"deal": self.deal_id, "lo": max(known, 1) if not upto else 1, "hi": known}
+            return list(conn.execute(q, params))
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if upto:
+                cur.execute(raw.read_upto, (self.deal_id, known))
+            else:
+                cur.execute(raw.read, (self.deal_id, max(known, 1)))
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+
+    def _open_stored(self, conn: Connection, head: _Head) -> int:
+        """On the first read of a long log: start from the newest stored book that passes its
+        checks (``stored_books``); the events up to it stay unread until needed. Returns the
+        event the cache now stands at (0: none usable; the next write stores one)."""
+        found = stored_books.newest(conn, self.deal_id, self.deal_key, head.head_seq, self.contract)
+        if found is None:
+            self._store_due = True
+            return 0
+        self._book = found.book
+        self._seq, self._hash = found.seq, found.hash
+        self._terms, self._terms_seq = found.terms, found.terms_seq
+        self._base, self._base_hash = found.seq, found.hash
+        self._folded = False
+        return found.seq
+
+    def _load_prefix(self, conn: Connection) -> None:
+        """Read the events a stored book stood for (those up to ``_base``), checking that they
+        link from the first event to the one the book follows. Their rules are not re-run here
+        (``verify`` does): the book already holds what they did."""
+        base = self._base
+        if base == 0:
+            return
+        prev, expected = genesis_hash(self.deal_key), 1
+        recs: list[RecordedEvent] = []
+        new_record, fields = object.__new__, RecordedEvent
+        with paused_gc():
+            for row_seq, body, key, by, at, prev_hash, digest, row_terms in self._rows(
+                conn, base, upto=True
+            ):
+                if row_seq != expected or prev_hash != prev:
+                    raise self._broken(_gap(expected - 1, row_seq, base))
+                try:
+                    event = load_stored(body)
+                except ValueError as exc:
+                    first = str(exc).strip().splitlines()[0]
+                    raise self._broken(f"event {row_seq} cannot be read ({first})") from None
+                rec = new_record(fields)
+                rec.__dict__.update(
+                    seq=row_seq,
+                    event=event,
+                    idempotency_key=key,
+                    recorded_by=by,
+                    recorded_at=at,
+                    prev_hash=prev_hash,
+                    hash=digest,
+                    already_recorded=False,
+                    terms_hash=row_terms,
+                )
+                recs.append(rec)
+                prev, expected = digest, expected + 1
+        if expected - 1 != base:
+            raise self._broken(f"event {expected} is missing (a stored book follows event {base})")
+        if prev != self._base_hash:
+            raise self._broken(f"event {base} was altered: it does not link to the events after it")
+        self._records[:0] = recs
+        for rec in recs:
+            self._keys.setdefault(rec.idempotency_key, rec)
+        self._base = 0
+
+    def _ensure_full(self) -> None:
+        """Every event in memory (a read of the whole log: history, states at past dates)."""
+        if self._base:
+            with self._lock, self._tx(write=False) as conn:
+                self._load_prefix(conn)
+
+    def _catch_up(
+        self, rows: Iterable[Any], head: _Head, known: int, conn: Connection | None = None
+    ) -> None:
+        """Fold ``rows`` (``_READ``'s columns, from event ``known`` on) into the cache (``conn``:
+        to read the events before a stored book when a correction needs them)."""
         book, seq, prev = self._book, known, self._hash
         terms, terms_seq = self._terms, self._terms_seq
         contract, head_seq = self.contract, head.head_seq
@@ -366,6 +473,10 @@ class Ledger:
             )
             try:
                 if event.kind is EventKind.CORRECTION:
+                    if self._base and conn is not None:
+                        self._load_prefix(conn)
+                    if self._base:  # pragma: no cover - every caller passes its connection
+                        raise RuntimeError("a correction needs the whole log")
                     log = [*self._records, *new]
                     corrections.check_correction(log, event)
                     book = corrections.refold(contract, [*log, rec])
@@ -390,9 +501,17 @@ class Ledger:
             self._commit(book, new, terms, terms_seq)
 
     def _commit(
-        self, book: Book, new: list[RecordedEvent], terms: str | None, terms_seq: int
+        self,
+        book: Book,
+        new: list[RecordedEvent],
+        terms: str | None,
+        terms_seq: int,
+        stored: bool = False,
     ) -> None:
-        """Advance the cached log (after the rows are known to be stored)."""
+        """Advance the cached log (after the rows are known to be stored; ``stored``: with a
+        stored book after the last of them)."""
+        if stored:
+            self._store_due = False
         self._book = book
         self._records.extend(new)
         for rec in new:
@@ -469,6 +588,26 @@ class Ledger:
             prev = digest
         return book, recs, rows
 
+    def _store_book(
+        self, conn: Connection, head: _Head, recs: list[RecordedEvent], book: Book
+    ) -> bool:
+        """Store ``book`` (after ``recs``, written in this transaction) when due: the write
+        crossed a multiple of ``stored_books.EVERY``, holds a correction (a later open then
+        starts past the refold), or the last open found no usable stored book."""
+        if not recs or recs[-1].terms_hash is None:
+            return False
+        last = recs[-1]
+        due = (
+            self._store_due
+            or last.seq // stored_books.EVERY > head.head_seq // stored_books.EVERY
+            or any(r.event.kind is EventKind.CORRECTION for r in recs)
+        )
+        if not due:
+            return False
+        terms_seq = self._next_terms_seq(recs)
+        stored_books.store(conn, self.deal_id, self.deal_key, last.seq, last.hash, terms_seq, book)
+        return True
+
     def _write(self, conn: Connection, head: _Head, rows: list[dict[str, Any]]) -> None:
         """Insert staged rows and move the head onto the last (in the caller's transaction)."""
         if not rows:
@@ -530,9 +669,17 @@ class Ledger:
         rec: RecordedEvent = self._retrying(lambda: self._append_once(event, key, by))
         return rec
 
-    def _stored(self, key: str, event: Event) -> RecordedEvent | None:
-        """The stored record under ``key`` (the cache is complete up to the locked head)."""
+    def _stored(self, key: str, event: Event, conn: Connection) -> RecordedEvent | None:
+        """The stored record under ``key`` (the cache is complete up to the locked head, but for
+        the events before a stored book: those are looked up)."""
         existing = self._keys.get(key)
+        if existing is None and self._base:
+            row = conn.execute(_BY_KEY, {"deal": self.deal_id, "key": key}).first()
+            if row is not None:
+                try:
+                    existing = recorded(row)
+                except ValueError:
+                    raise self._broken(f"event {row.seq} cannot be read") from None
         if existing is None:
             return None
         if existing.event.canonical() != event.canonical():
@@ -553,13 +700,16 @@ class Ledger:
             with self._tx(write=True) as conn:
                 head = self._locked(conn)
                 self._check_terms(head)
-                existing = self._stored(key, event)
+                existing = self._stored(key, event, conn)
                 if existing is not None:
                     return replace(existing, already_recorded=True)
+                if event.kind is EventKind.CORRECTION:
+                    self._load_prefix(conn)  # its check and refold read the whole log
                 book, recs, rows = self._stage(head, [(event, key, by)], self.now())
                 self._write(conn, head, rows)
+                stored = self._store_book(conn, head, recs, book)
             # committed
-            self._commit(book, recs, recs[-1].terms_hash, self._next_terms_seq(recs))
+            self._commit(book, recs, recs[-1].terms_hash, self._next_terms_seq(recs), stored)
             return recs[-1]
 
     def _append_once_raw(self, raw: _RawSQL, event: Event, key: str, by: str) -> RecordedEvent:
@@ -586,13 +736,13 @@ class Ledger:
                     if not checked:
                         # a statement of its own, after the lock: it sees what the last
                         # holder wrote
-                        cur.execute(raw.read, (self.deal_id, max(known, 1)))
-                        with paused_gc():
-                            self._catch_up(cur.fetchall(), head, known)
+                        self._sync(conn, head)
                     self._check_terms(head)
-                    existing = self._stored(key, event)
+                    existing = self._stored(key, event, conn)
                     if existing is not None:
                         return replace(existing, already_recorded=True)
+                    if event.kind is EventKind.CORRECTION:
+                        self._load_prefix(conn)  # its check and refold read the whole log
                     book, recs, rows = self._stage(head, [(event, key, by)], self.now())
                     row = rows[0]
                     move = (row["seq"], row["hash"], row["terms_hash"], self.deal_id, head.head_seq)
@@ -610,8 +760,9 @@ class Ledger:
                         raise _Conflict()
                 finally:
                     cur.close()
+                stored = self._store_book(conn, head, recs, book)
             # committed
-            self._commit(book, recs, recs[-1].terms_hash, self._next_terms_seq(recs))
+            self._commit(book, recs, recs[-1].terms_hash, self._next_terms_seq(recs), stored)
             return recs[-1]
 
     def _next_terms_seq(self, recs: list[RecordedEvent]) -> int:
@@ -657,6 +808,7 @@ class Ledger:
         with self._lock:
             with self._tx(write=True) as conn:
                 head = self._locked(conn)
+                self._load_prefix(conn)  # every stored key is checked in memory
                 self._check_terms(head)
                 todo: list[tuple[Event, str, str]] = []
                 seen: set[str] = set()
@@ -670,14 +822,16 @@ class Ledger:
                             raise UserError(
                                 f"idempotency key {key!r} is already used (bulk import)"
                             )
-                        self._stored(key, event)  # a different event: an error
+                        self._stored(key, event, conn)  # a different event: an error
                         skipped += 1
                         continue
                     todo.append((event, key, by))
                 book, recs, rows = self._stage(head, todo, self.now())
                 self._write(conn, head, rows)
+                stored = self._store_book(conn, head, recs, book)
             if recs:
-                self._commit(book, recs, recs[-1].terms_hash, self._next_terms_seq(recs))
+                terms_seq = self._next_terms_seq(recs)
+                self._commit(book, recs, recs[-1].terms_hash, terms_seq, stored)
             return ImportResult(len(recs), skipped, self._seq, self._hash)
 
     def initialise(
@@ -692,6 +846,7 @@ class Ledger:
         adopt or amend the terms, then record the closings not yet recorded. Returns what was
         written; the caller commits, then hands it to ``adopt``."""
         head = self._locked(conn)
+        self._load_prefix(conn)  # the closings' keys and the amendment's date read the log
         stored = self._terms_in_force(head)
         new = self.contract.fingerprint()
         now = self.now()
@@ -745,6 +900,7 @@ class Ledger:
     def events(self, as_of: dt.date | None = None) -> tuple[RecordedEvent, ...]:
         """Recorded events in sequence order (those dated on or before ``as_of`` if given)."""
         self.refresh()
+        self._ensure_full()
         if as_of is None:
             return tuple(self._records)
         return tuple(r for r in self._records if r.event.date <= as_of)
@@ -752,9 +908,11 @@ class Ledger:
     def state(self, as_of: dt.date) -> LedgerState:
         """State at the end of ``as_of``: a fresh, pure replay of the log."""
         self.refresh()
+        self._ensure_full()
         counted = corrections.effective(self._records)
-        if not counted or max(r.event.date for r in counted) <= as_of:
-            # every event applies: the book folded while reading the log is that replay
+        if self._folded and (not counted or max(r.event.date for r in counted) <= as_of):
+            # every event applies: the book folded while reading the log is that replay (a
+            # book that came from ``stored_books`` is not: states are always the log's own)
             applied = tuple(r.event for r in counted)
             return snapshot(self.contract, self._book, as_of, applied)
         return replay(self.contract, (r.event for r in counted), as_of)
@@ -774,6 +932,20 @@ class Ledger:
         self.refresh()
         return self._seq, self._hash
 
+    @contextmanager
+    def _rows_for_verify(self, conn: Connection) -> Iterator[Iterable[Sequence[Any]]]:
+        """Every event row (``VERIFY_COLUMNS``), as the driver's plain tuples where the raw
+        statements are known (SQLAlchemy's rows cost a third of the walk otherwise)."""
+        if self._raw is None:
+            yield conn.execute(_VERIFY, {"deal": self.deal_id})
+            return
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cur.execute(self._raw.verify, (self.deal_id,))
+            yield cast(Iterable[Sequence[Any]], cur)  # a DB-API cursor iterates its rows
+        finally:
+            cur.close()
+
     def verify(
         self, *, expect_head: str | None = None, anchors: Sequence[Anchor] = ()
     ) -> VerifyReport:
@@ -788,8 +960,7 @@ class Ledger:
             wanted.append(parse_head(expect_head))
         with self._tx(write=False) as conn:
             head = self._read_head(conn, lock=False)
-            rows = conn.execute(_TAIL, {"deal": self.deal_id, "lo": 1})
-            with paused_gc():
+            with paused_gc(), self._rows_for_verify(conn) as rows:
                 report = verify_rows(
                     self.contract,
                     self.deal_key,

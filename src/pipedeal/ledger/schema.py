@@ -44,3 +44,17 @@ events = sa.Table(
     sa.UniqueConstraint("deal_id", "idempotency_key", name="uq_ledger_events_key"),
     sa.CheckConstraint("seq >= 1", name="ck_ledger_events_seq_positive"),
 )
+
+# the running book after event ``seq`` (revision 0004; ``stored_books``): a shortcut for opening
+# a long log, checked against the chain and its own digest, never the record itself
+snapshots = sa.Table(
+    "ledger_snapshots",
+    metadata,
+    sa.Column("deal_id", sa.Integer, sa.ForeignKey("ledger_deals.id"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.String(64), nullable=False),  # the hash of event ``seq``
+    sa.Column("terms_seq", sa.Integer, nullable=False),  # where the chain's terms took effect
+    sa.Column("version", sa.String(64), nullable=False),  # the folding code's digest
+    sa.Column("book_json", sa.Text, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+)
