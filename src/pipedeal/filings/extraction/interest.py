@@ -74,18 +74,26 @@ _FREQ = [
      "semi-annually"),
     (r"\b(?:payable|paid)\s+(annually|each\s+year|once\s+a\s+year)\b", "annually"),
     (r"\b((?:payable|paid|due)\s+(?:in\s+full\s+)?(?:upon|at|on)\s+(?:the\s+)?maturity"
-     r"(?:\s+date)?)\b", "at maturity"),
+     r"(?:\s+date)?|pay\s+(?:the\s+)?(?:accrued\s+)?interest\s+(?:\w+\s+){0,4}?(?:on|at|upon)\s+"
+     r"(?:the\s+)?maturity(?:\s+date)?|in\s+a\s+single\s+(?:lump\s+sum|payment|installment))\b",
+     "at maturity"),
 ]
 
 
 @rule("interest_payment_frequency")
 def _freq(ctx: Context) -> Found | None:
-    for sent, t in ctx.where(r"interest", r"\bdefault\b"):
-        if not re.search(r"payable|paid|\bpay\b|payment|accrue", t, IC):
+    for sent, t in ctx.where(r"interest"):
+        if not re.search(r"payable|paid|\bpay\b|payment|accrue|lump\s+sum", t, IC):
             continue
         for pat, value in _FREQ:
-            m = re.search(pat, t, IC)
-            if m:
+            for m in re.finditer(pat, t, IC):
+                near = t[max(0, m.start() - 150): m.end() + 80]
+                if re.search(r"\bdefault\b", t[max(0, m.start() - 40): m.start()], IC) or \
+                        not re.search(r"interest", near, IC) or \
+                        re.search(r"(?:principal|installment|amortiz)\w*\s*$",
+                                  t[max(0, m.start() - 30): m.start()] + " ", IC) or \
+                        re.match(r"\s+(?:principal|installments?|amortiz)", t[m.end(1):], IC):
+                    continue  # a default clause, or principal paid monthly: not the interest
                 return found(sent, m, 1, value)
     return None
 

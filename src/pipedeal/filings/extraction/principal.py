@@ -77,8 +77,11 @@ def _instrument_fallback(ctx: Context) -> Found | None:
 @rule("secured")
 def _secured(ctx: Context) -> Found | None:
     pats = [
-        (r"\b(unsecured)\b", False),
-        (r"\b(secured\s+by|security\s+interest|senior\s+secured|secured\s+convertible)\b", True),
+        (r"\b(unsecured|not\s+(?:be\s+)?secured|no\s+collateral)\b", False),
+        (r"\b(secured\s+by|security\s+interest|senior\s+secured|secured\s+convertible|"
+         r"convertible\s+secured|secured\s+(?:[\w%]+\s+){0,3}?(?:promissory\s+)?(?:notes?|"
+         r"debentures?)|assets\s+secure|collateralized|pledged?\s+(?:as\s+)?(?:collateral|"
+         r"security))\b", True),
     ]
     for sent, t in ctx.where(r"note|debenture|obligation|loan"):
         for pat, value in pats:
