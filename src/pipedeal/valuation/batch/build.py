@@ -116,7 +116,7 @@ def fields(
     notes: Sequence[BatchNote], model: str, tree: str, steps: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The notes as arrays for ``_build_note``: ints (valuation, issue, maturity and call start
-    ordinals (0: none), frequency, window days, accrued convertible) and floats (coupon,
+    ordinals (0: none), frequency, window days, accrued convertible, smoothing) and floats (coupon,
     conversion price, spot, vol, rate, spread, recovery, face, dividend yield, and for Hull's
     tree e^{(r − q + λ)Δt} by numpy's exp, as ``build_tree`` has it)."""
     ints = np.array(
@@ -129,11 +129,12 @@ def fields(
                 n.frequency,
                 n.window_days,
                 1 if n.accrued_convertible else 0,
+                1 if n.smoothing else 0,
             )
             for n in notes
         ],
         dtype=np.int64,
-    ).reshape(len(notes), 7)
+    ).reshape(len(notes), 8)
     flts = np.array(
         [
             (
@@ -206,9 +207,12 @@ def _add_months(o: int, months: int) -> int:
 
 
 @njit(cache=True)
-def _note_contract(ints: np.ndarray, flts: np.ndarray, ql: bool, cpns: np.ndarray) -> GridContract:
+def _note_contract(
+    ints: np.ndarray, flts: np.ndarray, ql: bool, cpns: np.ndarray, call_from: float = np.nan
+) -> GridContract:
     """The contract of one CSV note (``BatchNote.dated_note``, and ``prepare_fast``'s daily
-    callabilities or call window) as a ``GridContract`` over rows of ``cpns``."""
+    callabilities or call window) as a ``GridContract`` over rows of ``cpns``; ``call_from``:
+    the call window's start in years in place of the note's date (NaN: the date)."""
     origin, issue, maturity, call_start = ints[0], ints[1], ints[2], ints[3]
     freq = ints[4]
     coupon, face = flts[0], flts[7]
@@ -258,7 +262,10 @@ def _note_contract(ints: np.ndarray, flts: np.ndarray, ql: bool, cpns: np.ndarra
                 cpns[9, days] = face + acc
                 days += 1
     elif call_start > 0:
-        cpns[10, 0] = (call_start - origin) / 365.0
+        first = (call_start - origin) / 365.0
+        if not np.isnan(call_from):
+            first = call_from
+        cpns[10, 0] = first
         cpns[11, 0] = T
         cpns[12, 0] = face
         cpns[13, 0] = 1.0
@@ -359,12 +366,13 @@ def _build_note(
     g: np.ndarray,
     cpns: np.ndarray,
     early: np.ndarray,
+    call_from: float = np.nan,
 ) -> tuple[int, KernelArgs]:
     """Kernel inputs of one CSV note over rows of ``g`` (see ``INPUT_ROWS``; width at least
     n + 2): the same numbers as ``prepare_fast`` (``BatchNote.dated_note`` → ``fill_grid`` →
-    ``setup`` → ``build_tree``). Returns (status, ``KernelArgs``); status 0: fine, else the note
-    fails a check of ``setup`` (Python then raises its error) and the arguments are not to be
-    used."""
+    ``setup`` → ``build_tree``); ``call_from``: as ``prepare_fast``'s ``call_start`` (NaN:
+    none). Returns (status, ``KernelArgs``); status 0: fine, else the note fails a check of
+    ``setup`` (Python then raises its error) and the arguments are not to be used."""
     window_days = ints[5]
     cprice, spot, vol, rate = flts[1], flts[2], flts[3], flts[4]
     spread, recovery, face = flts[5], flts[6], flts[7]
@@ -389,7 +397,7 @@ def _build_note(
     status, dt, lnratio, pdef, eta, window = 1, 0.0, 0.0, 0.0, 1.0, 0
     if ok:
         # accrued interest: not an input of the ql rollback (its call prices come dirty)
-        fill_grid(_note_contract(ints, flts, ql, cpns), n, ql, not ql, g)
+        fill_grid(_note_contract(ints, flts, ql, cpns, call_from), n, ql, not ql, g)
         status, dt, lnratio, pdef, eta = _note_tree(flts, model, tree, n, T, g)
         if not ql:
             window = int(np.rint((window_days / 365.0) / dt))
@@ -419,10 +427,29 @@ def _build_note(
         g[5, : n + 1],
         g[6, : n + 1],
         g[7, : n + 1],
-        0.0,
+        1.0 if (ints[7] and not ql) else 0.0,
         g[SVOL, :n],
         g[SMU, :n],
         window_days / 365.0 if not ql else 0.0,
         early,
     )
     return status, args
+
+
+@njit(cache=True)
+def call_start_between(ints: np.ndarray, n: int) -> tuple[int, float, bool]:
+    """``lattice.api.call_start_between_steps`` for a CSV note on n steps, compiled: (the step
+    before its call date, the fraction after it, whether the nearest step is the one before);
+    a step of −1 when the date is not strictly between two steps inside (0, T)."""
+    if ints[3] <= 0:
+        return -1, 0.0, True
+    T = (ints[2] - ints[0]) / 365.0
+    start = (ints[3] - ints[0]) / 365.0
+    if not (0.0 < start < T):
+        return -1, 0.0, True
+    k_real = start / (T / n)
+    k = int(math.floor(k_real))
+    frac = k_real - k
+    if frac < 1e-9 or frac > 1.0 - 1e-9:
+        return -1, 0.0, True
+    return k, frac, frac <= 0.5

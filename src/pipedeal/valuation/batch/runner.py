@@ -23,6 +23,7 @@ from pipedeal.valuation.batch.build import (
     FAST_TREES,
     INPUT_ROWS,
     _build_note,
+    call_start_between,
     contract_scratch,
     fields,
     prepare_fast,
@@ -129,6 +130,15 @@ def _price_block(
         st, args = _build_note(ints[k], flts[k], model, tree, n, g, cpns, early)
         status[k] = st
         out[k] = rollback(args, work) if st == 0 else np.nan
+        if st == 0 and args.smooth > 0.0:
+            # smoothing: the call date between two steps, interpolated (``lattice.api``)
+            step, frac, lower = call_start_between(ints[k], n)
+            if step >= 0:
+                at = (step + 1 if lower else step) * (((ints[k, 2] - ints[k, 0]) / 365.0) / n)
+                st2, moved = _build_note(ints[k], flts[k], model, tree, n, g, cpns, early, at)
+                other = rollback(moved, work)
+                v_lo, v_hi = (out[k], other) if lower else (other, out[k])
+                out[k] = v_lo + frac * (v_hi - v_lo)
 
 
 def price_notes(
@@ -146,13 +156,15 @@ def price_notes(
     least ``chunk`` more notes are done, and at the end.
 
     CRR, JR and Hull trees: each note's inputs are built in numba and priced there, blocks of
-    notes on ``numba.get_num_threads()`` threads; Leisen–Reimer, and notes with smoothing or a
+    notes on ``numba.get_num_threads()`` threads (smoothing too); Leisen–Reimer, and notes with a
     term structure: inputs per note in Python, priced by a numba-parallel loop.
     ``smoothing``/``richardson``: for every note (a note's own columns can ask for them too);
     Richardson prices the notes that use it again at ``steps // 2``: 2·V(N) − V(N/2)."""
     if model not in MODELS:
         raise UserError(f"--model: unknown model {model!r} (use {', '.join(MODELS)})")
     check_steps(steps)
+    if model == "ql" and (smoothing or any(n.smoothing for n in notes)):
+        raise UserError("smoothing: not in ql mode (it reproduces QuantLib's engine step for step)")
     if smoothing or richardson:
         notes = [
             replace(n, smoothing=n.smoothing or smoothing, richardson=n.richardson or richardson)
@@ -181,7 +193,7 @@ def _price_all(
     slow = [
         k
         for k, n in enumerate(notes)
-        if tree_name not in FAST_TREES or n.smoothing or n.vol_curve or n.spread_curve
+        if tree_name not in FAST_TREES or n.vol_curve or n.spread_curve
     ]
     if not slow:
         return _price_fast(notes, model, steps, tree_name, chunk, on_progress, tree)
@@ -194,7 +206,7 @@ def _price_all(
         done = len(fast)
         if on_progress is not None:
             on_progress(done)
-    # per-note inputs in Python (Leisen–Reimer, smoothing, term structures)
+    # per-note inputs in Python (Leisen–Reimer, term structures)
     for start in range(0, len(slow), chunk):
         part = slow[start : start + chunk]
         args = [prepare_fast(notes[k], model, steps, tree) for k in part]

@@ -508,9 +508,12 @@ def _window_closed_form(
     for j in range(j_lo):
         out_v[j] = cash_pay
         out_u[j] = cash_pay
+    # d1 at node j: (log(s_lo / strike) + j·lnratio + mu·tau) / sig + sig / 2, one log per step
+    d_base = (math.log(s_lo / strike) + mu * tau) / sig + 0.5 * sig
+    d_step = lnratio / sig
     for j in range(j_lo, j_hi):
         x = s_lo * pw[j]
-        d1 = (math.log(x / strike) + mu * tau) / sig + 0.5 * sig
+        d1 = d_base + j * d_step
         n1 = _norm_cdf(d1)
         n2 = _norm_cdf(d1 - sig)
         out_v[j] = cash_pay * (1.0 - n2) + conv_mult * (
