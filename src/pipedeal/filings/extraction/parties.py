@@ -22,12 +22,19 @@ _NAME = rf"((?:{_NAME_WORD},?\s+(?:(?:and|&)\s+)?){{0,5}}?{_NAME_WORD}(?:,?\s+{_
 _STATES = r"(?:[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
 # what makes a name the issuer's: its definition, its state of incorporation, a ticker, "announced"
 _ISSUER_ANCHOR = (
-    r"(?=\s*\((?:the\s+)?\"(?:Company|Registrant|Issuer|Borrower|Maker|Obligor)\""
-    r"|\s*\(\"[\w\s-]+\"\s+(?:and|or)\s+(?:the\s+)?\"(?:Company|Borrower|Issuer)\""
+    r"(?=\s*\((?:the\s+)?\"(?:Company|Registrant|Issuer|Borrower|Maker|Obligor),?\""
+    r"|\s*\([^()]{0,80}?\"(?:Company|Borrower|Issuer),?\""
+    r"|\s*\(Exact\s+name\s+of\s+(?:the\s+)?registrant"
     r"|,?\s+an?\s+" + _STATES + r"\s+corporation\b"
     r"|\s*\((?:NASDAQ|NYSE|OTC\w*|AMEX|Amex|Nasdaq|OTCQB|OTCBB|OTCQX|NYSE\s+American)\b"
     r"|,?\s+(?:today\s+)?announce)")
 _ISSUER_RE = re.compile(_NAME + _ISSUER_ANCHOR)
+# a name with its suffix that does something ("Energy Quest, Inc. said", "issued by X Corp. to")
+_SUFFIXED = rf"((?:{_NAME_WORD},?\s+(?:(?:and|&)\s+)?){{0,5}}?{_NAME_WORD},?\s+{_SUFFIX})"
+_ISSUER_ACTS = re.compile(
+    _SUFFIXED + r"(?=,?\s+(?:said|says|has|have|had|entered|issued|sold|closed|priced|raised|"
+    r"completed|agreed|signed|will|plans|arranged)\b)"
+    r"|(?:issued|sold|offered)\s+by\s+" + _SUFFIXED + r"|company_name:\s*\"([^\"]{3,80})\"")
 _CAPS_NAME = re.compile(
     r"\b((?:[A-Z][A-Z0-9&'!\-]*\.?,?\s+(?:(?:AND|&)\s+)?){1,5}(?:INC\.?|CORP\.|CORPORATION|"
     r"COMPANY|LTD\.|LIMITED|HOLDINGS,?\s+INC\.))(?![\w])")
@@ -77,6 +84,15 @@ def _issuer(ctx: Context) -> Found | None:
             if len(name.split()) and not re.fullmatch(r"[A-Z][a-z]+", name) or \
                     re.search(_SUFFIX + r"$", name):
                 return Found(name, (sent.start + m.end(1) - len(name), sent.start + m.end(1)),
+                             sent.text)
+    for sent, t in ctx.where():
+        m = _ISSUER_ACTS.search(t)
+        if m:
+            g = next(i for i in (1, 2, 3) if m.group(i))
+            name = _clean_name(re.sub(r"^.*\bCommission,\s+", "", m.group(g)))
+            if name and name.split()[0] not in ("The", "Our", "Such") and \
+                    not re.search(r"(?:^|\s)(?:The\s+)?Company$|^(?:\w+\s+)?The\b", name):
+                return Found(name, (sent.start + m.end(g) - len(name), sent.start + m.end(g)),
                              sent.text)
     head = ctx.flat[:3000]
     m = _CAPS_NAME.search(head)
