@@ -238,3 +238,29 @@ def test_market_toml_curves_value_and_name_a_bad_line(tmp_path):
     line = bad.splitlines().index("[[vol_curve]]") + 1
     assert f"market.toml:{line}: field vol_curve" in r.output
     assert "total variance falls" in r.output
+
+
+def test_american_conversion_without_dividends_or_coupons_is_still_european_on_a_curve():
+    """Converting early never pays on a zero-coupon note without dividends (r > 0), so with
+    conversion from day one the time-dependent tree still gives Black–Scholes on the total
+    variance (the early-exercise test at every node does not disturb it)."""
+    spec = ConvertibleSpec(maturity=1.5, conversion_ratio=100.0)
+    mkt = MarketInputs(spot=1.1, vol=0.5, rate=0.03, vol_curve=VOLS)
+    sigma = black_vol(mkt, 1.5)
+    exact = 100 * math.exp(-0.045) + 100 * bs_price(True, 1.1, 1.0, 1.5, 0.03, 0.0, sigma)
+    assert price(spec, mkt, model="tf", steps=2000, smoothing=True) == pytest.approx(
+        exact, abs=3e-3
+    )
+
+
+def test_step_values_on_an_uneven_grid_integrate_the_curves():
+    """Any grid (the PDE's steps are aligned to dates, not uniform): the step variances and
+    spreads still add up to the curves' totals, and rates to the discount factor."""
+    rates = ((0.5, 0.01), (2.0, 0.03))
+    curved = replace(MKT, vol_curve=VOLS, spread_curve=SPREADS, rate_curve=rates)
+    times = np.array([0.0, 0.01, 0.2, 0.25, 0.7, 1.0, 1.9, 2.6])
+    vol, rate, spread = step_values(curved, times)
+    dt = np.diff(times)
+    assert np.sum(vol**2 * dt) == pytest.approx(float(total_variance(VOLS, 2.6)), rel=1e-12)
+    assert np.sum(spread * dt) == pytest.approx(2.6 * zero_spread(curved, 2.6), rel=1e-12)
+    assert math.exp(-np.sum(rate * dt)) == pytest.approx(curved.discount(2.6), rel=1e-12)
