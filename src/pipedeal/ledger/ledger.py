@@ -960,6 +960,7 @@ class Ledger:
             wanted.append(parse_head(expect_head))
         with self._tx(write=False) as conn:
             head = self._read_head(conn, lock=False)
+            books, last_book = stored_books.checks(conn, self.deal_id, self.deal_key)
             with paused_gc(), self._rows_for_verify(conn) as rows:
                 report = verify_rows(
                     self.contract,
@@ -968,7 +969,14 @@ class Ledger:
                     head.head_hash,
                     rows,
                     stored_terms=head.terms_hash,
+                    checkpoints=books,
                 )
+            if report.ok and last_book is not None and last_book > head.head_seq:
+                beyond = (
+                    f"a stored book (ledger_snapshots) follows event {last_book}, beyond the "
+                    f"head at event {head.head_seq}: it was added outside the ledger"
+                )
+                return replace(report, ok=False, first_bad_seq=last_book, problem=beyond)
             if report.ok:
                 for anchor in wanted:
                     problem = check_anchor(conn, self.deal_id, self.deal_key, head, anchor)
