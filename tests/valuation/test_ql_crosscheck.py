@@ -39,7 +39,7 @@ def coupons_from(schedule, rate: float, day_count: str) -> tuple[DatedCoupon, ..
 # --- G. QuantLib Examples/ConvertibleBonds pinned to 16-Sep-2015 ------------------------------
 
 
-def _g_case(tree: str, american: bool) -> float:
+def _g_case(tree: str, american: bool, steps: int = 801) -> float:
     cal = ql.TARGET()
     today = pd(cal.adjust(ql.Date(16, 9, 2015)))
     settlement = pd(cal.advance(qd(today), 3, ql.Days))
@@ -82,7 +82,7 @@ def _g_case(tree: str, american: bool) -> float:
         credit_spread=0.005,
         dividends=dividends_for(tuple(divs), settlement, settlement),
     )
-    return price(spec, mkt, model="ql", steps=801, tree=tree)
+    return price(spec, mkt, model="ql", steps=steps, tree=tree)
 
 
 @pytest.mark.parametrize(
@@ -98,6 +98,66 @@ def test_G_quantlib_example_convertible_bonds(tree, european, american):
     QL 1.44 values at 801 steps, to the 6 decimals printed."""
     assert _g_case(tree, american=False) == pytest.approx(european, abs=2e-6)
     assert _g_case(tree, american=True) == pytest.approx(american, abs=2e-6)
+
+
+def _g_quantlib(tree: str, american: bool, steps: int) -> float:
+    """The section G bond built in the installed QuantLib as its example does (soft calls with
+    a 120% trigger, a put, semiannual cash dividends)."""
+    cal = ql.TARGET()
+    today = cal.adjust(ql.Date(16, 9, 2015))
+    ql.Settings.instance().evaluationDate = today
+    settlement = cal.advance(today, 3, ql.Days)
+    maturity = cal.advance(settlement, 5, ql.Years)
+    issue = cal.advance(maturity, -5, ql.Years)
+    sched = ql.Schedule(
+        issue, maturity, ql.Period(ql.Annual), cal, ql.ModifiedFollowing, ql.ModifiedFollowing,
+        ql.DateGeneration.Backward, False,
+    )
+    callability = ql.CallabilitySchedule()
+    callability.append(
+        ql.SoftCallability(ql.BondPrice(101.5, ql.BondPrice.Clean), sched[2], 1.20)
+    )
+    callability.append(
+        ql.Callability(ql.BondPrice(105.0, ql.BondPrice.Clean), ql.Callability.Put, sched[3])
+    )
+    callability.append(
+        ql.SoftCallability(ql.BondPrice(100.85, ql.BondPrice.Clean), sched[4], 1.20)
+    )
+    dividends = ql.DividendSchedule()
+    d = today + ql.Period(6, ql.Months)
+    while d < maturity:
+        dividends.append(ql.FixedDividend(1.0, d))
+        d = d + ql.Period(6, ql.Months)
+    exercise = (
+        ql.AmericanExercise(settlement, maturity) if american else ql.EuropeanExercise(maturity)
+    )
+    bond = ql.ConvertibleFixedCouponBond(
+        exercise, 100 / 36.0, callability, issue, 3, [0.05], ql.Thirty360(ql.Thirty360.BondBasis),
+        sched, 100.0,
+    )
+    dc = ql.Actual365Fixed()
+    process = ql.BlackScholesMertonProcess(
+        ql.QuoteHandle(ql.SimpleQuote(36.0)),
+        ql.YieldTermStructureHandle(ql.FlatForward(settlement, 0.02, dc)),
+        ql.YieldTermStructureHandle(ql.FlatForward(settlement, 0.06, dc)),
+        ql.BlackVolTermStructureHandle(ql.BlackConstantVol(settlement, cal, 0.20, dc)),
+    )
+    bond.setPricingEngine(
+        ql.BinomialConvertibleEngine(
+            process, tree, steps, ql.QuoteHandle(ql.SimpleQuote(0.005)), dividends
+        )
+    )
+    return bond.NPV()
+
+
+@pytest.mark.parametrize("steps", [500, 501, 1001])
+@pytest.mark.parametrize("tree", ["crr", "jr", "lr"])
+def test_G_soft_calls_put_dividends_equal_installed_quantlib_to_1e_8(tree, steps):
+    """Issue 18: ``ql`` mode on every tree it offers, at 500 / 501 / 1,001 steps, against the
+    installed QuantLib on the example's bond (soft calls, a put, cash dividends): ~7e-11."""
+    for american in (False, True):
+        expected = _g_quantlib(tree, american, steps)
+        assert _g_case(tree, american, steps) == pytest.approx(expected, abs=1e-8)
 
 
 # --- H. PIPE-shaped stylized note --------------------------------------------------------------
