@@ -130,7 +130,7 @@ def find_mentions(ctx: Context, kinds: frozenset[str] | set[str] = KINDS) -> lis
             per_share = ("per_share",) if _PER_SHARE.match(t, m.end()) else ()
             scaled = re.search(r"million|billion|thousand", m.group(0), IC) is not None
             add("money", v, m.start(), m.end(), per_share + (("scaled",) if scaled else ()))
-            if thousands and not scaled and v == v.to_integral_value() and v < 1_000_000:
+            if thousands and not scaled and v == v.to_integral_value() and v < 100_000:
                 add("money", v * 1000, m.start(), m.end(), per_share + ("x1000",))
         for m in PERCENT_RE.finditer(t) if "percent" in kinds else ():
             v = parse_percent(m.group(0))

@@ -111,6 +111,8 @@ _INSTRUMENT = r"(?:notes?|debentures?|agreements?|financing|offering|private\s+p
 
 
 # the date on a note's face or an agreement's head: "Issue Date: ...", "Dated: ...", "dated as of"
+_OWN_TEXT = re.compile(r"for\s+value\s+received|promises?\s+to\s+pay|\bthis\s+(?:agreement|note|"
+                       r"debenture)\b|(?:Issue|Issuance)\s+Date\s*:", IC)
 _FACE_DATE = re.compile(
     rf"(?:(?:Original\s+)?(?:Issue|Issuance|Effective)\s+Date\s*:?\s*\|?\s*|\bDated\s*:\s*\|?\s*|"
     rf"\b(?:is\s+)?(?:dated|effective)\s+as\s+of\s+|\bmade\s+(?:on|as\s+of)\s+(?:the\s+)?|"
@@ -128,8 +130,11 @@ def _event_date(ctx: Context) -> Found | None:
                 if parse_date(dm.group(0)) == d:
                     line = ctx.flat[m.start(): dm.end() + 1]
                     return Found(d.isoformat(), (dm.start(), dm.end()), " ".join(line.split()))
+    # only a note's or an agreement's own text dates itself; an 8-K or a 10-Q that mentions
+    # "the agreement dated as of ..." is dated by its deal sentence
+    own = _OWN_TEXT.search(ctx.flat[:6000]) is not None
     for sent, t in ctx.where(r"date|dated|effective|made\s+(?:on|as)|value\s+received"):
-        if sent.start > 4000:
+        if sent.start > 4000 or not own:
             break
         m = _FACE_DATE.search(t)
         g = 1 if m and m.group(1) else 2

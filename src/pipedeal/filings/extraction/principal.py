@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from pipedeal.filings.extraction.matching import M, P, first, found, money, topic_at
-from pipedeal.filings.extraction.registry import IC, Context, Found, rule
+from pipedeal.filings.extraction.registry import IC, Context, Found, rule, rx
 from pipedeal.filings.extraction.sentences import Sentence
 from pipedeal.filings.numbers import parse_percent, plain
 
@@ -113,10 +113,18 @@ def _principal(ctx: Context) -> Found | None:
     ]
     pred = r"principal|face\s+(?:value|amount)|convertible|notes?\b|debentures?\b"
     skip = r"exercise|tranche|each\s+purchaser|denominations?|multiples?|\bper\b"
-    aggregate = pats[:2]
-    hit = (first(ctx, aggregate, money, window_exclude=skip, pred=pred, exclude=_NOT_CONVERTIBLE)
-           or first(ctx, pats, money, window_exclude=skip, pred=pred, exclude=_NOT_CONVERTIBLE)
+    hit = (first(ctx, pats, money, window_exclude=skip, pred=pred, exclude=_NOT_CONVERTIBLE)
            or first(ctx, pats, money, window_exclude=skip, pred=pred))
+    if hit is not None and hit.span is not None:
+        # per-closing amounts and their aggregate in one sentence: the aggregate
+        sent = next((x for x in ctx.sents if x.start <= hit.span[0] < x.end), None)
+        if sent is not None:
+            t = ctx.s_text(sent)
+            for pat in pats[:2]:
+                m = rx(pat).search(t)
+                if m and money(m.group(1)) is not None and sent.start + m.start(1) != hit.span[0]:
+                    hit = found(sent, m, 1, money(m.group(1)))
+                    break
     return in_thousands(ctx, hit)
 
 
@@ -125,15 +133,15 @@ _THOUSANDS = re.compile(r"in\s+thousands|\(\s*000'?s\s+omitted|\$000'?s\b", IC)
 
 
 def in_thousands(ctx: Context, hit: Found | None) -> Found | None:
-    """``hit`` times 1,000 when its figure is written in thousands: "in thousands" in its
-    sentence or in the 400 characters before it, the figure whole, without a scale word and
-    under a million."""
+    """``hit`` times 1,000 when its figure is written in thousands: "in thousands" in the 200
+    characters before it (a table's or a note's heading), the figure whole, without a scale word
+    and under 100,000 (exact dollars, "$445,000", are left as they are)."""
     if hit is None or hit.span is None or not isinstance(hit.value, int):
         return hit
     a, b = hit.span
-    if re.search(r"million|billion|thousand|\.\d", ctx.flat[a:b], IC) or hit.value >= 1_000_000:
+    if re.search(r"million|billion|thousand|\.\d", ctx.flat[a:b], IC) or hit.value >= 100_000:
         return hit
-    if not _THOUSANDS.search(ctx.flat[max(0, a - 400): a]):
+    if not _THOUSANDS.search(ctx.flat[max(0, a - 200): a]):
         return hit
     return Found(hit.value * 1000, hit.span, hit.sentence)
 
