@@ -458,9 +458,9 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     @app.get("/deals/{deal}")
     @retry_read_race
     def deal_info(deal: str, response: Response, a: Access = Depends(reader)) -> dict[str, Any]:
-        with room.using(deal) as h:
-            seq = h.head_seq()
-            purchasers = [p.name for p in h.loaded.terms.purchasers]
+        h, view = room.reading(deal)
+        seq = view.seq
+        purchasers = [p.name for p in h.loaded.terms.purchasers]
         response.headers["ETag"] = f'"{seq}"'
         if a.role == "holder":
             purchasers = [x for x in purchasers if x == a.purchaser]
@@ -472,8 +472,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     def state(deal: str, as_of: str | None = None,
               a: Access = Depends(reader)) -> dict[str, Any]:
         day = _date(as_of, "as_of", clock().date())
-        with room.using(deal) as h:
-            data = ledger_views.state_json(h.ledger.state(day))
+        _h, view = room.reading(deal)
+        data = ledger_views.state_json(view.state(day))
         if a.role == "holder":
             assert a.purchaser is not None
             return holder_views.state_for_holder(data, a.purchaser)
@@ -485,9 +485,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 instrument: str | None = None,
                 a: Access = Depends(reader)) -> dict[str, Any]:
         day = _date(as_of, "as_of", dt.date.max) if as_of else None
-        with room.using(deal) as h:
-            everything = h.ledger.events()
-            seq = h.head_seq()
+        _h, view = room.reading(deal)
+        everything, seq = view.records, view.seq
         # a voided event is marked even when its correction falls outside the filter
         voided = voided_by(everything)
         records = tuple(r for r in everything if day is None or r.event.date <= day)
@@ -505,8 +504,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     def due(deal: str, as_of: str | None = None, days: int = Query(30, ge=0, le=3660),
             a: Access = Depends(reader)) -> dict[str, Any]:
         day = _date(as_of, "as_of", clock().date())
-        with room.using(deal) as h:
-            data = ledger_views.due_json(day, days, h.ledger.due(day, days))
+        _h, view = room.reading(deal)
+        data = ledger_views.due_json(day, days, view.due(day, days))
         if a.role == "holder":
             assert a.purchaser is not None
             return holder_views.due_for_holder(data, a.purchaser)
@@ -521,8 +520,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         purchaser's holders and of the issuers), and the share deliveries pending with their
         deadline (``overdue`` once past it); a holder sees its own."""
         day = _date(as_of, "as_of", clock().date())
-        with room.using(deal) as h:
-            state_data = ledger_views.state_json(h.ledger.state(day))
+        _h, view = room.reading(deal)
+        state_data = ledger_views.state_json(view.state(day))
         grants = store.grants_on(deal)
         zones = store.zones_of(sorted({g.user_id for g in grants} | {p.user.id}))
         items = []

@@ -6,7 +6,9 @@ database. The ledger's deal key is the deal's name, because the public API
 (``pipedeal.open_ledger``, ``pipedeal.value``, ``pipedeal.book``) opens a ledger by the deal's
 name; two deals of one name cannot share a workspace. Each deal is loaded once
 (``pipedeal.load_deal``) and its ``Ledger`` kept open; a lock per deal serialises this
-process's use of it (the ledger itself serialises appends across processes).
+process's writes (the ledger itself serialises appends across processes), and reads are served
+from the immutable view published after each write (``reading``, ``ledger_view``), so they do
+not wait for a write in progress.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+import sqlalchemy as sa
+
 import pipedeal
 from pipedeal.errors import UserError
 from pipedeal.instruments.deal import LoadedDeal
 from pipedeal.ledger.ledger import Ledger
 from pipedeal.ledger.opening import init_ledger
+from pipedeal.ledger.schema import deals as _deals_table
+from pipedeal.service.ledger_view import LedgerView, advance
 from pipedeal.service.settings import Settings
 from pipedeal.service.store import Store
 
@@ -39,6 +45,8 @@ _SKIP = re.compile(r"^ledger\.sqlite.*$")
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 20
 
+
+_HEAD = sa.select(_deals_table.c.head_seq).where(_deals_table.c.id == sa.bindparam("deal"))
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -75,11 +83,24 @@ class DealHandle:
     folder: Path
     loaded: LoadedDeal
     ledger: Ledger
-    lock: threading.RLock = field(default_factory=threading.RLock)
+    lock: threading.RLock = field(default_factory=threading.RLock)  # writes (and catch-ups)
+    view: LedgerView | None = None  # the last committed state, for reads (``reading``)
+    # reads confirm the view against the database's head one at a time; a confirmation that
+    # began after a reader arrived answers for it too (``checked_at``: when the last began)
+    check_lock: threading.Lock = field(default_factory=threading.Lock)
+    checked_at: float = float("-inf")
 
-    def head_seq(self) -> int:
-        records = self.ledger.events()
-        return records[-1].seq if records else 0
+    def publish(self) -> LedgerView:
+        """Bring the view up to the ledger (the caller holds ``lock``)."""
+        self.view = advance(self.loaded, self.ledger.deal_key, self.view, self.ledger.events())
+        return self.view
+
+    def committed_head(self) -> int:
+        """The head sequence number committed in the database (no lock: a plain read)."""
+        with self.ledger.engine.connect() as conn:
+            seq = conn.execute(_HEAD, {"deal": self.ledger.deal_id}).scalar_one()
+            conn.rollback()
+        return int(seq)
 
 
 def _slug(name: str) -> str:
@@ -131,9 +152,32 @@ class DealRoom:
 
     @contextmanager
     def using(self, key: str) -> Iterator[DealHandle]:
+        """The deal under its lock, for writes (and reads of the database itself: verify,
+        export); the read view is brought up to date before the lock is released."""
         h = self.handle(key)
         with h.lock:
-            yield h
+            try:
+                yield h
+            finally:
+                h.publish()
+
+    def reading(self, key: str) -> tuple[DealHandle, LedgerView]:
+        """The deal and its ledger as last committed, without waiting for a write in progress
+        in this process. ``KeyError`` when there is no such deal."""
+        h = self.handle(key)
+        arrived = time.monotonic()
+        with h.check_lock:
+            view = h.view
+            if view is not None and h.checked_at >= arrived:
+                return h, view  # confirmed by a check that began after this read arrived
+            began = time.monotonic()
+            if view is not None and h.committed_head() == view.seq:
+                h.checked_at = began
+                return h, view
+        with h.lock:  # appended by another process, or a write here about to publish
+            view = h.publish()
+            h.checked_at = max(h.checked_at, began)
+            return h, view
 
     def import_files(self, files: Mapping[str, bytes], by: str, at: dt.datetime) -> str:
         """Store a deal from its files, create its ledger (recording the closings, by ``by``);

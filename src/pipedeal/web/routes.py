@@ -272,15 +272,13 @@ def _conversion_preview(request: Request, deal: str, purchaser: str, principal: 
     """Shares and cash in lieu for converting ``principal`` (and the accrued unpaid interest)
     on ``day``: the library's ``NoteInstrument.conversion_result`` at the ledger's split
     factor, the interest from ``pipedeal.ledger.defaults``."""
-    room = request.app.state.room
-    with room.using(deal) as h:
-        book = h.ledger.tip()
-        interest = (defaults.conversion_interest(h.loaded, book, purchaser, day)
-                    if with_interest else Decimal(0))
-        outstanding = defaults.outstanding_principal(h.loaded, book, purchaser)
-        shares, cash = h.loaded.note(purchaser).conversion_result(principal + interest,
-                                                                  book.factor)
-        problem = _would_refuse(h.loaded, book, purchaser, day, principal, interest)
+    h, view = request.app.state.room.reading(deal)
+    book = view.tip()
+    interest = (defaults.conversion_interest(h.loaded, book, purchaser, day)
+                if with_interest else Decimal(0))
+    outstanding = defaults.outstanding_principal(h.loaded, book, purchaser)
+    shares, cash = h.loaded.note(purchaser).conversion_result(principal + interest, book.factor)
+    problem = _would_refuse(h.loaded, book, purchaser, day, principal, interest)
     return {"problem": problem, "date": day.isoformat(), "principal": format(principal, "f"),
             "interest": format(interest, "f"), "outstanding": format(outstanding, "f"),
             "shares": shares, "cash_in_lieu": format(cash, "f"),
@@ -306,20 +304,19 @@ def _exercise_preview(request: Request, deal: str, purchaser: str, shares: int, 
     """What exercising ``shares`` on ``day`` would do: the ledger's rules applied to its current
     book (nothing recorded): shares delivered and cash paid to the issuer, or the rules'
     message."""
-    room = request.app.state.room
     out: dict[str, Any] = {"shares": shares, "method": method, "date": day.isoformat(),
                            "problem": None}
-    with room.using(deal) as h:
-        book = h.ledger.tip()
-        try:
-            event = events.warrant_exercised(purchaser, day, shares, method=method)
-            after = rules.apply(h.loaded, book, event)
-        except UserError as exc:
-            out["problem"] = exc.message
-            return out
-        except ValueError as exc:
-            out["problem"] = f"event: {str(exc).splitlines()[0]}"
-            return out
+    h, view = request.app.state.room.reading(deal)
+    book = view.tip()
+    try:
+        event = events.warrant_exercised(purchaser, day, shares, method=method)
+        after = rules.apply(h.loaded, book, event)
+    except UserError as exc:
+        out["problem"] = exc.message
+        return out
+    except ValueError as exc:
+        out["problem"] = f"event: {str(exc).splitlines()[0]}"
+        return out
     a, b = book.warrants[purchaser], after.warrants[purchaser]
     out["delivered_text"] = words.shares(b.delivered - a.delivered)
     out["cash_text"] = words.money(b.cash_received - a.cash_received)
@@ -329,13 +326,11 @@ def _exercise_preview(request: Request, deal: str, purchaser: str, shares: int, 
 
 def _election_preview(request: Request, deal: str, purchaser: str,
                       day: dt.date) -> dict[str, Any] | None:
-    room = request.app.state.room
-    with room.using(deal) as h:
-        book = h.ledger.tip()
-        try:
-            principal = defaults.elected_principal(h.loaded, book, purchaser)
-        except UserError:
-            return None
+    h, view = request.app.state.room.reading(deal)
+    try:
+        principal = defaults.elected_principal(h.loaded, view.tip(), purchaser)
+    except UserError:
+        return None
     return _conversion_preview(request, deal, purchaser, principal, True, day)
 
 
@@ -475,17 +470,16 @@ def _interest_rows(request: Request, deal: str, purchasers: list[str],
     """Per purchaser: the interest payment the library's defaults give for a payment on
     ``day`` (through the end of the previous month)."""
     through = defaults.default_interest_through(day)
-    room = request.app.state.room
+    h, view = request.app.state.room.reading(deal)
+    book = view.tip()
     rows = []
-    with room.using(deal) as h:
-        book = h.ledger.tip()
-        for p in purchasers:
-            try:
-                amount = format(defaults.interest_payable(h.loaded, book, p, through), "f")
-            except UserError:  # e.g. a note not issued yet: nothing to pre-fill
-                amount = ""
-            rows.append({"purchaser": p, "date": day.isoformat(), "through": through.isoformat(),
-                         "amount": amount})
+    for p in purchasers:
+        try:
+            amount = format(defaults.interest_payable(h.loaded, book, p, through), "f")
+        except UserError:  # e.g. a note not issued yet: nothing to pre-fill
+            amount = ""
+        rows.append({"purchaser": p, "date": day.isoformat(), "through": through.isoformat(),
+                     "amount": amount})
     return rows
 
 
