@@ -57,8 +57,10 @@ def setup(
 ) -> LatticeSetup:
     """Kernel arguments for one note. ``contract``: ``spec``'s features already as arrays (the
     batch pricer builds them from a CSV row without the contract objects); its grid is built
-    by the same ``grid_inputs``. ``smoothing``: the last step's expectation in closed form
-    (``rollback_tfhz._smooth_last_step``; not in ``ql`` mode, which copies QuantLib).
+    by the same ``grid_inputs``. ``smoothing``: the last step's expectation and the holder's
+    election window in closed form (``rollback_tfhz._smooth_last_step``,
+    ``_window_closed_form``; not in ``ql`` mode, which copies QuantLib); the call date's
+    interpolation is ``price``'s (two lattices).
 
     Term structures (``mkt.vol_curve``, ``mkt.spread_curve``, ``mkt.rate_curve``) come per
     step from ``pipedeal.market.curves.step_values``: per-step discounting, default
