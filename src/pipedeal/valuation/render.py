@@ -8,6 +8,11 @@ from rich.table import Table
 from pipedeal.outfiles import safe_tree
 
 
+def _greek(value: float | None, fmt: str, scale: float = 1.0) -> str:
+    """A Greek's cell; "—" where the model could not give it (null, ``greeks_undefined``)."""
+    return "—" if value is None else fmt.format(value * scale)
+
+
 def render_valuation(data: dict, console: Console) -> None:
     """The valuation as rich tables (used by ``value`` and the deal book)."""
     data = safe_tree(data)  # user text printed as written (outfiles.markup)
@@ -47,12 +52,12 @@ def render_valuation(data: dict, console: Console) -> None:
             p["name"],
             f"${n['value']:,.2f}",
             f"{n['value_per_100']:.4f}",
-            f"{g['delta']:,.0f}",
-            f"{g['gamma']:,.0f}",
-            f"{g['vega']:,.0f}",
-            f"{g['theta']:,.0f}",
-            f"{g['rho']:,.0f}",
-            f"{g['credit_spread_sensitivity'] * 1e-4:,.2f}",
+            _greek(g["delta"], "{:,.0f}"),
+            _greek(g["gamma"], "{:,.0f}"),
+            _greek(g["vega"], "{:,.0f}"),
+            _greek(g["theta"], "{:,.0f}"),
+            _greek(g["rho"], "{:,.0f}"),
+            _greek(g["credit_spread_sensitivity"], "{:,.2f}", 1e-4),
             *wcells,
         )
     tot = data["totals"]
