@@ -13,6 +13,7 @@ from pipedeal.filings.extraction.matching import (
     MONEY_LIST,
     M,
     P,
+    caption,
     count,
     first,
     found,
@@ -31,14 +32,15 @@ def _conversion_price(ctx: Context) -> Found | None:
     near = (rf"conver\w*(?:[^.]|\.(?=\d)){{0,160}}?\b(?:"
             rf"at\s+(?:a|an)\s+(?:initial\s+|fixed\s+)?(?:conversion\s+)?(?:price|rate)\s+"
             rf"(?:per\s+share\s+)?(?:of|equal\s+to)\s+(?:US\s?)?({M})"
-            rf"|at\s+(?:US\s?)?({M})\s+(?:per\s+(?:common\s+|ordinary\s+)?share|apiece|a\s+share|"
-            r"each)"
+            rf"|at\s+(?:US\s?)?({M})(?:\s+(?:per\s+(?:common\s+|ordinary\s+)?share|apiece|a\s+share|"
+            r"each)|\s*/\s*(?:share|sh)\b)"
             rf"|divided\s+by\s+(?:US\s?)?({M})(?!\s+million)"
             rf"|(?:lower|lesser)\s+of\s+(?:\((?:i|a|1)\)\s+)?(?:US\s?)?({M}))")
     pats = [
         rf"conversion\s+price\s+(?:of\s+the\s+(?:[\w-]+\s+){{0,3}}?(?:notes?|debentures?)\s+)?"
         r"(?:per\s+share\s+)?(?:\(subject\s+to\s+adjustment[^)]{0,20}\)\s*)?"
-        rf"(?:of|equal\s+to|is|will\s+be|was|to|:)?\s*(?:initially\s+)?(?:US\s?)?({MONEY_LIST})",
+        rf"(?:of|equal\s+to|is|will\s+be|was|to|:)?\s*(?:initially\s+)?(?:approximately\s+|about\s+)?"
+        rf"(?:US\s?)?({MONEY_LIST})",
         near,
     ]
     defined = (rf"({M})\s+per\s+share\s*\((?:the\s+)?\"(?:Fixed\s+|Initial\s+)?"
@@ -66,7 +68,7 @@ def _conversion_price(ctx: Context) -> Found | None:
                 if not re.search(_AMENDED, before, IC):
                     return hit
                 amended = amended or hit
-    return amended  # only an amended price is stated: that is the price
+    return amended or caption(ctx, r"(?:Original\s+|Initial\s+)?Conversion\s+Price", M, money)
 
 
 # a price set by an amendment or a reset is not the note's conversion price as issued

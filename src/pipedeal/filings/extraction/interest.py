@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import re
 
-from pipedeal.filings.extraction.matching import DUR, D, P, first, found, iso_date, months, pct
+from pipedeal.filings.extraction.matching import (
+    DUR,
+    D,
+    P,
+    caption,
+    first,
+    found,
+    iso_date,
+    months,
+    pct,
+)
 from pipedeal.filings.extraction.registry import IC, Context, Found, rule
 from pipedeal.filings.numbers import NUMBER
 
@@ -111,8 +121,8 @@ def _maturity_date(ctx: Context) -> Found | None:
         rf"promises?\s+to\s+pay(?:[^.]|\.(?=\d)){{0,300}}?\b(?:on|by)\s+({D})",
         rf"due\s+on\s+the\s+earlier\s+of\s+(?:\((?:i|a|1)\)\s+)?({D})",
     ]
-    return first(ctx, pats, iso_date,
-                 topic="note")
+    return first(ctx, pats, iso_date, topic="note") or caption(ctx, r"Maturity\s+Date", D,
+                                                               iso_date)
 
 
 @rule("maturity_term_months")

@@ -116,6 +116,26 @@ def first(ctx: Context, patterns: list[str], convert: Callable[[str], Any], *,
     return None
 
 
+# --- captions on a note's face --------------------------------------------------------------
+
+CAPTION_CHARS = 10_000  # a note's face captions stand at its head
+
+
+def caption(ctx: Context, label: str, value: str, convert: Callable[[str], Any]) -> Found | None:
+    """The value after a caption at the head of the text ("Conversion Price (subject to
+    adjustment herein): $0.84", "Maturity Date: October 31, 2020"), which the sentence splitter
+    may have cut from its label at a blank line; ``value`` is the value's pattern (one group)."""
+    pat = rx(rf"\b{label}\s*(?:\([^()]{{0,60}}\))?\s*:\s*\|?\s*(?:US\s?)?({value})")
+    m = pat.search(ctx.flat, 0, min(len(ctx.flat), CAPTION_CHARS))
+    if m is None:
+        return None
+    v = convert(m.group(1))
+    if v is None:
+        return None
+    line = " ".join(ctx.flat[m.start(): m.end()].split())
+    return Found(v, (m.start(1), m.end(1)), line)
+
+
 # --- converters: matched text → JSON value (None: not a value of the kind) ------------------
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from pipedeal.filings.extraction.matching import M, P, first, found, money, topic_at
+from pipedeal.filings.extraction.matching import M, P, caption, first, found, money, topic_at
 from pipedeal.filings.extraction.registry import IC, Context, Found, rule, rx
 from pipedeal.filings.extraction.sentences import Sentence
 from pipedeal.filings.numbers import parse_percent, plain
@@ -125,7 +125,7 @@ def _principal(ctx: Context) -> Found | None:
                 if m and money(m.group(1)) is not None and sent.start + m.start(1) != hit.span[0]:
                     hit = found(sent, m, 1, money(m.group(1)))
                     break
-    return in_thousands(ctx, hit)
+    return in_thousands(ctx, hit) or caption(ctx, r"(?:Original\s+)?Principal\s+Amount", M, money)
 
 
 _NOT_CONVERTIBLE = r"non-?convertible|not\s+convertible"
@@ -157,12 +157,16 @@ def _purchase_price(ctx: Context) -> Found | None:
         rf"(?:approximately\s+)?({M})",
         rf"({M})\s*(?:in\s+the\s+aggregate\s+)?\((?:the\s+)?\"Purchase\s+Price\"\)",
         rf"(?:aggregate\s+)?investment\s+of\s+({M})",
+        rf"Purchase\s+Price\s*:\s*\|?\s*({M})",
+        rf"Consideration\s+Paid(?:\s+at\s+Close)?\s*:\s*\|?\s*({M})",
+        rf"\ba\s+subscription\s+of\s+({M})",
         rf"({M})\s+(?:(?:working\s+capital|private|bridge|debt|convertible(?:\s+note)?)\s+)?"
         r"financing\b(?!\s+(?:facility|line))",
         rf"({M})\s+Purchase\s+Price\b",
     ]
     return first(ctx, pats, money, exclude=None,
-                 window_exclude=r"exercise|warrant|per\s+share|additional")
+                 window_exclude=r"exercise|warrant|per\s+share|additional") or caption(
+        ctx, r"(?:Purchase\s+Price|Consideration\s+Paid(?:\s+at\s+Close)?)", M, money)
 
 
 @rule("net_proceeds_usd")
