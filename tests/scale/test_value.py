@@ -172,3 +172,18 @@ def test_a_bad_row_on_the_cluster_is_the_single_machine_error_and_nothing_is_wri
     with pytest.raises(UserError) as there:
         value_file(bad, tmp_path / "b.parquet", steps=60, chunk=40, client=client)
     assert f"pipedeal: error: {there.value.message}" == single.output.strip().splitlines()[-1]
+
+
+def test_scenario_shocks_move_a_term_structure_too(notes_csv):
+    from dataclasses import replace
+
+    note = read_batch_csv(notes_csv)[0]
+    curved = replace(note, vol_curve=((0.5, note.volatility), (2.0, note.volatility)),
+                     spread_curve=((0.5, note.credit_spread), (2.0, note.credit_spread)))
+    for shock in (Scenario("vol+20", vol=0.2), Scenario("spread+500bp", spread=0.05)):
+        flat = price_notes([shock.apply(note)], model="hazard", steps=60)
+        with_curve = price_notes([shock.apply(curved)], model="hazard", steps=60)
+        assert with_curve[0] == pytest.approx(flat[0], rel=1e-9), shock.name
+    base = price_notes([curved], model="hazard", steps=60)
+    assert price_notes([Scenario("v", vol=0.2).apply(curved)], model="hazard",
+                       steps=60)[0] != pytest.approx(base[0])

@@ -11,7 +11,8 @@ combined by ``tree_reduce`` in partition order (on the cluster when there is one
 in the same order, here and there.
 
 Scenarios (``read_scenarios``): shocks applied to each note's market inputs: spot × (1 + spot),
-volatility + vol (floored at ``VOL_FLOOR``), rate + rate, credit spread + spread (floored at 0).
+volatility + vol (floored at ``VOL_FLOOR``), rate + rate, credit spread + spread (floored at 0);
+a volatility or spread term structure (``vol_curve``, ``spread_curve``) moves in parallel with it.
 Risk: delta and gamma by spot ±1% central differences, vega by volatility ±0.01 (±half the vol
 below 0.02; per 1.00 of vol), each on the note's lattice at the run's steps, summed per issuer
 (the ``issuer`` column) and in total; P&L per scenario = Σ (value under the scenario − base value).
@@ -61,13 +62,20 @@ class Scenario:
     spread: float = 0.0
 
     def apply(self, note: BatchNote) -> BatchNote:
-        return replace(
-            note,
-            spot=note.spot * (1.0 + self.spot),
-            volatility=max(note.volatility + self.vol, VOL_FLOOR),
-            rate=note.rate + self.rate,
-            credit_spread=max(note.credit_spread + self.spread, 0.0),
-        )
+        note = _shift_spread(_shift_vol(note, self.vol), self.spread)
+        return replace(note, spot=note.spot * (1.0 + self.spot), rate=note.rate + self.rate)
+
+
+def _shift_vol(note: BatchNote, by: float) -> BatchNote:
+    """Volatility moved by ``by`` (floored), and every point of its term structure with it."""
+    curve = tuple((t, max(v + by, VOL_FLOOR)) for t, v in note.vol_curve)
+    return replace(note, volatility=max(note.volatility + by, VOL_FLOOR), vol_curve=curve)
+
+
+def _shift_spread(note: BatchNote, by: float) -> BatchNote:
+    """Credit spread moved by ``by`` (floored at 0), its term structure with it."""
+    curve = tuple((t, max(s + by, 0.0)) for t, s in note.spread_curve)
+    return replace(note, credit_spread=max(note.credit_spread + by, 0.0), spread_curve=curve)
 
 
 def _shock(path: Path, where: str, key: str, text: object) -> float:
@@ -204,8 +212,8 @@ def scenario_partition(
         lambda n: n,
         lambda n: replace(n, spot=n.spot * (1.0 + SPOT_BUMP)),
         lambda n: replace(n, spot=n.spot * (1.0 - SPOT_BUMP)),
-        lambda n: replace(n, volatility=n.volatility + _vol_bump(n)),
-        lambda n: replace(n, volatility=n.volatility - _vol_bump(n)),
+        lambda n: _shift_vol(n, _vol_bump(n)),
+        lambda n: _shift_vol(n, -_vol_bump(n)),
     ]
     shocked = [b(n) for n in notes for b in bumps] + [
         s.apply(n) for n in notes for s in scenarios
@@ -251,7 +259,8 @@ def scenario_partition(
 
 
 def _vol_bump(note: BatchNote) -> float:
-    return min(VOL_BUMP, note.volatility / 2.0)
+    lowest = min([note.volatility, *(v for _, v in note.vol_curve)])
+    return min(VOL_BUMP, lowest / 2.0)
 
 
 class ExactSum:
