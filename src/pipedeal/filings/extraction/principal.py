@@ -94,9 +94,10 @@ def _secured(ctx: Context) -> Found | None:
 @rule("principal_amount_usd")
 def _principal(ctx: Context) -> Found | None:
     pats = [
-        rf"aggregate\s+(?:original\s+)?principal\s+amount\s+(?:of\s+)?(?:up\s+to\s+)?(?:approximately\s+)?({M})",
-        rf"({M})\s+(?:in\s+)?aggregate\s+(?:original\s+)?principal\s+amount",
-        rf"principal\s+amount\s+(?:of\s+)?(?:up\s+to\s+)?(?:approximately\s+)?({M})",
+        rf"(?:aggregate|total)\s+(?:original\s+)?(?:face\s+)?principal\s+(?:amount|value|balance)\s+"
+        rf"(?:of\s+)?(?:up\s+to\s+)?(?:approximately\s+)?({M})",
+        rf"({M})\s+(?:in\s+)?(?:aggregate|total)\s+(?:original\s+)?principal\s+amount",
+        rf"principal\s+(?:amount|value|balance)\s+(?:of\s+)?(?:up\s+to\s+)?(?:approximately\s+)?({M})",
         rf"({M})\s+(?:in\s+)?(?:original\s+)?principal\s+amount",
         rf"face\s+(?:value|amount)\s+of\s+({M})",
         rf"(?:Original\s+)?Principal\s+Amount\s*:\s*\|?\s*(?:U\.?S\.?\s*)?({M})",
@@ -110,6 +111,8 @@ def _principal(ctx: Context) -> Found | None:
         r"convertible\s+(?:promissory\s+)?(?:notes?|debentures?)",
         rf"(?:sold|issued|sale\s+of|issue)\s+(?:an\s+aggregate\s+of\s+)?({M})\s+(?:of\s+)?(?:its\s+|our\s+)?"
         r"(?:[\w%.\-]+\s+){0,5}?(?:convertible|promissory)\s+(?:promissory\s+)?(?:notes?|debentures?)",
+        rf"({M})\s+of\s+(?:its\s+|our\s+)?(?:\d+(?:\.\d+)?%\s+)?(?:(?:senior|secured|unsecured|"
+        r"subordinated)\s+)*convertible\s+(?:debt|notes?|debentures?)",
     ]
     pred = r"principal|face\s+(?:value|amount)|convertible|notes?\b|debentures?\b"
     skip = r"exercise|tranche|each\s+purchaser|denominations?|multiples?|\bper\b"
@@ -172,10 +175,11 @@ def _purchase_price(ctx: Context) -> Found | None:
 @rule("net_proceeds_usd")
 def _net(ctx: Context) -> Found | None:
     pats = [
-        rf"net\s+proceeds\s+(?:to\s+(?:us|the\s+Company)\s+)?(?:from\s+[^.$]{{0,60}}?)?(?:of|were|was|totaled|totalled|are)\s+(?:approximately\s+)?({M})",
+        rf"net\s+(?:cash\s+)?proceeds\s+(?:to\s+(?:us|the\s+Company)\s+)?(?:(?:from|of)\s+[^.$]{{0,60}}?)?"
+        rf"(?:of|were|was|totaled|totalled|are|is)\s+(?:approximately\s+)?({M})",
         rf"({M})\s+(?:in|of)\s+net\s+proceeds",
     ]
-    return first(ctx, pats, money, pred=r"net\s+proceeds")
+    return first(ctx, pats, money, pred=r"net\s+(?:cash\s+)?proceeds")
 
 
 @rule("oid_pct")
