@@ -173,6 +173,207 @@ def compare_quantlib(notes: list[BatchNote], args: argparse.Namespace, cores: in
               f" (ratio {t_ql / t_us:.1f})")
 
 
+# --- time to accuracy (issue 18): the least work within 0.01 per 100 face of the limit ----------
+
+ACC_TOL = 0.01  # per 100 face
+PDE_LADDER = (20, 30, 40, 50, 60, 75, 100, 150, 200, 300, 400)  # time steps (nodes: 2x)
+TREE_LADDER = (250, 500, 1000, 2000, 4000, 8000)
+QL_LADDER = (250, 500, 1000, 2000, 3000, 4000, 6000, 8000, 12000, 16000)
+PDE_REF = 2000  # the hazard model's reference: the PDE at 2,000 time steps and 2,000 nodes
+TREE_VARIANTS = {
+    "tree (CRR)": {},
+    "tree + smoothing": {"smoothing": True},
+    "tree + smoothing + Richardson": {"smoothing": True, "richardson": True},
+}
+
+
+def pipe_notes_with_windows(n: int, seed: int) -> list[BatchNote]:
+    """``make_notes`` with an election window of 3 or 5 business days (5 or 7 calendar days)."""
+    from dataclasses import replace
+
+    rng = random.Random(seed + 1)
+    return [replace(note, window_days=rng.choice([5, 7])) for note in make_notes(n, seed)]
+
+
+def innovo_rows() -> tuple[list, list[BatchNote]]:
+    """The Innovo notes: (name, spec, market) as the deal values them on market.toml's date
+    (``valuation.deal.dated_note``), and each as a batch row with its terms (coupons from the
+    issue date; QuantLib's timing)."""
+    from pathlib import Path
+
+    import pipedeal
+    from pipedeal.valuation.dated import to_spec
+    from pipedeal.valuation.deal import dated_note, market_inputs
+
+    loaded = pipedeal.load_deal(Path(__file__).resolve().parents[1] / "examples" / "innovo-2004")
+    market = loaded.market
+    day = market.as_of
+    mkt = market_inputs(market, day)
+    specs, rows = [], []
+    for name, inst in loaded.notes.items():
+        note, call = dated_note(inst, after=day)
+        specs.append((name, to_spec(note, day), note, mkt, day))
+        rows.append(BatchNote(
+            id=name, valuation_date=day, issue_date=inst.issue_date,
+            maturity_date=inst.maturity.pay_date, coupon=float(inst.terms.interest.rate),
+            frequency=12, conversion_price=float(inst.base_conversion_price),
+            call_start=inst.prepayment_from, window_days=call.election_window_calendar_days,
+            spot=market.spot, volatility=market.volatility, rate=market.rate,
+            credit_spread=market.credit_spread, recovery=market.recovery, face=100.0,
+            accrued_convertible=note.accrued_convertible,
+        ))
+    return specs, rows
+
+
+def first_within(values: dict[int, np.ndarray], ref: np.ndarray, ladder: tuple[int, ...]
+                 ) -> np.ndarray:
+    """Per note: the smallest work on ``ladder`` whose value, and every larger one's, is within
+    ``ACC_TOL`` of ``ref`` (0 where none is)."""
+    ok = np.stack([np.abs(values[n] - ref) <= ACC_TOL for n in ladder])
+    stays = np.flip(np.logical_and.accumulate(np.flip(ok, 0), 0), 0)
+    first = np.argmax(stays, axis=0)
+    return np.where(stays.any(axis=0), np.array(ladder)[first], 0)
+
+
+def _per_100(values: np.ndarray, notes: list[BatchNote]) -> np.ndarray:
+    return values / np.array([n.face for n in notes]) * 100.0
+
+
+def _timed(fn, *a, **kw) -> tuple[np.ndarray, float]:
+    t0 = time.perf_counter()
+    out = fn(*a, **kw)
+    return out, time.perf_counter() - t0
+
+
+def time_to_accuracy(args: argparse.Namespace) -> None:
+    """The time-to-accuracy tables (``--accuracy``)."""
+    from dataclasses import replace
+
+    from pipedeal.valuation.convertible import price
+    from pipedeal.valuation.pde import price as pde_price
+    from pipedeal.valuation.pde.batch import price_notes as pde_notes
+
+    cores = numba.get_num_threads()
+    t_start = time.perf_counter()
+    print(f"time to accuracy: within {ACC_TOL} per 100 face of the converged value; load "
+          f"average {load()}; {cores} numba threads")
+    notes = pipe_notes_with_windows(args.accuracy_n, args.seed)
+    specs, innovo = innovo_rows()
+    # warm-up (numba cache load or compile)
+    pde_notes(notes[:8], steps=50)
+    for kw in TREE_VARIANTS.values():
+        price_notes(notes[:8], model="hazard", steps=250, **kw)
+    price_notes(notes[:8], model="ql", steps=250)
+
+    # 1. references: hazard model by the PDE at PDE_REF, checked against the PDE at half that
+    # and the smoothed lattice at 16,000 steps; ql mode (= QuantLib) at 16,000 steps
+    ref, t_ref = _timed(pde_notes, notes, steps=PDE_REF)
+    ref = _per_100(ref, notes)
+    half = _per_100(pde_notes(notes, steps=PDE_REF // 2), notes)
+    check = [price(to_spec_of(nt), nt.market(), model="hazard", steps=16000, smoothing=True)
+             for nt in notes[:4]]
+    inn_ref = np.array([pde_price(sp, m, steps=PDE_REF) / sp.face * 100
+                        for _, sp, _, m, _ in specs])
+    inn_check = np.array([price(sp, m, model="hazard", steps=16000, smoothing=True) / sp.face * 100
+                          for _, sp, _, m, _ in specs])
+    plain = [replace(nt, window_days=0) for nt in notes]
+    ql_ref = _per_100(price_notes(plain, model="ql", steps=16000), plain)
+    print(f"references ({time.perf_counter() - t_start:.0f} s): PDE {PDE_REF} vs {PDE_REF // 2} "
+          f"max |diff| {np.max(np.abs(ref - half)):.1e}; vs the smoothed lattice at 16,000 steps: "
+          f"{max(abs(c - r) for c, r in zip(check, ref[:4], strict=False)):.1e} (4 random notes), "
+          f"{np.max(np.abs(inn_check - inn_ref)):.1e} (Innovo); PDE reference {t_ref:.1f} s")
+
+    # 2. each engine up its ladder on the random notes
+    rows = []
+    pde_vals = {n: _per_100(pde_notes(notes, steps=n), notes) for n in PDE_LADDER}
+    rows.append(("PDE (CN, hazard)", first_within(pde_vals, ref, PDE_LADDER), "pde", {}))
+    for label, kw in TREE_VARIANTS.items():
+        vals = {n: _per_100(price_notes(notes, model="hazard", steps=n, **kw), notes)
+                for n in TREE_LADDER}
+        rows.append((label, first_within(vals, ref, TREE_LADDER), "tree", kw))
+    ql_vals = {n: _per_100(price_notes(plain, model="ql", steps=n), plain) for n in QL_LADDER}
+    rows.append(("QuantLib CRR (no window)", first_within(ql_vals, ql_ref, QL_LADDER), "ql", {}))
+
+    # 3. time at the work that covers every note: one note on one thread, and the batch
+    print(f"{args.accuracy_n} random PIPE-shaped notes, 3 or 5 business-day election window "
+          "(QuantLib: none, its own model)")
+    print(f"{'engine':<32} {'work: median':>13} {'all notes':>10} {'ms/note, 1 thread':>18} "
+          f"{'batch notes/s':>14}")
+    batch_rate: dict[str, float] = {}
+    for label, need, kind, kw in rows:
+        reached = need[need > 0]
+        if reached.size < need.size:
+            print(f"{label:<32} {int(np.median(reached)) if reached.size else 0:>13} "
+                  f"{'not all':>10} ({need.size - reached.size} notes beyond the ladder)")
+            continue
+        n_all = int(need.max())
+        if kind == "ql":
+            sample = plain[:3]
+            for nt in sample[:1]:
+                quantlib_npv(nt, 250)
+            t0 = time.perf_counter()
+            for nt in sample:
+                quantlib_npv(nt, n_all)
+            t1 = time.perf_counter() - t0
+            per_note = t1 / len(sample)
+            rate = 1.0 / per_note  # QuantLib prices one note at a time on one core
+        else:
+            fn = (lambda b, n=n_all: pde_notes(b, steps=n)) if kind == "pde" else (
+                lambda b, n=n_all, kw=kw: price_notes(b, model="hazard", steps=n, **kw))
+            numba.set_num_threads(1)
+            try:
+                _, t1 = _timed(fn, notes)
+            finally:
+                numba.set_num_threads(cores)
+            per_note = t1 / len(notes)
+            _, tb = _timed(fn, notes)
+            rate = len(notes) / tb
+        batch_rate[label] = rate
+        print(f"{label:<32} {int(np.median(need)):>13} {n_all:>10} {per_note * 1e3:>18.3f} "
+              f"{rate:>14.1f}")
+    q = batch_rate.get("QuantLib CRR (no window)")
+    if q and "PDE (CN, hazard)" in batch_rate:
+        ratio = batch_rate["PDE (CN, hazard)"] / q
+        print(f"PDE batch / QuantLib at the same accuracy: {ratio:.0f}x")
+
+    # 4. the Innovo notes, one at a time
+    print("Innovo notes (the deal's contracts, market.toml; hazard; QuantLib: ql mode, which "
+          "equals it, on the same contract without the window)")
+    print(f"{'note':<12} {'engine':<32} {'work':>6} {'ms':>9}")
+    from pipedeal.valuation.dated import to_spec
+
+    for (name, sp, dnote, m, day), r in zip(specs, inn_ref, strict=True):
+        cases = [("PDE (CN, hazard)", PDE_LADDER,
+                  lambda n, sp=sp, m=m: pde_price(sp, m, steps=n) / sp.face * 100, r)]
+        for label, kw in TREE_VARIANTS.items():
+            cases.append((label, TREE_LADDER, lambda n, sp=sp, m=m, kw=kw: price(
+                sp, m, model="hazard", steps=n, **kw) / sp.face * 100, r))
+        ql_spec = to_spec(replace(dnote, notice_days=0), day, ql_conventions=True)
+        ql_r = price(ql_spec, m, model="ql", steps=16000) / sp.face * 100
+        cases.append(("ql mode = QuantLib CRR", QL_LADDER, lambda n, s2=ql_spec, m=m: price(
+            s2, m, model="ql", steps=n) / s2.face * 100, ql_r))
+        for label, ladder, fn, target in cases:
+            vals = {n: np.array([fn(n)]) for n in ladder}
+            need = int(first_within(vals, np.array([target]), ladder)[0])
+            if need == 0:
+                print(f"{name:<12} {label:<32} {'>' + str(ladder[-1]):>6}")
+                continue
+            reps = 5 if need <= 2000 else 1
+            fn(need)
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                fn(need)
+            ms = (time.perf_counter() - t0) / reps * 1e3
+            print(f"{name:<12} {label:<32} {need:>6} {ms:>9.2f}")
+    print(f"load average after: {load()}; {time.perf_counter() - t_start:.0f} s")
+
+
+def to_spec_of(note: BatchNote):
+    from pipedeal.valuation.dated import to_spec
+
+    return to_spec(note.dated_note(), note.valuation_date)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1000)
@@ -187,7 +388,16 @@ def main() -> None:
         help="holder's election window after a call (tf/hazard only: QuantLib has none; the "
         "Innovo notes have 3 business days, about 5 calendar days)",
     )
+    ap.add_argument(
+        "--accuracy", action="store_true",
+        help="only the time-to-accuracy tables (PDE, trees with and without acceleration, "
+        "QuantLib) on the Innovo notes and --accuracy-n random notes with election windows",
+    )
+    ap.add_argument("--accuracy-n", type=int, default=100)
     args = ap.parse_args()
+    if args.accuracy:
+        time_to_accuracy(args)
+        return
     if args.window_days and "ql" in args.models:
         ap.error("--window-days: QuantLib has no election window; use --models tf hazard")
     notes = make_notes(args.n, args.seed, args.window_days)

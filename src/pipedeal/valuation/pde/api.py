@@ -25,7 +25,7 @@ from pipedeal.valuation.pde.solver import MODEL_HAZARD, MODEL_TF, PdeArgs, solve
 
 PDE_MODELS = ("tf", "hazard", "hull")
 DEFAULT_STEPS = 200
-DEFAULT_NODES_PER_STEP = 1.0
+DEFAULT_NODES_PER_STEP = 2.0
 GREEK_NAMES = ("delta", "gamma", "vega", "theta", "rho", "credit_spread_sensitivity")
 UNSTABLE = 0.01  # a Greek moving more than 1% between two resolutions is flagged
 # Bumps for vega, rho and credit sensitivity. Larger than the lattice's 1bp for the rates: on one

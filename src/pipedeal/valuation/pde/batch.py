@@ -1,7 +1,7 @@
-"""Many notes by the PDE (``pipedeal value-batch --engine pde``): each CSV note's contract and
-market (the lattice batch's ``BatchNote``, the same ``DatedNote`` → ``to_spec`` path as single
-notes) set up here, the solves run on a pool of ``numba.get_num_threads()`` threads (the solver
-releases the GIL), in input order.
+"""Many notes by the PDE (``pipedeal value-batch --engine pde``): each CSV note's contract as
+arrays by the lattice batch's compiled builder (``batch.build._note_contract``: the same
+contract as ``BatchNote.dated_note``), set up here, the solves on a pool of
+``numba.get_num_threads()`` threads (the solver releases the GIL), in input order.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from pipedeal.errors import UserError
+from pipedeal.valuation.batch.build import CONTRACT_ROWS, _note_contract, contract_scratch, fields
 from pipedeal.valuation.batch.parse import BatchNote
-from pipedeal.valuation.dated import to_spec
+from pipedeal.valuation.lattice.spec import ConvertibleSpec
 from pipedeal.valuation.pde.api import DEFAULT_STEPS, PDE_MODELS, default_nodes, setup
 from pipedeal.valuation.pde.mesh import check_resolution
 from pipedeal.valuation.pde.solver import solve
@@ -69,10 +70,14 @@ def price_notes(
                 on_progress(done)
                 reported = done
 
+    ints, flts = fields(notes, model, "crr", steps)
+    cpns = np.empty((CONTRACT_ROWS, contract_scratch(ints)))
     for k, note in enumerate(notes):
         try:
-            spec = to_spec(note.dated_note(), note.valuation_date)
-            args = setup(spec, note.market(), model=model, steps=steps, nodes=nodes).args
+            args = setup(
+                _spec(note), note.market(), model=model, steps=steps, nodes=nodes,
+                contract=_note_contract(ints[k], flts[k], False, cpns),
+            ).args
         except UserError as exc:
             raise UserError(f"note {note.id}: {exc}") from None
         if workers == 1:
@@ -85,6 +90,18 @@ def price_notes(
         bad = int(np.flatnonzero(~np.isfinite(out))[0])
         raise UserError(f"note {notes[bad].id}: the PDE solution is not finite; check its inputs")
     return out
+
+
+def _spec(note: BatchNote) -> ConvertibleSpec:
+    """What ``setup`` reads of a CSV note besides its contract arrays (``_note_contract``, the
+    lattice batch's compiled builder: coupons, the call window)."""
+    return ConvertibleSpec(
+        maturity=(note.maturity_date.toordinal() - note.valuation_date.toordinal()) / 365.0,
+        conversion_ratio=note.face / note.conversion_price,
+        face=note.face,
+        accrued_convertible=note.accrued_convertible,
+        notice_years=note.window_days / 365.0,
+    )
 
 
 def _done(value: float) -> Future[float]:

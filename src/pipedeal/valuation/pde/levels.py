@@ -171,15 +171,25 @@ def fill_levels(
 
 
 def event_times(c: GridContract, notice: float, div_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The contract's dates as times, and whether each leaves a jump or kink in the value
-    (Rannacher smoothing below it): coupons, call windows' ends, puts, dividends, the conversion
-    window; discrete calls and the notice dates whose window ends on a coupon are levels
-    without smoothing."""
-    smooth = [c.pay, c.call_start, c.call_end, c.put_time, div_t,
+    """The contract's dates as times, and whether the value or a bound on it jumps or bends
+    there (the steps below are graded, ``mesh.time_levels``): call windows' ends, puts,
+    dividends, the conversion window, and the notice dates whose election window ends on a
+    coupon date (from there the holder converting at the window's end keeps that coupon).
+    Coupon dates are graded under an instant call or a call at a dirty price, else plain levels:
+    the value moves by the coupon at every node, and the call price plus accrued with it.
+    Discrete calls are plain levels."""
+    smooth = [c.call_start, c.call_end, c.put_time, div_t,
               np.array([c.conversion_start, c.conversion_end])]
     plain = [c.sched_time]
-    if notice > 0 and c.call_start.shape[0] + c.sched_time.shape[0] > 0:
-        plain.append(c.pay - notice)
+    callable_ = c.call_start.shape[0] + c.sched_time.shape[0] > 0
+    if notice > 0 and callable_:
+        smooth.append(c.pay - notice)
+    # an instant call (its bound max(conversion, cash) moves with the conversion value, which
+    # keeps the coupon on its date) or a call at a dirty price jumps on a coupon date
+    if callable_ and (notice == 0 or c.sched_time.shape[0] > 0 or np.any(c.call_clean == 0)):
+        smooth.append(c.pay)
+    else:
+        plain.append(c.pay)
     ev = np.concatenate([*smooth, *plain])
     flags = np.concatenate([np.ones(sum(a.shape[0] for a in smooth), dtype=bool),
                             np.zeros(sum(a.shape[0] for a in plain), dtype=bool)])

@@ -130,15 +130,20 @@ def _solve_rows(lo, di, up, h, rhs, policy, target, v):
 
 
 @njit(cache=True)
-def _policy(lo, di, up, h, rhs, lower, upper, v, policy):
-    """The next active set for lower ≤ v ≤ upper with A·v = rhs where neither binds
-    (A = I − h·L; primal–dual active set): a free row whose value crossed a bound holds to it;
-    a row held to the lower (upper) bound is freed where the PDE pulls its value up (down);
-    where the lower bound is above the upper one it wins (the lattice's order). Returns whether
-    any row changed."""
+def _policy(lo, di, up, h, rhs, tv, tu, v, policy, args, wc, ex, obs, lazy):
+    """The next active set for lower ≤ v ≤ upper (``tv`` rows 0, 1) with A·v = rhs where
+    neither binds (A = I − h·L; primal–dual active set): a free row whose value crossed a bound
+    holds to it (an upper bound still a floor of the window's value is made exact first); a row
+    held to the lower (upper) bound is freed where the PDE pulls its value up (down); where the
+    lower bound is above the upper one it wins (the lattice's order). Returns whether any row
+    changed."""
     changed = False
+    lower = tv[0]
+    upper = tv[1]
     for j in range(1, v.shape[0] - 1):
         p = policy[j]
+        if lazy[j] == 1 and (v[j] > upper[j] or lower[j] >= upper[j]):
+            _resolve(args, wc, ex, j, obs, lazy, tv, tu)
         if lower[j] >= upper[j]:
             q = 1
         elif p == 0:
@@ -176,16 +181,103 @@ def _ncdf(z):
     return 0.5 * math.erfc(-z * SQRT1_2)
 
 
+# per-level constants of the election window's closed form (``_window_constants``)
+(WC_ON, WC_SD, WC_GROWTH, WC_CASH, WC_ADD, WC_XS, WC_DR, WC_DC, WC_SURV, WC_VAR, WC_MU, WC_C,
+ WC_DV) = range(13)
+WC_SIZE = 13
+
+
 @njit(cache=True)
-def _obstacles(args, k, last, ex, obs):
+def _window_constants(args, k, last, wc):
+    """The election window of a call at level k, as the constants its closed form needs
+    (``wc[WC_ON]`` 0: no window; 1: the conversion at its end uncertain, priced per node
+    when needed (``_window_at``); 2: the end payoff known without it)."""
+    rows = args.rows
+    wc[WC_ON] = 0.0
+    if rows[WIN, k] <= 0.0 or last or rows[CALL_PX, k] == np.inf:
+        return
+    kappa = args.kappa
+    w_var = rows[W_VAR, k]
+    wc[WC_SD] = math.sqrt(w_var)
+    wc[WC_VAR] = w_var
+    wc[WC_MU] = rows[W_MU, k]
+    wc[WC_GROWTH] = math.exp(rows[W_MU, k])
+    wc[WC_CASH] = rows[W_CASH, k]
+    wc[WC_ADD] = kappa * rows[W_DIV, k] + rows[W_ADD, k]
+    can_conv = rows[W_CONV, k] > 0.0 and kappa > 0.0
+    wc[WC_XS] = (rows[W_CASH, k] - wc[WC_ADD]) / kappa if can_conv else -1.0
+    wc[WC_DR] = rows[W_DR, k]
+    wc[WC_DC] = rows[W_DC, k]
+    wc[WC_SURV] = rows[W_SURV, k]
+    wc[WC_C] = rows[CPN, k]
+    wc[WC_DV] = rows[DIVADD, k]
+    wc[WC_ON] = 1.0 if can_conv and wc[WC_XS] > 0.0 else 2.0
+    if not can_conv:
+        wc[WC_XS] = np.inf  # never converted: all cash
+
+
+@njit(cache=True)
+def _window_value(args, wc, x_e, s):
+    """(value, cash part) at the call's level of the called note at escrowed spot ``x_e``
+    (share price ``s``): the better of cash and shares at the window's end in expectation,
+    discounted (``tf``: the cash part at r + spread; ``hazard``: survival, the default leg)."""
+    kappa = args.kappa
+    xs = wc[WC_XS]
+    growth = wc[WC_GROWTH]
+    conv_add = wc[WC_ADD]
+    conv_part = 0.0
+    cash_prob = 1.0
+    if xs <= 0.0:
+        conv_part = kappa * x_e * growth + conv_add
+        cash_prob = 0.0
+    elif xs < np.inf:
+        sd = wc[WC_SD]
+        d2 = (math.log(x_e / xs) + wc[WC_MU] - 0.5 * wc[WC_VAR]) / sd
+        # beyond 7.5 standard deviations the tails are below 1e-13
+        if d2 > 7.5:
+            conv_part = kappa * x_e * growth + conv_add
+            cash_prob = 0.0
+        elif d2 > -7.5 - sd:
+            n2 = _ncdf(d2)
+            conv_part = kappa * x_e * growth * _ncdf(d2 + sd) + conv_add * n2
+            cash_prob = 1.0 - n2
+    c = wc[WC_C]
+    if args.model == MODEL_TF:
+        cash_u = wc[WC_DC] * wc[WC_CASH] * cash_prob
+        return wc[WC_DR] * conv_part + cash_u + c, cash_u + c
+    dflt = kappa * s * (1.0 - args.eta)
+    dflt = dflt if dflt > args.recovery_value else args.recovery_value
+    w_dr = wc[WC_DR]
+    surv = wc[WC_SURV]
+    return surv * w_dr * (conv_part + wc[WC_CASH] * cash_prob) + (1.0 - surv) * w_dr * dflt + c, 0.0
+
+
+@njit(cache=True)
+def _window_floor(args, wc, x_e, s):
+    """A lower bound of ``_window_value`` without the normal distribution (Jensen:
+    E[max(Y, K)] ≥ max(E[Y], K)); a node whose value is below it is not called."""
+    best = args.kappa * x_e * wc[WC_GROWTH] + wc[WC_ADD]
+    best = best if best > wc[WC_CASH] else wc[WC_CASH]
+    if args.model == MODEL_TF:
+        return min(wc[WC_DR], wc[WC_DC]) * best + wc[WC_C]
+    dflt = args.kappa * s * (1.0 - args.eta)
+    dflt = dflt if dflt > args.recovery_value else args.recovery_value
+    w_dr = wc[WC_DR]
+    surv = wc[WC_SURV]
+    return surv * w_dr * best + (1.0 - surv) * w_dr * dflt + wc[WC_C]
+
+
+@njit(cache=True)
+def _obstacles(args, k, last, ex, obs, wc, lazy):
     """The contract at level k as bounds on the value at each node, in the lattice's order
     (call, put, conversion: V = max(lower, min(upper, continuation + coupon))): ``obs`` rows
     0, 1 the lower bound (put, conversion; −inf: none) and its cash part, 2, 3 the upper bound
     (the issuer's call, with the election window's value when the call opens one; +inf: none)
-    and its cash part, 4 the coupon paid at the level (the same at every node)."""
+    and its cash part, 4 the coupon paid at the level (the same at every node). Where the
+    window's value needs the normal distribution it is left for later (``lazy[j]`` 1, the upper
+    bound a floor of it, ``_resolve``): only nodes whose value reaches the floor need it."""
     rows = args.rows
     kappa = args.kappa
-    tf = args.model == MODEL_TF
     c = rows[CPN, k]
     dv = rows[DIVADD, k]
     ac = args.accrued_conv * rows[ACCRUED, k]
@@ -196,22 +288,9 @@ def _obstacles(args, k, last, ex, obs):
     convertible = rows[CONV_OK, k] > 0.0
     ppc = rows[PUT_PX, k] + c if rows[PUT_PX, k] > 0.0 else -np.inf
     cash = rows[CALL_PX, k] + rows[ACCRUED, k] + c
-    windowed = rows[WIN, k] > 0.0 and not last
     keep_u = args.call_cash > 0.0
-    ome = 1.0 - args.eta
-    rv = args.recovery_value
-    # election window, closed form: X_e lognormal; conversion at the end where X_e > xs
-    w_var = rows[W_VAR, k]
-    w_mu = rows[W_MU, k]
-    sd = math.sqrt(w_var) if windowed else 0.0
-    growth = math.exp(w_mu) if windowed else 0.0
-    w_cash = rows[W_CASH, k]
-    conv_add = kappa * rows[W_DIV, k] + rows[W_ADD, k]
-    can_conv = windowed and rows[W_CONV, k] > 0.0 and kappa > 0.0
-    xs = (w_cash - conv_add) / kappa if can_conv else 0.0
-    w_dr = rows[W_DR, k]
-    w_dc = rows[W_DC, k]
-    w_surv = rows[W_SURV, k]
+    _window_constants(args, k, last, wc)
+    windowed = wc[WC_ON]
     for j in range(ex.shape[0]):
         s = ex[j] + dv
         conv = kappa * s + ac + kc if convertible else -np.inf
@@ -223,40 +302,32 @@ def _obstacles(args, k, last, ex, obs):
             obs[1, j] = ppc
         obs[2, j] = np.inf
         obs[3, j] = 0.0
+        obs[4, j] = c
+        lazy[j] = 0
         if has_call and s >= trig:
-            if windowed:
-                conv_part = 0.0
-                cash_prob = 1.0
-                if can_conv:
-                    if xs <= 0.0:
-                        conv_part = kappa * ex[j] * growth + conv_add
-                        cash_prob = 0.0
-                    else:
-                        d2 = (math.log(ex[j] / xs) + w_mu - 0.5 * w_var) / sd
-                        # beyond 7.5 standard deviations the tails are below 1e-13
-                        if d2 > 7.5:
-                            conv_part = kappa * ex[j] * growth + conv_add
-                            cash_prob = 0.0
-                        elif d2 > -7.5 - sd:
-                            n2 = _ncdf(d2)
-                            conv_part = kappa * ex[j] * growth * _ncdf(d2 + sd) + conv_add * n2
-                            cash_prob = 1.0 - n2
-                if tf:
-                    called_u = w_dc * w_cash * cash_prob
-                    obs[2, j] = w_dr * conv_part + called_u + c
-                    obs[3, j] = called_u + c
-                else:
-                    dflt = kappa * s * ome
-                    dflt = dflt if dflt > rv else rv
-                    obs[2, j] = (w_surv * w_dr * (conv_part + w_cash * cash_prob)
-                                 + (1.0 - w_surv) * w_dr * dflt + c)
+            if windowed == 1.0:
+                obs[2, j] = _window_floor(args, wc, ex[j], s)
+                lazy[j] = 1
+            elif windowed == 2.0:
+                obs[2, j], obs[3, j] = _window_value(args, wc, ex[j], s)
             elif conv > cash:
                 obs[2, j] = conv
                 obs[3, j] = c if keep_u else 0.0
             else:
                 obs[2, j] = cash
                 obs[3, j] = cash if keep_u else 0.0
-        obs[4, j] = c
+
+
+@njit(cache=True)
+def _resolve(args, wc, ex, j, obs, lazy, tv, tu):
+    """The window's exact value at node j in place of its floor (``obs`` and, in continuation
+    terms, ``tv``/``tu``)."""
+    lazy[j] = 0
+    val, cash_part = _window_value(args, wc, ex[j], ex[j] + wc[WC_DV])
+    obs[2, j] = val
+    obs[3, j] = cash_part
+    tv[1, j] = val - obs[4, j]
+    tu[1, j] = cash_part - obs[4, j]
 
 
 @njit(cache=True)
@@ -290,10 +361,12 @@ MAX_POLICY_ITERATIONS = 12
 
 
 @njit(cache=True)
-def _clip(tv, tu, v, u):
+def _clip(tv, tu, v, u, args, wc, ex, obs, lazy):
     """The explicit rule on the last iterate, where the active set has not settled (rare: a
     row that flips back and forth between two bounds): v = max(lower, min(upper, v))."""
     for j in range(1, v.shape[0] - 1):
+        if lazy[j] == 1 and v[j] > tv[1, j]:
+            _resolve(args, wc, ex, j, obs, lazy, tv, tu)
         if v[j] > tv[1, j]:
             v[j] = tv[1, j]
             u[j] = tu[1, j]
@@ -327,6 +400,8 @@ def solve(args: PdeArgs) -> float:
     tv = np.empty((3, n))  # bounds on V (continuation terms), then solver scratch
     tu = np.empty((3, n))  # their cash parts (tf)
     policy = np.zeros(n, dtype=np.int64)
+    lazy = np.zeros(n, dtype=np.int64)
+    wc = np.zeros(WC_SIZE)
     used = np.zeros(n, dtype=np.int64)
     lo_v = np.zeros(n)
     di_v = np.zeros(n)
@@ -334,7 +409,7 @@ def solve(args: PdeArgs) -> float:
     lo_u = np.zeros(n)
     di_u = np.zeros(n)
     up_u = np.zeros(n)
-    _obstacles(args, m, True, ex, obs)
+    _obstacles(args, m, True, ex, obs, wc, lazy)
     _project(obs, v, u)
     if m <= 2:
         args.out[m, :] = v
@@ -360,7 +435,7 @@ def solve(args: PdeArgs) -> float:
             key_s, key_r, key_c, key_l = s2, r, sc, lam
         hi = th * h
         he = (1.0 - th) * h
-        _obstacles(args, k, False, ex, obs)
+        _obstacles(args, k, False, ex, obs, wc, lazy)
         for j in range(n):  # the bounds on the continuation (before the level's coupon)
             tv[0, j] = obs[0, j] - obs[4, j]
             tv[1, j] = obs[2, j] - obs[4, j]
@@ -368,6 +443,8 @@ def solve(args: PdeArgs) -> float:
             tu[1, j] = obs[3, j] - obs[4, j]
             if (policy[j] == 1 and tv[0, j] == -np.inf) or (policy[j] == 2 and tv[1, j] == np.inf):
                 policy[j] = 0  # the bound it held to is gone at this level
+            if policy[j] == 2 and lazy[j] == 1:
+                _resolve(args, wc, ex, j, obs, lazy, tv, tu)
         if tf:
             if he > 0.0:
                 _explicit(lo_u, di_u, up_u, he, u, rhs)
@@ -386,10 +463,11 @@ def solve(args: PdeArgs) -> float:
             used[:] = policy
             for _ in range(MAX_POLICY_ITERATIONS):
                 _solve_rows(lo_v, di_v, up_v, hi, u_next, policy, tv, v)
-                if not _policy(lo_v, di_v, up_v, hi, u_next, tv[0], tv[1], v, policy):
+                if not _policy(lo_v, di_v, up_v, hi, u_next, tv, tu, v, policy, args, wc, ex,
+                               obs, lazy):
                     break
             else:
-                _clip(tv, tu, v, u)
+                _clip(tv, tu, v, u, args, wc, ex, obs, lazy)
             if np.any(used != policy):  # U again, with V's final set
                 _solve_rows(lo_u, di_u, up_u, hi, rhs, policy, tu, u)
             _boundaries(ex, u)
@@ -403,18 +481,21 @@ def solve(args: PdeArgs) -> float:
                 rhs[j] += lam * (hi * dflt_lo[j] + he * dflt_hi[j])
             for _ in range(MAX_POLICY_ITERATIONS):
                 _solve_rows(lo_v, di_v, up_v, hi, rhs, policy, tv, v)
-                if not _policy(lo_v, di_v, up_v, hi, rhs, tv[0], tv[1], v, policy):
+                if not _policy(lo_v, di_v, up_v, hi, rhs, tv, tu, v, policy, args, wc, ex, obs,
+                               lazy):
                     break
             else:
-                _clip(tv, tu, v, u)
+                _clip(tv, tu, v, u, args, wc, ex, obs, lazy)
             dflt_hi[:] = dflt_lo
         _boundaries(ex, v)
         # the coupon on top; the two far nodes (linear extrapolation) by the explicit rule
         for j in range(1, n - 1):
             v[j] += obs[4, j]
             u[j] += obs[4, j]
-        _project_node(obs, v, u, 0)
-        _project_node(obs, v, u, n - 1)
+        for j in (0, n - 1):
+            if lazy[j] == 1 and v[j] + obs[4, j] > obs[2, j]:
+                _resolve(args, wc, ex, j, obs, lazy, tv, tu)
+            _project_node(obs, v, u, j)
         if k <= 2:
             args.out[k, :] = v
     return v[args.spot_node]
