@@ -1,7 +1,7 @@
 """Share delivery: the transfer agent delivers the shares a conversion or an exercise issued.
 
 Each instrument keeps its shares issued against those delivered (``Book.deliveries``, keyed by
-``note:NAME`` / ``warrant:NAME``), with what is still owed per day of issue, oldest first. The
+``note:NAME`` / ``warrant:NAME``), with what is still owed per day of issue (one entry per day), oldest first. The
 rules that issue shares (conversion, election to convert, warrant exercise) live in
 ``note_rules``, ``prepayment_rules`` and ``warrant_rules`` and know nothing of delivery: every
 note and warrant rule is wrapped here (``_track``) so that the shares it adds to the
@@ -65,7 +65,10 @@ def _track(rule: Rule[Any]) -> Rule[Any]:
         if added <= 0:
             return after
         d = deliveries_of(after, event.instrument)
-        owed = (*d.owed, Owed(event.date, added))
+        if d.owed and d.owed[-1].date == event.date:  # one entry per day of issue
+            owed = (*d.owed[:-1], Owed(event.date, d.owed[-1].shares + added))
+        else:
+            owed = (*d.owed, Owed(event.date, added))
         return _with(after, event.instrument, replace(d, issued=d.issued + added, owed=owed))
 
     return Rule(rule.kind, rule.payload, rule.applies_to, handler)
