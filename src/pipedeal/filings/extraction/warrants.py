@@ -33,13 +33,13 @@ from pipedeal.filings.numbers import DIGITS, NUMBER
 def _warrant_shares(ctx: Context) -> Found | None:
     pats = [
         rf"warrants?\s+(?:to\s+(?:purchase|acquire)|exercisable\s+(?:for|into))\s+(?:an\s+aggregate\s+of\s+|"
-        rf"up\s+to\s+(?:an\s+aggregate\s+of\s+)?|a\s+total\s+of\s+|approximately\s+)?({NUMBER}(?:\s*\(\d[\d,]*\))?)\s+"
+        rf"up\s+to\s+(?:an\s+aggregate\s+of\s+)?|a\s+total\s+of\s+|approximately\s+)?({NUMBER}(?:\s*\(\d[\d,]*\))?(?:\s+million)?)\s+"
         r"(?:additional\s+)?shares",
         rf"({NUMBER})\s+shares\s+(?:of\s+(?:our\s+|the\s+Company's\s+|its\s+)?common\s+stock\s+)?"
         r"(?:issuable\s+upon\s+(?:the\s+)?exercise\s+of|underlying)\s+(?:the\s+|such\s+)?warrants",
         rf"({DIGITS})\s+(?:[\w]+[\s-]year\s+)?(?:common\s+stock\s+)?(?:purchase\s+)?warrants\b",
         rf"warrants?\s+(?:for|exercisable\s+(?:over|for)\s+[^.]{{0,40}}?for)\s+(?:up\s+to\s+)?"
-        rf"(?:an\s+aggregate\s+of\s+)?({DIGITS})\s+(?:additional\s+)?shares",
+        rf"(?:an\s+aggregate\s+of\s+)?({DIGITS}(?:\s+million)?)\s+(?:additional\s+|common\s+)?shares",
         rf"({DIGITS})\s+shares\s+of\s+(?:our\s+|the\s+Company's\s+)?(?:class\s+a\s+)?common\s+stock\s+"
         r"underlying\s+(?:a|the)\s+warrants?",
     ]
@@ -64,6 +64,8 @@ def _exercise(ctx: Context) -> Found | None:
         rf"exercisable\s+(?:at|for)[^.$]{{0,60}}?(?:price\s+of\s+)?(?:US\s?)?({M})\s+(?:per\s+share|each|"
         r"apiece|a\s+share)",
         rf"exercise\s+price\s+of\s+the\s+(?:[\w-]+\s+)?warrants?\s+(?:is|will\s+be|was)\s+({M})",
+        rf"warrants?\b[^.$]{{0,80}}?\bexercisable\s+(?:for\s+[^.$]{{0,30}}?\s+)?at\s+(?:US\s?)?({M})"
+        r"(?!\s*(?:million|billion))",
         rf"warrants?(?:[^.]|\.(?=\d)){{0,100}}?\bat\s+(?:a\s+price\s+of\s+)?({M})\s+per\s+share",
     ]
     for sent, t in ctx.where(r"warrant|exercise"):
