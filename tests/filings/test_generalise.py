@@ -54,6 +54,13 @@ def test_purchasers_listed_by_name(text, names):
     assert terms(text)["purchaser_names"] == names
 
 
+def test_purchasers_listed_in_one_definition_are_counted():
+    text = ('On July 1, 2021, Brightwater Labs, Inc. (the "Company") sold convertible notes in the '
+            "aggregate principal amount of $2,000,000 to Alder Point Capital, LLC, Harrow Fund, "
+            'L.P. and Quarry Lane Partners, LP (each a "Purchaser" and together the "Purchasers").')
+    assert terms(text)["num_purchasers"] == 3
+
+
 # --- the principal ------------------------------------------------------------------------------
 
 def test_principal_stated_in_thousands():

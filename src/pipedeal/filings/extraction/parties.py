@@ -199,6 +199,11 @@ def _num_purchasers(ctx: Context) -> Found | None:
     names = RULES["purchaser_names"](ctx)
     if names is not None and len(names.value) == 1 and not many and names.span:
         return Found(1, names.span, names.sentence)
+    if names is not None and len(names.value) >= 2 and names.span and names.sentence and \
+            all(n in names.sentence for n in names.value) and re.search(
+                r"\b(?:each|collectively|together)\b[^)]{0,30}\"(?:Purchaser|Investor|Buyer|Holder|"
+                r"Lender|Subscriber)s?\"", names.sentence):
+        return Found(len(names.value), names.span, names.sentence)  # named in one list
     return _only_singular(ctx, many)
 
 
