@@ -187,7 +187,7 @@ def _num_purchasers(ctx: Context) -> Found | None:
             return found(sent, m, 1, 1)
     single = (rf"\b(a\s+single|one)\s+(?:{_QUAL}\s+)?(?:investor|purchaser|buyer|lender)\b"
               r"|\b(?:with|to)\s+(an?)\s+(?:single\s+)?(?:(?:accredited|institutional|"
-              r"unaffiliated|private|individual|third[\s-]party)\s+)*"
+              r"unaffiliated|private|individual|third[\s-]party)\s+){0,6}"
               r"(?:investor|purchaser|lender|buyer)\b(?!s)"
               r"|\b(an?)\s+(?:accredited\s+|institutional\s+)*(?:investor|purchaser|buyer|lender)"
               r"\s*\((?:the\s+)?\"(?:Investor|Purchaser|Buyer|Holder|Lender)\"\)")

@@ -18,13 +18,13 @@ _QUALIFIERS = (r"amortizing|callable|senior|junior|subordinated|subordinate|secu
                r"original\s+issue\s+discount|OID|variable\s+rate|fixed\s+rate|zero\s+coupon|"
                r"\d+(?:\.\d+)?%")
 _INSTR_RE = re.compile(
-    rf"\b((?:(?:{_QUALIFIERS})[\s-]+)*convertible\s+"
-    r"(?:(?:senior|subordinated|subordinate|secured|unsecured|redeemable|exchangeable|callable)\s+)*"
+    rf"\b((?:(?:{_QUALIFIERS})[\s-]+){{0,8}}convertible\s+"
+    r"(?:(?:senior|subordinated|subordinate|secured|unsecured|redeemable|exchangeable|callable)\s+){0,6}"
     r"(?:promissory\s+|term\s+|revolving\s+(?:loan\s+)?)?(?:notes?|debentures?|bonds?|loans?))\b",
     IC)
 # no "convertible" in the name: "senior secured promissory note", "unsecured promissory note"
 _PLAIN_RE = re.compile(
-    rf"\b((?:(?:{_QUALIFIERS})[\s-]+)+(?:promissory\s+)?(?:notes?|debentures?))\b", IC)
+    rf"\b((?:(?:{_QUALIFIERS})[\s-]+){{1,8}}(?:promissory\s+)?(?:notes?|debentures?))\b", IC)
 _CONVERTIBLE_LATER = re.compile(
     r"\b(notes?|debentures?)\b[^.;]{0,80}?\b(?:convertible\s+into|may\s+be\s+converted|"
     r"are\s+convertible|is\s+convertible)", IC)
@@ -112,7 +112,7 @@ def _principal(ctx: Context) -> Found | None:
         rf"(?:sold|issued|sale\s+of|issue)\s+(?:an\s+aggregate\s+of\s+)?({M})\s+(?:of\s+)?(?:its\s+|our\s+)?"
         r"(?:[\w%.\-]+\s+){0,5}?(?:convertible|promissory)\s+(?:promissory\s+)?(?:notes?|debentures?)",
         rf"({M})\s+of\s+(?:its\s+|our\s+)?(?:\d+(?:\.\d+)?%\s+)?(?:(?:senior|secured|unsecured|"
-        r"subordinated)\s+)*convertible\s+(?:debt|notes?|debentures?)",
+        r"subordinated)\s+){0,6}convertible\s+(?:debt|notes?|debentures?)",
     ]
     pred = r"principal|face\s+(?:value|amount)|convertible|notes?\b|debentures?\b"
     skip = r"exercise|tranche|each\s+purchaser|denominations?|multiples?|\bper\b"
