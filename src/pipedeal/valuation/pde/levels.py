@@ -66,13 +66,18 @@ def _cumulative(t: np.ndarray, rate: np.ndarray, out: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def _at(t: np.ndarray, cum: np.ndarray, rate: np.ndarray, k: int, te: float) -> float:
-    """The cumulative integral ``cum`` (of the per-step ``rate``) at time te ≥ t[k]."""
-    while k < rate.shape[0] and t[k + 1] < te - TOL:
+def _step_of(t: np.ndarray, k: int, te: float) -> int:
+    """The step (from level k on) that holds time te: t[e] ≤ te ≤ t[e + 1], or the last."""
+    last = t.shape[0] - 2
+    while k < last and t[k + 1] < te - TOL:
         k += 1
-    if k >= rate.shape[0]:
-        return cum[cum.shape[0] - 1]
-    return cum[k] + rate[k] * (te - t[k])
+    return k
+
+
+@njit(cache=True)
+def _at(t: np.ndarray, cum: np.ndarray, rate: np.ndarray, e: int, te: float) -> float:
+    """The cumulative integral ``cum`` (of the per-step ``rate``) at time te in step e."""
+    return cum[e] + rate[e] * (te - t[e])
 
 
 @njit(cache=True)
@@ -156,14 +161,15 @@ def fill_levels(
             cash_e = call + acc_e + cdiff
             if te >= T - TOL:
                 cash_e = max(cash_e, redemption + cpn_T)
-            i_r = _at(t, cum_r, rate, k, te) - cum_r[k]
-            i_s = _at(t, cum_s, spread, k, te) - cum_s[k]
+            e = _step_of(t, k, te)
+            i_r = _at(t, cum_r, rate, e, te) - cum_r[k]
+            i_s = _at(t, cum_s, spread, e, te) - cum_s[k]
             rows[WIN, k] = 1.0
-            rows[W_VAR, k] = _at(t, cum_var, sig2, k, te) - cum_var[k]
-            rows[W_MU, k] = _at(t, cum_mu, mu, k, te) - cum_mu[k]
+            rows[W_VAR, k] = _at(t, cum_var, sig2, e, te) - cum_var[k]
+            rows[W_MU, k] = _at(t, cum_mu, mu, e, te) - cum_mu[k]
             rows[W_DR, k] = math.exp(-i_r)
             rows[W_DC, k] = math.exp(-i_r - i_s)
-            rows[W_SURV, k] = math.exp(-(_at(t, cum_l, lam, k, te) - cum_l[k]))
+            rows[W_SURV, k] = math.exp(-(_at(t, cum_l, lam, e, te) - cum_l[k]))
             rows[W_CASH, k] = cash_e
             rows[W_ADD, k] = accrued_conv * acc_e + cdiff
             rows[W_DIV, k] = dividends_ahead(div_t, div_amt, r_flat, te)

@@ -72,12 +72,7 @@ def space_grid(
     lo = min(pts) - WIDTH_SD * sd
     hi = max(pts) + WIDTH_SD * sd
     alpha = max(ALPHA_SD * sd_year, ALPHA_MIN)
-    fine = np.linspace(lo, hi, 8 * nodes + 1)
-    dens = np.ones_like(fine)
-    for b in pts:
-        dens += STRENGTH / np.sqrt(1.0 + ((fine - b) / alpha) ** 2)
-    cum = np.concatenate(([0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(fine))))
-    cum /= cum[-1]
+    fine, cum = _stretched(lo, hi, np.array(pts), alpha, 8 * nodes + 1)
     # the points to hit, as fractions of the grid, each moved to its nearest node index; the
     # index-to-fraction map is piecewise linear through them
     last = nodes - 1
@@ -102,6 +97,30 @@ def space_grid(
     j0 = int(np.argmin(np.abs(x - x_spot)))
     x[j0] = x_spot
     return x, j0
+
+
+@njit(cache=True)
+def _stretched(
+    lo: float, hi: float, pts: np.ndarray, alpha: float, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A fine uniform grid on [lo, hi] and the normalized integral of the node density there,
+    1 + STRENGTH × Σ 1/sqrt(1 + ((x − b)/α)²) (the derivative of a sum of asinh maps)."""
+    fine = np.linspace(lo, hi, n)
+    cum = np.empty(n)
+    cum[0] = 0.0
+    prev = 0.0
+    for i in range(n):
+        d = 1.0
+        for b in pts:
+            z = (fine[i] - b) / alpha
+            d += STRENGTH / math.sqrt(1.0 + z * z)
+        if i > 0:
+            cum[i] = cum[i - 1] + 0.5 * (d + prev) * (fine[i] - fine[i - 1])
+        prev = d
+    total = cum[n - 1]
+    for i in range(n):
+        cum[i] /= total
+    return fine, cum
 
 
 def time_levels(
