@@ -132,14 +132,30 @@ def _utility(key: str, exs: list[Example], scores: list[list[float]], mode: str,
     return total
 
 
+def _counts(key: str, exs: list[Example], scores: list[list[float]], mode: str, thr: float
+            ) -> tuple[int, int, int, int]:
+    """(right among labelled, labelled, values given where the label is null, null labels)."""
+    right = labelled = halluc = nulls = 0
+    for e, sc in zip(exs, scores, strict=True):
+        got = _outcome(key, e, sc, mode, thr)
+        if e.label is None:
+            nulls += 1
+            halluc += got is not None
+        else:
+            labelled += 1
+            right += got is not None and same(key, got, e.label)
+    return right, labelled, halluc, nulls
+
+
 def choose_policy(key: str, exs: list[Example], folds: int
-                  ) -> tuple[str, float, float, float, float]:
+                  ) -> tuple[str, float, float, float, float, tuple[int, int, int, int]]:
     """(mode, threshold, regularisation C, cross-validated utility of the rule, of the chosen
-    policy)."""
+    policy, the chosen policy's cross-validated counts)."""
     groups = sorted({e.group for e in exs})
     fold_of = {g: i % folds for i, g in enumerate(groups)}
     base = _utility(key, exs, [[] for _ in exs], "rule", 0.5)
     best = ("rule", 0.5, REGULARISATION[0], base)
+    counts = _counts(key, exs, [[] for _ in exs], "rule", 0.5)
     for c in REGULARISATION:
         scores: list[list[float]] = [[] for _ in exs]
         for k in range(folds):
@@ -154,7 +170,8 @@ def choose_policy(key: str, exs: list[Example], folds: int
                 margin = MARGIN if best[0] == "rule" or (mode == "model" != best[0]) else 0
                 if u > best[3] + margin:
                     best = (mode, thr, c, u)
-    return best[0], best[1], best[2], base, best[3]
+                    counts = _counts(key, exs, scores, mode, thr)
+    return best[0], best[1], best[2], base, best[3], counts
 
 
 def train(files: list[Path], folds: int = 5, log: Any = print) -> dict[str, Any]:
@@ -165,8 +182,10 @@ def train(files: list[Path], folds: int = 5, log: Any = print) -> dict[str, Any]
         passages.extend(load(f))
     data = examples(passages)
     terms: dict[str, Any] = {}
+    total = [0, 0, 0, 0]
     for key, exs in data.items():
-        mode, thr, c, base, util = choose_policy(key, exs, folds)
+        mode, thr, c, base, util, counts = choose_policy(key, exs, folds)
+        total = [a + b for a, b in zip(total, counts, strict=True)]
         model = _fit(exs, c)
         if model is None:
             mode = "rule"
@@ -175,6 +194,9 @@ def train(files: list[Path], folds: int = 5, log: Any = print) -> dict[str, Any]
             f"{util:6.1f}")
         terms[key] = {"mode": mode, "threshold": thr, "bias": round(model[0], 4),
                       "weights": {k: round(w, 4) for k, w in sorted(model[1].items())}}
+    log(f"cross-validated over the numeric terms: field accuracy {total[0] / max(total[1], 1):.3f} "
+        f"({total[0]}/{total[1]}), hallucination {total[2] / max(total[3], 1):.3f} "
+        f"({total[2]}/{total[3]})")
     return {"version": 1, "trained_on": [Path(f).name for f in files],
             "passages": len(passages), "folds": folds, "terms": terms}
 
