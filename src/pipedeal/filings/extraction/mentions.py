@@ -138,6 +138,8 @@ def find_mentions(ctx: Context, kinds: frozenset[str] | set[str] = KINDS) -> lis
                 add("percent", v, m.start(), m.end())
         for m in _SHARES.finditer(t) if "shares" in kinds else ():
             n = parse_number(m.group(1))
+            if re.fullmatch(r"(?:19|20)\d\d", m.group(1)):
+                continue  # a bare year ("the 2011 warrants") is no share count
             if n is not None and n == int(n) and n >= 1:
                 word = "warrants" if "warrant" in m.group(0).lower() else "shares"
                 add("shares", int(n), m.start(1), m.end(1), (f"unit:{word}",))

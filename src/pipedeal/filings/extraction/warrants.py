@@ -43,7 +43,14 @@ def _warrant_shares(ctx: Context) -> Found | None:
         rf"({DIGITS})\s+shares\s+of\s+(?:our\s+|the\s+Company's\s+)?(?:class\s+a\s+)?common\s+stock\s+"
         r"underlying\s+(?:a|the)\s+warrants?",
     ]
-    return first(ctx, pats, count_big, pred=r"warrant")
+    return first(ctx, pats, _share_count, pred=r"warrant")
+
+
+def _share_count(text: str) -> int | None:
+    """A share count; a bare year ("the 2011 warrants") is not one."""
+    if re.fullmatch(r"\s*(?:19|20)\d\d\s*", text):
+        return None
+    return count_big(text)
 
 
 @rule("warrant_coverage_pct")
