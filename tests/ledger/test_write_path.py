@@ -172,3 +172,48 @@ def test_verify_refuses_what_the_model_refuses(body):
         Event.from_json(body)
     with pytest.raises(ValueError):
         validate_stored(body)
+
+
+def test_two_writers_interleave_on_the_one_statement_append(backend):
+    """PostgreSQL appends skip reading the head while the cache is the head; a writer whose
+    cache is stale writes nothing on that try, reads the head under its lock and retries, so
+    both writers' events land once each, numbered and chained (on SQLite: the locked path)."""
+    a = init_ledger(backend.deal_dir, backend.db, **backend.open_args())
+    b = open_ledger(backend.deal_dir, backend.db, **backend.open_args())
+    b.refresh()
+    for i in range(6):
+        writer = (a, b)[i % 2] if i < 4 else a
+        rec = writer.record(ev.memo(DAY, f"memo {i}"), key=f"m{i}")
+        assert rec.seq == 4 + i and not rec.already_recorded
+    # b's cache is two events behind; its retried key is found after it catches up
+    again = b.record(ev.memo(DAY, "memo 5"), key="m5")
+    assert again.already_recorded and again.seq == 9
+    assert b.record(ev.memo(DAY, "memo 6"), key="m6").seq == 10
+    assert a.verify().ok and [r.seq for r in a.events()] == list(range(1, 11))
+    a.close()
+    b.close()
+
+
+def test_the_one_statement_append_checks_the_deal_row(backend):
+    """The deal row's head hash or terms changed outside the ledger between two appends: the
+    append that skipped reading the head writes nothing and the ledger is reported broken."""
+    import sqlalchemy as sa
+
+    from pipedeal.ledger.schema import deals
+
+    with init_ledger(backend.deal_dir, backend.db, **backend.open_args()) as ledger:
+        ledger.record(ev.memo(DAY, "first"))
+        head_seq, head_hash = ledger.head()
+        with ledger.engine.begin() as conn:
+            conn.execute(
+                deals.update().where(deals.c.id == ledger.deal_id).values(head_hash="0" * 64)
+            )
+        with pytest.raises(ledger_module.LedgerBroken, match="head holds a different hash"):
+            ledger.record(ev.memo(DAY, "second"))
+        with ledger.engine.connect() as conn:
+            count = conn.execute(
+                sa.select(sa.func.count()).where(
+                    sa.text("deal_id = :d").bindparams(d=ledger.deal_id)
+                ).select_from(sa.table("ledger_events"))
+            ).scalar()
+        assert count == head_seq == 4

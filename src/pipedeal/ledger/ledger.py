@@ -21,7 +21,7 @@ import random
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
@@ -162,11 +162,16 @@ class _RawSQL:
                 for c in events.columns
             )
             # when nothing was appended since this object last read (the head is the row it
-            # knows): insert only if that row is still there with its hash and nothing lies
-            # beyond it, and move the head in the same statement (no read of the rows)
+            # knows): lock the deal row if it still holds that head (sequence number, hash and
+            # terms), insert only if that row is still there with its hash and nothing lies
+            # beyond it, and move the head, all in one statement (no read of the head or the
+            # rows; the lock comes first, as in a locked append, so the two cannot deadlock)
             raw.insert_checked = (
-                f"WITH ins AS (INSERT INTO ledger_events ({', '.join(raw.columns)}) "
-                f"SELECT {typed} "
+                "WITH head AS (SELECT id FROM ledger_deals WHERE id = %s AND head_seq = %s "
+                "AND head_hash = %s AND terms_hash IS NOT DISTINCT FROM CAST(%s AS TEXT) "
+                "FOR UPDATE), "
+                f"ins AS (INSERT INTO ledger_events ({', '.join(raw.columns)}) "
+                f"SELECT {typed} FROM head "
                 "WHERE NOT EXISTS (SELECT 1 FROM ledger_events WHERE deal_id = %s AND seq > %s) "
                 "AND (CAST(%s AS INTEGER) = 0 OR EXISTS (SELECT 1 FROM ledger_events "
                 "WHERE deal_id = %s AND seq = %s AND hash = %s)) RETURNING seq) "
@@ -190,7 +195,12 @@ class _RawSQL:
 
 
 class _Recheck(Exception):
-    """A checked insert found the rows not as this object knew them; read them again."""
+    """A checked insert found the rows not as this object knew them; read them again.
+    ``optimistic``: the head was not read first (someone else appended, most likely)."""
+
+    def __init__(self, optimistic: bool) -> None:
+        super().__init__()
+        self.optimistic = optimistic
 
 
 class _Conflict(Exception):
@@ -282,6 +292,9 @@ class Ledger:
         self._store_due = False  # the next write stores a book (none usable was found)
         self._folded = True  # the book was folded from the log here (not read from a store)
         self._lock = threading.RLock()
+        self._conn: Connection | None = None  # ``_tx``'s connection, kept between calls
+        # PostgreSQL: the next append may skip reading the head (``_append_once_raw``)
+        self._optimistic = True
         self._raw = _RawSQL.for_engine(engine)
         # the driver's own errors (the raw append path is not wrapped by SQLAlchemy)
         dbapi = getattr(engine.dialect, "loaded_dbapi", None)
@@ -307,6 +320,7 @@ class Ledger:
         self.close()
 
     def close(self) -> None:
+        self._drop_connection()
         self.engine.dispose()
 
     @property
@@ -322,11 +336,28 @@ class Ledger:
 
     @contextmanager
     def _tx(self, write: bool) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            if write:
-                conn = conn.execution_options(pipedeal_write=True)
+        """A transaction on this object's own connection, kept between calls (the caller holds
+        ``_lock``): a pool checkout per append cost CPU and, on PostgreSQL, a round trip for
+        its liveness ping. A failure other than a user's mistake drops the connection, so the
+        next attempt checks out a fresh one (pinged); a retried append is safe (its key)."""
+        conn = self._conn
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._conn = self.engine.connect()
+        conn.execution_options(pipedeal_write=write)  # in place (SQLite: BEGIN IMMEDIATE)
+        try:
             with conn.begin():
                 yield conn
+        except (UserError, _Recheck, _Conflict):
+            raise
+        except BaseException:
+            self._drop_connection()
+            raise
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with suppress(Exception):  # already broken: the pool discards it
+                conn.close()
 
     def _broken(self, problem: str) -> LedgerBroken:
         return LedgerBroken(self.location, problem)
@@ -693,9 +724,10 @@ class Ledger:
         if self._raw is not None:
             try:
                 return self._append_once_raw(self._raw, event, key, by)
-            except _Recheck:  # rolled back: the rows are not what the head says, or they moved
-                self.refresh()  # LedgerBroken with verify's message when they are broken
-                raise _Conflict() from None
+            except _Recheck as exc:  # rolled back: the rows are not what the head says
+                if not exc.optimistic:  # the locked head matched: are the rows broken?
+                    self.refresh()  # LedgerBroken with verify's message when they are
+                raise _Conflict() from None  # the next attempt reads the head under its lock
         with self._lock:
             with self._tx(write=True) as conn:
                 head = self._locked(conn)
@@ -713,19 +745,34 @@ class Ledger:
             return recs[-1]
 
     def _append_once_raw(self, raw: _RawSQL, event: Event, key: str, by: str) -> RecordedEvent:
-        """``_append_once`` with the four statements sent through the driver's cursor (inside
-        the same SQLAlchemy transaction): the same SQL, without SQLAlchemy's per-statement cost,
-        which was most of an append's CPU time."""
+        """``_append_once`` with its statements sent through the driver's cursor (inside the
+        same SQLAlchemy transaction): the same SQL, without SQLAlchemy's per-statement cost,
+        which was most of an append's CPU time. On PostgreSQL, while this object's cache is
+        the head, an append is one statement and the commit (as a bare insert is)."""
         with self._lock:
+            # PostgreSQL, warm cache, last append went through: skip reading the head; the
+            # insert statement itself checks (under the deal row's lock) that the head is still
+            # the one this object knows, else nothing is written and the next attempt reads it
+            optimistic = (
+                raw.insert_checked is not None
+                and self._optimistic
+                and self._seq > 0
+                and self._terms is not None
+                and event.kind is not EventKind.CORRECTION
+            )
+            self._optimistic = False  # until this append succeeds
             with self._tx(write=True) as conn:
                 cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
                 try:
                     known = self._seq
-                    cur.execute(raw.head, (self.deal_id,))
-                    found = cur.fetchone()
-                    if found is None:
-                        raise UserError(f"ledger {self.location}: the deal's row is gone")
-                    head = _Head(*found)
+                    if optimistic:
+                        head = _Head(known, self._hash, self._terms)
+                    else:
+                        cur.execute(raw.head, (self.deal_id,))
+                        found = cur.fetchone()
+                        if found is None:
+                            raise UserError(f"ledger {self.location}: the deal's row is gone")
+                        head = _Head(*found)
                     if head.head_seq < known:
                         self._sync(conn, head)  # raises: the head moved back
                     checked = (
@@ -740,6 +787,7 @@ class Ledger:
                     self._check_terms(head)
                     existing = self._stored(key, event, conn)
                     if existing is not None:
+                        self._optimistic = True
                         return replace(existing, already_recorded=True)
                     if event.kind is EventKind.CORRECTION:
                         self._load_prefix(conn)  # its check and refold read the whole log
@@ -747,10 +795,12 @@ class Ledger:
                     row = rows[0]
                     move = (row["seq"], row["hash"], row["terms_hash"], self.deal_id, head.head_seq)
                     if checked and raw.insert_checked is not None:
+                        lock = (self.deal_id, known, self._hash, head.terms_hash)
                         tail = (self.deal_id, known, known, self.deal_id, known, self._hash)
-                        cur.execute(raw.insert_checked, raw.insert_params(row) + tail + move)
+                        params = lock + raw.insert_params(row) + tail + move
+                        cur.execute(raw.insert_checked, params)
                         if cur.rowcount != 1:
-                            raise _Recheck()
+                            raise _Recheck(optimistic)
                     elif raw.insert_and_move is not None:
                         cur.execute(raw.insert_and_move, raw.insert_params(row) + move)
                     else:
@@ -763,6 +813,7 @@ class Ledger:
                 stored = self._store_book(conn, head, recs, book)
             # committed
             self._commit(book, recs, recs[-1].terms_hash, self._next_terms_seq(recs), stored)
+            self._optimistic = True
             return recs[-1]
 
     def _next_terms_seq(self, recs: list[RecordedEvent]) -> int:
@@ -958,7 +1009,7 @@ class Ledger:
         wanted = list(anchors)
         if expect_head is not None:
             wanted.append(parse_head(expect_head))
-        with self._tx(write=False) as conn:
+        with self.engine.connect() as conn, conn.begin():
             head = self._read_head(conn, lock=False)
             books, last_book = stored_books.checks(conn, self.deal_id, self.deal_key)
             with paused_gc(), self._rows_for_verify(conn) as rows:
