@@ -1,5 +1,6 @@
 """The contract on the PDE's time levels: per level, the coupon paid, accrued interest,
-conversion allowed, clean call price and soft-call trigger, dirty put price, escrowed dividends
+conversion allowed, clean call price and soft-call trigger (and whether the call is on that
+date only: a discrete call, not a window), dirty put price, escrowed dividends
 to come, and, where the issuer's call opens the holder's election window, the window's end as
 numbers (variance, drift, discount factors, survival, cash and conversion terms) from which the
 solver prices the window in closed form at every node (``solver``).
@@ -23,8 +24,8 @@ from pipedeal.valuation.lattice.grid import GridContract
 
 TOL = 1e-10
 (CPN, ACCRUED, CONV_OK, CALL_PX, CALL_TRIG, PUT_PX, DIVADD, WIN, W_VAR, W_MU, W_DR, W_DC,
- W_SURV, W_CASH, W_ADD, W_DIV, W_CONV) = range(17)
-LEVEL_ROWS = 17
+ W_SURV, W_CASH, W_ADD, W_DIV, W_CONV, CALL_ONCE) = range(18)
+LEVEL_ROWS = 18
 
 
 @njit(cache=True)
@@ -125,6 +126,7 @@ def fill_levels(
         acc = accrued_at(c, tk)
         call = np.inf
         trig = -1.0
+        once = 0.0
         for q in range(c.call_start.shape[0]):
             if c.call_end[q] < -1e-12:
                 continue
@@ -133,10 +135,12 @@ def fill_levels(
                 if px < call:
                     call = px
                     trig = c.call_trigger[q]
+                    once = 1.0 if c.call_end[q] - c.call_start[q] < TOL else 0.0
         for q in range(c.sched_time.shape[0]):
             if abs(c.sched_time[q] - tk) < TOL and c.sched_price[q] - acc < call:
                 call = c.sched_price[q] - acc
                 trig = -1.0
+                once = 1.0
         put = 0.0
         for q in range(c.put_time.shape[0]):
             if c.put_time[q] >= -1e-12 and abs(c.put_time[q] - tk) < TOL:
@@ -146,6 +150,7 @@ def fill_levels(
         rows[CONV_OK, k] = 1.0 if convertible_at(c, tk) else 0.0
         rows[CALL_PX, k] = call
         rows[CALL_TRIG, k] = trig
+        rows[CALL_ONCE, k] = once
         rows[PUT_PX, k] = put
         rows[DIVADD, k] = dividends_ahead(div_t, div_amt, r_flat, tk)
         rows[WIN, k] = 0.0

@@ -26,6 +26,7 @@ from numba import njit
 
 from pipedeal.valuation.pde.levels import (
     ACCRUED,
+    CALL_ONCE,
     CALL_PX,
     CALL_TRIG,
     CONV_OK,
@@ -267,15 +268,22 @@ def _window_floor(args, wc, x_e, s):
     return surv * w_dr * best + (1.0 - surv) * w_dr * dflt + wc[WC_C]
 
 
+OBS_ROWS = 8
+
+
 @njit(cache=True)
 def _obstacles(args, k, last, ex, obs, wc, lazy):
     """The contract at level k as bounds on the value at each node, in the lattice's order
-    (call, put, conversion: V = max(lower, min(upper, continuation + coupon))): ``obs`` rows
-    0, 1 the lower bound (put, conversion; −inf: none) and its cash part, 2, 3 the upper bound
-    (the issuer's call, with the election window's value when the call opens one; +inf: none)
-    and its cash part, 4 the coupon paid at the level (the same at every node). Where the
-    window's value needs the normal distribution it is left for later (``lazy[j]`` 1, the upper
-    bound a floor of it, ``_resolve``): only nodes whose value reaches the floor need it."""
+    (call, put, conversion: V = max(conversion, put, min(call, continuation + coupon))).
+    Bounds that hold over time (conversion, a call window) are imposed implicitly by the
+    solver, a date's own events (a put, a call on that date only) explicitly after it (imposed
+    implicitly they would act over the whole step before: first order). ``obs`` rows: 0, 1 the
+    conversion bound (−inf: none) and its cash part; 2, 3 the call window's bound (+inf: none)
+    and its cash part, the election window's value when the call opens one; 4 the coupon paid
+    at the level (the same at every node); 5, 6 a call on this date only, as 2, 3; 7 the put
+    (−inf: none; its cash part is itself). Where the election window's value needs the normal
+    distribution it is left for later (``lazy[j]`` 1, row 2 a floor of it, ``_resolve``): only
+    nodes whose value reaches the floor need it."""
     rows = args.rows
     kappa = args.kappa
     c = rows[CPN, k]
@@ -283,6 +291,7 @@ def _obstacles(args, k, last, ex, obs, wc, lazy):
     ac = args.accrued_conv * rows[ACCRUED, k]
     kc = c if (not last or args.cpn_conv > 0.0) else 0.0
     has_call = rows[CALL_PX, k] < np.inf
+    once = rows[CALL_ONCE, k] > 0.0
     # the trigger is a node (``mesh.space_grid``): exp(log(trigger)) may round below it
     trig = rows[CALL_TRIG, k] * (1.0 - 1e-12) if rows[CALL_TRIG, k] >= 0.0 else -np.inf
     convertible = rows[CONV_OK, k] > 0.0
@@ -294,28 +303,32 @@ def _obstacles(args, k, last, ex, obs, wc, lazy):
     for j in range(ex.shape[0]):
         s = ex[j] + dv
         conv = kappa * s + ac + kc if convertible else -np.inf
-        if conv >= ppc:
-            obs[0, j] = conv
-            obs[1, j] = kc
-        else:
-            obs[0, j] = ppc
-            obs[1, j] = ppc
+        obs[0, j] = conv
+        obs[1, j] = kc
         obs[2, j] = np.inf
         obs[3, j] = 0.0
         obs[4, j] = c
+        obs[5, j] = np.inf
+        obs[6, j] = 0.0
+        obs[7, j] = ppc
         lazy[j] = 0
-        if has_call and s >= trig:
-            if windowed == 1.0:
-                obs[2, j] = _window_floor(args, wc, ex[j], s)
-                lazy[j] = 1
-            elif windowed == 2.0:
-                obs[2, j], obs[3, j] = _window_value(args, wc, ex[j], s)
-            elif conv > cash:
-                obs[2, j] = conv
-                obs[3, j] = c if keep_u else 0.0
-            else:
-                obs[2, j] = cash
-                obs[3, j] = cash if keep_u else 0.0
+        if not (has_call and s >= trig):
+            continue
+        if windowed == 1.0 and not once:
+            called = _window_floor(args, wc, ex[j], s)
+            called_u = 0.0
+            lazy[j] = 1
+        elif windowed > 0.0:
+            called, called_u = _window_value(args, wc, ex[j], s)
+        elif conv > cash:
+            called = conv
+            called_u = c if keep_u else 0.0
+        else:
+            called = cash
+            called_u = cash if keep_u else 0.0
+        row = 5 if once else 2
+        obs[row, j] = called
+        obs[row + 1, j] = called_u
 
 
 @njit(cache=True)
@@ -331,15 +344,20 @@ def _resolve(args, wc, ex, j, obs, lazy, tv, tu):
 
 
 @njit(cache=True)
-def _project(obs, v, u):
-    """The lattice's explicit rule, V = max(lower, min(upper, V + coupon)) (at maturity)."""
-    for j in range(v.shape[0]):
-        c = obs[4, j]
+def _project(obs, v, u, lo, hi, coupon):
+    """The lattice's explicit rule on nodes lo..hi − 1: V = max(conversion, put, min(calls,
+    V (+ the coupon when ``coupon``))), the cash part with it."""
+    for j in range(lo, hi):
+        c = obs[4, j] if coupon else 0.0
         val = v[j] + c
         cash_part = u[j] + c
-        if obs[2, j] < val:
-            val = obs[2, j]
-            cash_part = obs[3, j]
+        for row in (2, 5):
+            if obs[row, j] < val:
+                val = obs[row, j]
+                cash_part = obs[row + 1, j]
+        if val < obs[7, j]:
+            val = obs[7, j]
+            cash_part = val
         if val <= obs[0, j]:
             val = obs[0, j]
             cash_part = obs[1, j]
@@ -396,7 +414,7 @@ def solve(args: PdeArgs) -> float:
     u_next = np.empty(n)
     dflt_hi = np.empty(n)
     dflt_lo = np.empty(n)
-    obs = np.empty((5, n))
+    obs = np.empty((OBS_ROWS, n))
     tv = np.empty((3, n))  # bounds on V (continuation terms), then solver scratch
     tu = np.empty((3, n))  # their cash parts (tf)
     policy = np.zeros(n, dtype=np.int64)
@@ -410,7 +428,7 @@ def solve(args: PdeArgs) -> float:
     di_u = np.zeros(n)
     up_u = np.zeros(n)
     _obstacles(args, m, True, ex, obs, wc, lazy)
-    _project(obs, v, u)
+    _project(obs, v, u, 0, n, True)
     if m <= 2:
         args.out[m, :] = v
     key_s = key_r = key_c = key_l = np.nan
@@ -488,29 +506,14 @@ def solve(args: PdeArgs) -> float:
                 _clip(tv, tu, v, u, args, wc, ex, obs, lazy)
             dflt_hi[:] = dflt_lo
         _boundaries(ex, v)
-        # the coupon on top; the two far nodes (linear extrapolation) by the explicit rule
-        for j in range(1, n - 1):
-            v[j] += obs[4, j]
-            u[j] += obs[4, j]
+        # the coupon on top, then the date's own put and call; the two far nodes (linear
+        # extrapolation) by the explicit rule alone
         for j in (0, n - 1):
             if lazy[j] == 1 and v[j] + obs[4, j] > obs[2, j]:
                 _resolve(args, wc, ex, j, obs, lazy, tv, tu)
-            _project_node(obs, v, u, j)
+        _project(obs, v, u, 1, n - 1, True)
+        _project(obs, v, u, 0, 1, True)
+        _project(obs, v, u, n - 1, n, True)
         if k <= 2:
             args.out[k, :] = v
     return v[args.spot_node]
-
-
-@njit(cache=True)
-def _project_node(obs, v, u, j):
-    c = obs[4, j]
-    val = v[j] + c
-    cash_part = u[j] + c
-    if obs[2, j] < val:
-        val = obs[2, j]
-        cash_part = obs[3, j]
-    if val <= obs[0, j]:
-        val = obs[0, j]
-        cash_part = obs[1, j]
-    v[j] = val
-    u[j] = cash_part
