@@ -237,6 +237,13 @@ _NAME_STOP = {"The", "On", "With", "And", "To", "Each", "Of", "In", "An", "A", "
               "Pursuant", "Such", "That", "This", "and", "&", "Pay", "PAY", "TO", "OF"}
 
 
+_PARTY_WORDS = re.compile(r"purchaser|investor|holder|lender|buyer|subscriber|promises?\s+to\s+pay|"
+                          r"in\s+favou?r\s+of|sold\s+to|issued\s+to", IC)
+# around a name in a sentence about notes: "to X", "with X", "from X", "X ("AVCP")"
+_PARTY_BEFORE = re.compile(r"\b(?:to|with|from|by)\s+(?:the\s+)?\Z", IC)
+_PARTY_AFTER = re.compile(r"\s*\(\s*(?:the\s+)?\"", IC)
+
+
 @rule("purchaser_names")
 def _purchaser_names(ctx: Context) -> Found | None:
     issuer = (ctx.filing.registrant.get("name") or "").lower()
@@ -254,8 +261,12 @@ def _purchaser_names(ctx: Context) -> Found | None:
 
     for sent, t in ctx.where(r"purchaser|investor|holder|lender|buyer|sold\s+to|issued\s+to|"
                              r"promises?\s+to\s+pay|in\s+favou?r\s+of|agreement\s+with|"
-                             r"(?:note|debenture)s?\s+(?:\(\S+\s+\S+\)\s+)?to\s+[A-Z]|between"):
+                             r"(?:note|debenture)s?\b|between"):
+        deal_words = _PARTY_WORDS.search(t) is not None
         for m in _ENTITY.finditer(t):
+            if not deal_words and not _PARTY_BEFORE.search(t[max(0, m.start(1) - 12): m.start(1)]) \
+                    and not _PARTY_AFTER.match(t[m.end(1): m.end(1) + 20]):
+                continue  # an entity in a note sentence is a party only where the text says so
             words = m.group(1).split()
             lead_the = words[0] == "The" and m.start(1) > 0 and len(words) > 2 and \
                 words[1] not in _NAME_STOP
