@@ -263,10 +263,14 @@ def _purchaser_names(ctx: Context) -> Found | None:
                              r"promises?\s+to\s+pay|in\s+favou?r\s+of|agreement\s+with|"
                              r"(?:note|debenture)s?\b|between"):
         deal_words = _PARTY_WORDS.search(t) is not None
+        last_kept = -1  # where the last party named in this sentence ends
         for m in _ENTITY.finditer(t):
-            if not deal_words and not _PARTY_BEFORE.search(t[max(0, m.start(1) - 12): m.start(1)]) \
-                    and not _PARTY_AFTER.match(t[m.end(1): m.end(1) + 20]):
+            listed = last_kept >= 0 and re.fullmatch(r",?\s*(?:and\s+)?", t[last_kept: m.start(1)])
+            if not deal_words and not listed and \
+                    not _PARTY_BEFORE.search(t[max(0, m.start(1) - 12): m.start(1)]) and \
+                    not _PARTY_AFTER.match(t[m.end(1): m.end(1) + 20]):
                 continue  # an entity in a note sentence is a party only where the text says so
+            last_kept = m.end(1)
             words = m.group(1).split()
             lead_the = words[0] == "The" and m.start(1) > 0 and len(words) > 2 and \
                 words[1] not in _NAME_STOP
