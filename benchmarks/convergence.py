@@ -1,8 +1,10 @@
-"""The PDE engine's convergence on a log-log plot: error against grid size (time steps = space
-nodes = N) for a European convertible (exact reference: Black-Scholes), the AFV 2003 note
-(hazard model, total default) and the Innovo Purchaser 1 note (hazard model, daily calls with a
-3-business-day election window), the last two against the PDE at 3,200. Writes an SVG (no
-plotting library needed) and prints each curve's errors and fitted slope.
+"""The PDE engine's convergence on a log-log plot: error against grid size N (time steps; space
+nodes 2N) for a European convertible (exact reference: Black-Scholes), the AFV 2003 note
+without its call (American conversion, a put, coupons) and with it (an instant call: the value
+has a kink where the call price meets the conversion value, which moves with the accrued
+interest and lies between nodes, so first order), and the Innovo Purchaser 1 note (daily calls
+with a 3-business-day election window), all but the first against the PDE at 3,200. Writes an
+SVG (no plotting library needed) and prints each curve's errors and fitted slope.
 
     python3 benchmarks/convergence.py [--out docs/pde-convergence.svg]
 """
@@ -13,6 +15,7 @@ import argparse
 import math
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +29,7 @@ from pipedeal.valuation.convertible import ConvertibleSpec, MarketInputs  # noqa
 
 LADDER = (25, 50, 100, 200, 400, 800)
 REFERENCE = 3200
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c")
+COLOURS = ("#1f77b4", "#ff7f0e", "#d62728", "#2ca02c")
 
 
 def cases() -> list[tuple[str, ConvertibleSpec, MarketInputs, str, float | None]]:
@@ -46,6 +49,8 @@ def cases() -> list[tuple[str, ConvertibleSpec, MarketInputs, str, float | None]
     innovo = to_spec(note, day)
     return [
         ("European convertible (tf, exact)", euro, mkt, "tf", exact),
+        ("AFV note without its call (hazard)", replace(AFV_NOTE, calls=()), AFV_MARKET, "hazard",
+         None),
         ("AFV 2003 note (hazard, eta = 1)", AFV_NOTE, AFV_MARKET, "hazard", None),
         ("Innovo Purchaser 1 (hazard, window)", innovo, market_inputs(loaded.market, day),
          "hazard", None),
@@ -69,7 +74,7 @@ def errors() -> list[tuple[str, list[float], float]]:
 
 def svg(curves: list[tuple[str, list[float], float]]) -> str:
     """A log-log chart: N on x, |error| per 100 face on y, a slope −2 guide."""
-    w, h, left, right, top, bottom = 640, 420, 70, 20, 40, 60
+    w, h, left, right, top, bottom = 680, 440, 70, 20, 40, 60
     xs = np.log10(LADDER)
     all_e = [e for _, errs, _ in curves for e in errs if e > 0]
     y_lo = math.floor(math.log10(min(all_e)))
@@ -118,14 +123,14 @@ def svg(curves: list[tuple[str, list[float], float]]) -> str:
         for x, e in zip(xs, errs, strict=True):
             if e > 0:
                 parts.append(f'<circle cx="{px(x)}" cy="{py(math.log10(e))}" r="3" fill="{c}"/>')
-        ly = top + 12 + 18 * k
-        parts.append(f'<line x1="{w - 330}" y1="{ly}" x2="{w - 305}" y2="{ly}" stroke="{c}" '
-                     'stroke-width="2"/>')
-        parts.append(f'<text x="{w - 300}" y="{ly + 4}">{label}, slope {slope:.2f}</text>')
-    ly = top + 12 + 18 * len(curves)
-    parts.append(f'<line x1="{w - 330}" y1="{ly}" x2="{w - 305}" y2="{ly}" stroke="gray" '
+        ly = h - bottom - 12 - 18 * (len(curves) - k)
+        parts.append(f'<line x1="{left + 10}" y1="{ly}" x2="{left + 35}" y2="{ly}" '
+                     f'stroke="{c}" stroke-width="2"/>')
+        parts.append(f'<text x="{left + 40}" y="{ly + 4}">{label}, slope {slope:.2f}</text>')
+    ly = h - bottom - 12
+    parts.append(f'<line x1="{left + 10}" y1="{ly}" x2="{left + 35}" y2="{ly}" stroke="gray" '
                  'stroke-dasharray="6 4"/>')
-    parts.append(f'<text x="{w - 300}" y="{ly + 4}">slope -2 (second order)</text>')
+    parts.append(f'<text x="{left + 40}" y="{ly + 4}">slope -2 (second order)</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
