@@ -75,15 +75,16 @@ def looks_like_html(text: str) -> bool:
 # "of$2.5"): a space goes between a figure and a word of three or more letters (ordinals like
 # "21st" have two) and between a word and a dollar figure. Linear: no nested repetition.
 _DIGIT = re.compile(r"\d")
-_GLUED_AFTER = re.compile(r"(?<=[\d%])(?=[A-Za-z]{3})")
-_GLUED_BEFORE = re.compile(r"(?<=[a-z]{2})(?=\$\s?\d)")  # "US$0.40" stays
+MAX_UNGLUE_LINE = 100_000
+_GLUED_AFTER = re.compile(r"([\d%])(?=[A-Za-z]{3})")
+_GLUED_BEFORE = re.compile(r"([a-z]{2})(?=\$\s?\d)")  # "US$0.40" stays
 
 
 def unglue(line: str) -> str:
     """``line`` with a space between a figure and a word glued to it (see above)."""
-    if not _DIGIT.search(line):
-        return line
-    return _GLUED_BEFORE.sub(" ", _GLUED_AFTER.sub(" ", line))
+    if len(line) > MAX_UNGLUE_LINE or not _DIGIT.search(line):
+        return line  # a line that long is no prose (a run of digits, a dump): left as it is
+    return _GLUED_BEFORE.sub(r"\1 ", _GLUED_AFTER.sub(r"\1 ", line))
 
 
 def normalise(text: str) -> str:

@@ -29,6 +29,12 @@ _ISSUER_ANCHOR = (
     r"|\s*\((?:NASDAQ|NYSE|OTC\w*|AMEX|Amex|Nasdaq|OTCQB|OTCBB|OTCQX|NYSE\s+American)\b"
     r"|,?\s+(?:today\s+)?announce)")
 _ISSUER_RE = re.compile(_NAME + _ISSUER_ANCHOR)
+# cheap tests that a sentence can hold an anchor or a suffix at all (a long run of capitalised
+# words without one is then never scanned by the name patterns)
+_ANCHOR_CUE = (r"\"(?:Company|Registrant|Issuer|Borrower|Maker|Obligor)|Exact\s+name|corporation|"
+               r"NASDAQ|NYSE|OTC|AMEX|announce")
+_SUFFIX_CUE = (r"\b(?:Inc|Incorporated|Corp|Corporation|Company|Co|Ltd|Limited|plc|N\.V|S\.A|AG|"
+               r"LLC|L\.L\.C)\b|company_name")
 # a name with its suffix that does something ("Energy Quest, Inc. said", "issued by X Corp. to")
 _SUFFIXED = rf"((?:{_NAME_WORD},?\s+(?:(?:and|&)\s+)?){{0,5}}?{_NAME_WORD},?\s+{_SUFFIX})"
 _ISSUER_ACTS = re.compile(
@@ -65,6 +71,13 @@ def _clean_name(name: str) -> str:
 
 @rule("issuer_name")
 def _issuer(ctx: Context) -> Found | None:
+    """The issuer's name (computed once per text: the purchaser rule asks for it too)."""
+    if not hasattr(ctx, "_issuer"):
+        ctx._issuer = _find_issuer(ctx)  # type: ignore[attr-defined]
+    return ctx._issuer  # type: ignore[attr-defined]
+
+
+def _find_issuer(ctx: Context) -> Found | None:
     name = ctx.filing.registrant.get("name")
     if name and (not re.search(r"[A-Za-z]{2}", name) or name.strip(" .") in ("Company",
                                                                              "Registrant")):
@@ -77,7 +90,7 @@ def _issuer(ctx: Context) -> Found | None:
             pos += name.find(clean) if clean in name else 0
         return Found(clean or name, (pos, pos + len(clean or name)) if pos >= 0 else None,
                      " ".join(line.split()))
-    for sent, t in ctx.where():
+    for sent, t in ctx.where(_ANCHOR_CUE):
         m = _ISSUER_RE.search(t)
         if m:
             name = _clean_name(m.group(1))
@@ -85,7 +98,7 @@ def _issuer(ctx: Context) -> Found | None:
                     re.search(_SUFFIX + r"$", name):
                 return Found(name, (sent.start + m.end(1) - len(name), sent.start + m.end(1)),
                              sent.text)
-    for sent, t in ctx.where():
+    for sent, t in ctx.where(_SUFFIX_CUE):
         m = _ISSUER_ACTS.search(t)
         if m:
             g = next(i for i in (1, 2, 3) if m.group(i))
