@@ -270,3 +270,73 @@ def test_explain_lists_candidates_and_the_reason(tmp_path):
 def test_rules_only_is_the_extractor_without_the_model():
     text = "Nothing about a deal here."
     assert extract_text(text, rules_only=True)["terms"] == extract_text(text)["terms"]
+
+
+# --- forms: an 8-K submission's press release, a 10-K's Item 7 ---------------------------------
+
+_SGML = """<SEC-DOCUMENT>0000000000-21-000001.txt
+<SEC-HEADER>
+CONFORMED SUBMISSION TYPE:\t8-K
+FILED AS OF DATE:\t20210305
+COMPANY DATA:
+\t\tCOMPANY CONFORMED NAME:\tPELLUCID ROBOTICS INC
+</SEC-HEADER>
+<DOCUMENT>
+<TYPE>8-K
+<SEQUENCE>1
+<TEXT>
+FORM 8-K
+
+Item 1.01 Entry into a Material Definitive Agreement.
+
+On March 3, 2021 the Company entered into the agreements described in the press release filed
+as Exhibit 99.1, which is incorporated here by reference.
+
+Item 9.01 Financial Statements and Exhibits.
+
+99.1 Press release dated March 3, 2021
+</TEXT>
+</DOCUMENT>
+<DOCUMENT>
+<TYPE>EX-99.1
+<SEQUENCE>2
+<TEXT>
+<html><body><p>Pellucid Robotics Inc. announced today that it sold 6% senior convertible notes
+in the aggregate principal amount of $7,500,000 to two institutional investors. The notes are
+convertible at $3.20 per share.</p></body></html>
+</TEXT>
+</DOCUMENT>
+<DOCUMENT>
+<TYPE>EX-10.1
+<SEQUENCE>3
+<TEXT>
+Form of Note. The principal amount of this Note is $1,000.
+</TEXT>
+</DOCUMENT>
+</SEC-DOCUMENT>
+"""
+
+
+def test_an_8k_submission_reads_its_press_release():
+    data = extract_text(_SGML, explain=True)
+    terms_ = term_values(data)
+    assert terms_["principal_amount_usd"] == 7500000  # from EX-99.1, not the EX-10 form
+    assert terms_["conversion_price_usd"] == 3.2
+    assert terms_["num_purchasers"] == 2
+    (kind, span), = [(a["type"], a["span"]) for a in data["filing"]["attached"]]
+    assert kind == "EX-99.1"
+    from pipedeal.filings.structure import parse_filing
+
+    text = parse_filing(_SGML).text
+    start, end = data["terms"]["principal_amount_usd"]["span"]
+    assert span[0] <= start < end <= span[1]
+    assert text[start:end] == "$7,500,000"
+
+
+def test_a_10k_item_7_is_read_not_skipped_as_exhibits():
+    text = ("FORM 10-K\n\nItem 7. Management's Discussion and Analysis\n\nIn May 2019 the Company "
+            "sold 8% convertible notes in the aggregate principal amount of $3,000,000 to three "
+            "accredited investors.\n\nItem 8. Financial Statements\n")
+    got = terms(text)
+    assert got["principal_amount_usd"] == 3000000
+    assert got["num_purchasers"] == 3
