@@ -21,11 +21,11 @@ MIN_STEPS = 10
 MAX_NODES = 20000
 MAX_STEPS = 20000
 # half-width of the space grid, in standard deviations of log spot over the note's life
-WIDTH_SD = 5.0
+WIDTH_SD = 3.5
 # sinh stretching: density 1 + STRENGTH × Σ 1/sqrt(1 + ((x − b)/α)²) around each point b, with
 # α = ALPHA_SD standard deviations of log spot over one year (at least ALPHA_MIN)
 STRENGTH = 8.0
-ALPHA_SD = 0.25
+ALPHA_SD = 0.5
 ALPHA_MIN = 0.02
 TIME_TOL = 1e-10
 # below a date where the value or the call's bound jumps, the first step back is cut into
@@ -72,7 +72,7 @@ def space_grid(
     lo = min(pts) - WIDTH_SD * sd
     hi = max(pts) + WIDTH_SD * sd
     alpha = max(ALPHA_SD * sd_year, ALPHA_MIN)
-    fine, cum = _stretched(lo, hi, np.array(pts), alpha, 8 * nodes + 1)
+    fine, cum = _stretched(lo, hi, np.array(pts), alpha, STRENGTH, 8 * nodes + 1)
     # the points to hit, as fractions of the grid, each moved to its nearest node index; the
     # index-to-fraction map is piecewise linear through them
     last = nodes - 1
@@ -101,10 +101,10 @@ def space_grid(
 
 @njit(cache=True)
 def _stretched(
-    lo: float, hi: float, pts: np.ndarray, alpha: float, n: int
+    lo: float, hi: float, pts: np.ndarray, alpha: float, strength: float, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """A fine uniform grid on [lo, hi] and the normalized integral of the node density there,
-    1 + STRENGTH × Σ 1/sqrt(1 + ((x − b)/α)²) (the derivative of a sum of asinh maps)."""
+    1 + strength × Σ 1/sqrt(1 + ((x − b)/α)²) (the derivative of a sum of asinh maps)."""
     fine = np.linspace(lo, hi, n)
     cum = np.empty(n)
     cum[0] = 0.0
@@ -113,7 +113,7 @@ def _stretched(
         d = 1.0
         for b in pts:
             z = (fine[i] - b) / alpha
-            d += STRENGTH / math.sqrt(1.0 + z * z)
+            d += strength / math.sqrt(1.0 + z * z)
         if i > 0:
             cum[i] = cum[i - 1] + 0.5 * (d + prev) * (fine[i] - fine[i - 1])
         prev = d
