@@ -38,6 +38,7 @@ DATA = Path(__file__).resolve().parents[3] / "tests" / "data"
 THRESHOLDS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 REGULARISATION = [0.1, 0.3, 1.0]  # logistic regression's C, chosen per term by CV
 MARGIN = 3  # (passage, term) pairs a model policy must win by over the rule alone
+MIN_WEIGHT = 0.01  # smaller weights are left out of the model file (too small to matter)
 HALLUCINATION_COST = 1.0  # a value given where the label is null costs this much more
 MODES = ["rule", "rule_then_model", "rule_checked", "model"]
 
@@ -95,7 +96,7 @@ def _fit(exs: list[Example], c: float = 0.5) -> tuple[float, dict[str, float]] |
     lr = LogisticRegression(C=c, max_iter=2000)
     lr.fit(x, ys)
     weights = {name: float(w) for name, w in zip(vec.get_feature_names_out(), lr.coef_[0],
-                                                 strict=True) if abs(w) >= 1e-3}
+                                                 strict=True) if abs(w) >= MIN_WEIGHT}
     return float(lr.intercept_[0]), weights
 
 
@@ -193,7 +194,7 @@ def train(files: list[Path], folds: int = 5, log: Any = print) -> dict[str, Any]
         log(f"{key:42} {mode:16} thr {thr:.1f} C {c:.1f}  cv utility rule {base:6.1f} → "
             f"{util:6.1f}")
         terms[key] = {"mode": mode, "threshold": thr, "bias": round(model[0], 4),
-                      "weights": {k: round(w, 4) for k, w in sorted(model[1].items())}}
+                      "weights": {k: round(w, 3) for k, w in sorted(model[1].items())}}
     log(f"cross-validated over the numeric terms: field accuracy {total[0] / max(total[1], 1):.3f} "
         f"({total[0]}/{total[1]}), hallucination {total[2] / max(total[3], 1):.3f} "
         f"({total[2]}/{total[3]})")
