@@ -458,9 +458,9 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     @app.get("/deals/{deal}")
     @retry_read_race
     def deal_info(deal: str, response: Response, a: Access = Depends(reader)) -> dict[str, Any]:
-        h, view = room.reading(deal)
-        seq = view.seq
-        purchasers = [p.name for p in h.loaded.terms.purchasers]
+        with room.read(deal) as (h, view):
+            seq = view.seq
+            purchasers = [p.name for p in h.loaded.terms.purchasers]
         response.headers["ETag"] = f'"{seq}"'
         if a.role == "holder":
             purchasers = [x for x in purchasers if x == a.purchaser]
@@ -472,8 +472,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     def state(deal: str, as_of: str | None = None,
               a: Access = Depends(reader)) -> dict[str, Any]:
         day = _date(as_of, "as_of", clock().date())
-        _h, view = room.reading(deal)
-        data = ledger_views.state_json(view.state(day))
+        with room.read(deal) as (_h, view):
+            data = ledger_views.state_json(view.state(day))
         if a.role == "holder":
             assert a.purchaser is not None
             return holder_views.state_for_holder(data, a.purchaser)
@@ -485,8 +485,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 instrument: str | None = None,
                 a: Access = Depends(reader)) -> dict[str, Any]:
         day = _date(as_of, "as_of", dt.date.max) if as_of else None
-        _h, view = room.reading(deal)
-        everything, seq = view.records, view.seq
+        with room.read(deal) as (_h, view):
+            everything, seq = view.records, view.seq
         # a voided event is marked even when its correction falls outside the filter
         voided = voided_by(everything)
         records = tuple(r for r in everything if day is None or r.event.date <= day)
@@ -504,8 +504,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     def due(deal: str, as_of: str | None = None, days: int = Query(30, ge=0, le=3660),
             a: Access = Depends(reader)) -> dict[str, Any]:
         day = _date(as_of, "as_of", clock().date())
-        _h, view = room.reading(deal)
-        data = ledger_views.due_json(day, days, view.due(day, days))
+        with room.read(deal) as (_h, view):
+            data = ledger_views.due_json(day, days, view.due(day, days))
         if a.role == "holder":
             assert a.purchaser is not None
             return holder_views.due_for_holder(data, a.purchaser)
@@ -520,8 +520,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         purchaser's holders and of the issuers), and the share deliveries pending with their
         deadline (``overdue`` once past it); a holder sees its own."""
         day = _date(as_of, "as_of", clock().date())
-        _h, view = room.reading(deal)
-        state_data = ledger_views.state_json(view.state(day))
+        with room.read(deal) as (_h, view):
+            state_data = ledger_views.state_json(view.state(day))
         grants = store.grants_on(deal)
         zones = store.zones_of(sorted({g.user_id for g in grants} | {p.user.id}))
         items = []
@@ -648,7 +648,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             if expected is not None and expected != head:
                 raise Conflict(f"If-Match: the ledger is at event {head}, not {expected}")
             rec = h.ledger.record(event, key=key, by=p.user.name)
-            after = h.ledger.tip()
+            h.publish_append(records, rec)  # reads see it from now on
+            after = h.view.tip() if h.view is not None else h.ledger.tip()
             loaded = h.loaded
         notify(store, deal, loaded, [rec], clock(), settings.deadline_zone)
         body = {

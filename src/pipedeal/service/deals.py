@@ -32,6 +32,7 @@ import sqlalchemy as sa
 import pipedeal
 from pipedeal.errors import UserError
 from pipedeal.instruments.deal import LoadedDeal
+from pipedeal.ledger.chain import RecordedEvent
 from pipedeal.ledger.ledger import Ledger
 from pipedeal.ledger.opening import init_ledger
 from pipedeal.ledger.schema import deals as _deals_table
@@ -88,12 +89,24 @@ class DealHandle:
     # reads confirm the view against the database's head one at a time; a confirmation that
     # began after a reader arrived answers for it too (``checked_at``: when the last began)
     check_lock: threading.Lock = field(default_factory=threading.Lock)
+    read_lock: threading.Lock = field(default_factory=threading.Lock)  # see DealRoom.read
     checked_at: float = float("-inf")
 
-    def publish(self) -> LedgerView:
-        """Bring the view up to the ledger (the caller holds ``lock``)."""
-        self.view = advance(self.loaded, self.ledger.deal_key, self.view, self.ledger.events())
+    def publish(self, records: tuple[RecordedEvent, ...] | None = None) -> LedgerView:
+        """Bring the view up to ``records`` (the whole log; default: the ledger, read again).
+        The caller holds ``lock``."""
+        log = records if records is not None else self.ledger.events()
+        self.view = advance(self.loaded, self.ledger.deal_key, self.view, log)
         return self.view
+
+    def publish_append(self, before: tuple[RecordedEvent, ...], rec: RecordedEvent) -> None:
+        """After appending ``rec`` to the log ``before`` (read under ``lock``): the view without
+        reading the log again, unless another process appended in between."""
+        last = before[-1].seq if before else 0
+        if not rec.already_recorded and rec.seq == last + 1:
+            self.publish((*before, rec))
+        else:
+            self.publish()
 
     def committed_head(self) -> int:
         """The head sequence number committed in the database (no lock: a plain read)."""
@@ -153,13 +166,20 @@ class DealRoom:
     @contextmanager
     def using(self, key: str) -> Iterator[DealHandle]:
         """The deal under its lock, for writes (and reads of the database itself: verify,
-        export); the read view is brought up to date before the lock is released."""
+        export). A writer publishes the read view before releasing it (``publish``,
+        ``publish_append``); a read that finds the database ahead of the view catches up."""
         h = self.handle(key)
         with h.lock:
-            try:
-                yield h
-            finally:
-                h.publish()
+            yield h
+
+    @contextmanager
+    def read(self, key: str) -> Iterator[tuple[DealHandle, LedgerView]]:
+        """``reading``, with this deal's reads in this process taken one at a time while they
+        use the view (they never wait for a write): a thread parked here leaves the
+        interpreter to the others (the write in progress among them)."""
+        h = self.handle(key)
+        with h.read_lock:
+            yield self.reading(key)
 
     def reading(self, key: str) -> tuple[DealHandle, LedgerView]:
         """The deal and its ledger as last committed, without waiting for a write in progress
@@ -171,11 +191,14 @@ class DealRoom:
             if view is not None and h.checked_at >= arrived:
                 return h, view  # confirmed by a check that began after this read arrived
             began = time.monotonic()
-            if view is not None and h.committed_head() == view.seq:
+            head = h.committed_head() if view is not None else None
+            if view is not None and head == view.seq:
                 h.checked_at = began
                 return h, view
         with h.lock:  # appended by another process, or a write here about to publish
-            view = h.publish()
+            view = h.view
+            if view is None or head is None or view.seq < head:  # not published meanwhile
+                view = h.publish()
             h.checked_at = max(h.checked_at, began)
             return h, view
 

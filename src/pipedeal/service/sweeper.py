@@ -92,7 +92,9 @@ def _sweep_deal(room: DealRoom, key: str, now: dt.datetime) -> list[Lapse]:
                 continue
             out.append(Lapse(key, name, w.notice_date, rec.seq, rec.already_recorded))
             notify(room.store, key, h.loaded, [rec], now, zone)
-        reconcile(room.store, key, h.loaded, h.ledger.events(), now, zone)
+        records = h.ledger.events()
+        h.publish(records)  # reads see the lapses from now on
+        reconcile(room.store, key, h.loaded, records, now, zone)
         today = now.astimezone(ZoneInfo(zone)).date()
         due = h.ledger.due(today, 1)
         remind_due(room.store, key, [i.to_json() for i in due], now)
