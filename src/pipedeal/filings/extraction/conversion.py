@@ -87,6 +87,8 @@ def _statistic(words: str) -> str | None:
     if "lowest" in w:
         if vwap:
             return "lowest daily VWAP"
+        if "bid" in w:
+            return "lowest closing bid"
         if "clos" in w:
             return "lowest close"
         if "trading price" in w or "sale price" in w or "price" in w:
@@ -102,20 +104,42 @@ def _statistic(words: str) -> str | None:
         return None
     if vwap:
         return "VWAP"
+    if "bid" in w:  # one day's closing bid: an average over one day, as labelled
+        return "average closing bid"
+    if "clos" in w:
+        return "average close"
     return None
 
 
 _FORMULA = re.compile(
-    rf"(?:({P})\s+of|(?:a\s+)?({P})\s+discount\s+to)\s+(?:the\s+)?({_STAT_SPAN})"
-    rf"(?:for|over|during|in)\s+(?:the\s+|any\s+|each\s+of\s+the\s+)?({NUMBER})(?:\s*\(\d+\))?"
-    r"\s+(?:consecutive\s+)?trading\s+days?\b([^.;]{0,120})", IC)
+    rf"(?:({P})\s+(?:of|multiplied\s+by|times)|(?:a\s+)?({P})\s+discount\s+to)\s+(?:the\s+)?"
+    rf"({_STAT_SPAN})(?:for|over|during|in|on)\s+(?:the\s+|any\s+|each\s+of\s+the\s+)?"
+    rf"(?:({NUMBER})(?:\s*\(\d+\))?\s+)?(?:consecutive\s+)?trading\s+days?\b([^.;]{{0,120}})", IC)
+# "90% of the 5-day VWAP ... before the ... Conversion"
+_FORMULA_DAYS_FIRST = re.compile(
+    rf"({P})\s+of\s+the\s+({NUMBER})[\s-]+(?:trading[\s-]+)?day\s+(VWAP|volume[\s-]weighted\s+"
+    r"average\s+price|average\s+closing\s+(?:bid\s+)?price)\b([^.;]{0,160})", IC)
+
+
+def _anchor(tail: str) -> str | None:
+    """What the trading days are counted back from: 'before conversion', 'ending on issuance'."""
+    tail = tail.lower()
+    kinds = [(a.start(), "conversion" if a.group(0).startswith("conver") else "issuance")
+             for a in re.finditer(r"conver|issu|closing|funding|signing|execution", tail)]
+    if not kinds and re.search(r"before|preceding|prior", tail):
+        kinds = [(0, "conversion")]  # "the 20 trading days immediately before the conv..."
+    if not kinds:
+        return None
+    pos = "ending on" if re.search(r"ending\s+on|including|through", tail) else "before"
+    return f"{pos} {min(kinds)[1]}"
 
 
 def conversion_formula(text: str) -> tuple[re.Match[str], str] | None:
-    """The first price formula in ``text``, normalised, with its match."""
+    """The first price formula in ``text``, normalised, with its match (its last group is the
+    text after the trading days)."""
     for m in _FORMULA.finditer(text):
         stat = _statistic(m.group(3))
-        n = count(m.group(4))
+        n = count(m.group(4)) if m.group(4) else 1  # "the trading day before"
         if stat is None or n is None:
             continue
         if m.group(1):
@@ -123,16 +147,10 @@ def conversion_formula(text: str) -> tuple[re.Match[str], str] | None:
         else:
             disc = parse_percent(m.group(2))
             pct = None if disc is None else 100 - disc
-        if pct is None:
+        anchor = _anchor(m.group(5))
+        if pct is None or anchor is None:
             continue
-        tail = m.group(5).lower()
-        kinds = [(a.start(), "conversion" if a.group(0).startswith("conver") else "issuance")
-                 for a in re.finditer(r"conver|issu|closing|funding|signing|execution", tail)]
-        if not kinds:
-            continue
-        anchor = min(kinds)[1]
-        pos = "ending on" if re.search(r"ending\s+on|including|through", tail) else "before"
-        out = f"{plain(pct)}% of {stat} over {n} trading days {pos} {anchor}"
+        out = f"{plain(pct)}% of {stat} over {n} trading days {anchor}"
         head = text[max(0, m.start() - 80): m.start()]
         fixed = re.search(rf"(?:lesser|lower)\s+of\s+(?:\(i\)\s+|\(a\)\s+)?({M})", head, IC)
         if fixed:
@@ -140,19 +158,25 @@ def conversion_formula(text: str) -> tuple[re.Match[str], str] | None:
             if v is not None:
                 out = f"lower of {format_price(v)} and {out}"
         return m, out
+    for m in _FORMULA_DAYS_FIRST.finditer(text):
+        pct, n, stat = parse_percent(m.group(1)), count(m.group(2)), _statistic(m.group(3))
+        anchor = _anchor(m.group(4))
+        if pct is not None and n is not None and stat is not None and anchor is not None:
+            return m, f"{plain(pct)}% of {stat} over {n} trading days {anchor}"
     return None
 
 
 @rule("conversion_price_formula")
 def _formula(ctx: Context) -> Found | None:
     for sent, t in ctx.where(r"conver"):
-        if not re.search(r"trading\s+day", t, IC):
+        if not re.search(r"trading\s+day|day\s+VWAP", t, IC):
             continue
         hit = conversion_formula(t)
         if hit and topic_at(t, hit[0].start()) != "warrant":
             m, value = hit
-            return Found(value, (sent.start + m.start(), sent.start + m.end(5) - len(
-                m.group(5)) + len(m.group(5).rstrip())), sent.text)
+            tail = m.lastindex or 0
+            end = m.end(tail) - len(m.group(tail)) + len(m.group(tail).rstrip())
+            return Found(value, (sent.start + m.start(), sent.start + end), sent.text)
     return None
 
 
