@@ -23,8 +23,10 @@ def _registration(ctx: Context) -> Found | None:
         (r"\b((?:agreed|obligated|required|must|shall|will|undertook|undertakes|committed)"
          r"(?:\s+\w+){0,2}?\s+(?:to\s+)?(?:file|register|prepare)"
          r"(?:[^.]|\.(?=\d)){0,80}?(?:registration\s+statement|shelf))", True),
+        (r"\b((?:agreed|obligated|required|undertook|committed)\s+to\s+register\s+(?:the\s+)?"
+         r"(?:resale\s+of\s+(?:the\s+)?)?(?:common\s+)?shares)", True),
     ]
-    for sent, t in ctx.where(r"registration"):
+    for sent, t in ctx.where(r"registration|register"):
         for pat, value in pats:
             m = re.search(pat, t, IC)
             if m:

@@ -16,7 +16,10 @@ from pipedeal.filings.extraction.sentences import Sentence
 @rule("beneficial_ownership_cap_pct")
 def _cap(ctx: Context) -> Found | None:
     return first(ctx, [rf"({P})"], lambda s: pct(s) if (pct(s) or 100) < 50 else None,
-                 pred=r"beneficial(?:ly)?\s+own|ownership\s+limitation|blocker")
+                 pred=r"beneficial(?:ly)?\s+own|ownership\s+(?:limitation|of\s+more\s+than|cap)|"
+                      r"blocker|holdings\s+are\s+limited|(?:would|to)\s+(?:own|hold)\s+more\s+than|"
+                      r"(?:in\s+excess\s+of|more\s+than)\s+[\d.]+%\s+of\s+the\s+(?:Company's\s+)?"
+                      r"(?:then\s+)?(?:issued\s+and\s+)?outstanding")
 
 
 _EXEMPTION = re.compile(
