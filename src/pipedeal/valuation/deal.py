@@ -169,7 +169,7 @@ def value_deal(
     ``greeks_check``: also each note's Greeks at twice the resolution, and how far they moved."""
     day = as_of or market.as_of
     model = model or market.model
-    engine = engine or getattr(market, "engine", None) or "lattice"
+    engine = engine or market.engine
     if engine not in ENGINES:
         raise UserError(f"--engine: unknown engine {engine!r} (use {', '.join(ENGINES)})")
     if model not in MODELS:
