@@ -143,12 +143,26 @@ class _RawSQL:
         # events committed by the writer that held the lock would be missing.
         self.insert_and_move: str | None = None
         self.insert_checked: str | None = None
+        self.checked_moves_head = True  # insert_checked moves the head too (PostgreSQL)
 
     @classmethod
     def for_engine(cls, engine: Engine) -> _RawSQL | None:
         dialect = engine.dialect
         if dialect.name == "sqlite" and dialect.driver == "pysqlite":
-            return cls("?", "", dates_as_text=True)
+            raw = cls("?", "", dates_as_text=True)
+            # the checked insert (see PostgreSQL's below): the writer holds the database's
+            # write lock from BEGIN IMMEDIATE on, so the head's move is a statement of its own
+            raw.insert_checked = (
+                f"INSERT INTO ledger_events ({', '.join(raw.columns)}) "
+                f"SELECT {', '.join(['?'] * len(raw.columns))} "
+                "WHERE EXISTS (SELECT 1 FROM ledger_deals WHERE id = ? AND head_seq = ? "
+                "AND head_hash = ? AND terms_hash IS ?) "
+                "AND NOT EXISTS (SELECT 1 FROM ledger_events WHERE deal_id = ? AND seq > ?) "
+                "AND (? = 0 OR EXISTS (SELECT 1 FROM ledger_events "
+                "WHERE deal_id = ? AND seq = ? AND hash = ?))"
+            )
+            raw.checked_moves_head = False
+            return raw
         if dialect.name == "postgresql" and dialect.driver == "psycopg":
             raw = cls("%s", " FOR UPDATE", dates_as_text=False)
             raw.copy = f"COPY ledger_events ({', '.join(raw.columns)}) FROM STDIN"
@@ -186,6 +200,14 @@ class _RawSQL:
             )
             return raw
         return None
+
+    def checked_params(
+        self, lock: tuple[Any, ...], values: tuple[Any, ...], tail: tuple[Any, ...], move: Any
+    ) -> tuple[Any, ...]:
+        """``insert_checked``'s parameters in its placeholders' order."""
+        if self.checked_moves_head:
+            return lock + values + tail + tuple(move)
+        return values + lock + tail
 
     def insert_params(self, row: dict[str, Any]) -> tuple[Any, ...]:
         values = [row[c] for c in self.columns]
@@ -747,12 +769,14 @@ class Ledger:
     def _append_once_raw(self, raw: _RawSQL, event: Event, key: str, by: str) -> RecordedEvent:
         """``_append_once`` with its statements sent through the driver's cursor (inside the
         same SQLAlchemy transaction): the same SQL, without SQLAlchemy's per-statement cost,
-        which was most of an append's CPU time. On PostgreSQL, while this object's cache is
-        the head, an append is one statement and the commit (as a bare insert is)."""
+        which was most of an append's CPU time. While this object's cache is the head, an
+        append is the checked insert and the commit on PostgreSQL (as many round trips as a bare
+        insert), the checked insert, the head's move and the commit on SQLite."""
         with self._lock:
-            # PostgreSQL, warm cache, last append went through: skip reading the head; the
-            # insert statement itself checks (under the deal row's lock) that the head is still
-            # the one this object knows, else nothing is written and the next attempt reads it
+            # warm cache, last append went through: skip reading the head; the insert statement
+            # itself checks (under the deal row's lock on PostgreSQL, the write lock on SQLite)
+            # that the head is still the one this object knows, else nothing is written and the
+            # next attempt reads it
             optimistic = (
                 raw.insert_checked is not None
                 and self._optimistic
@@ -797,10 +821,12 @@ class Ledger:
                     if checked and raw.insert_checked is not None:
                         lock = (self.deal_id, known, self._hash, head.terms_hash)
                         tail = (self.deal_id, known, known, self.deal_id, known, self._hash)
-                        params = lock + raw.insert_params(row) + tail + move
+                        params = raw.checked_params(lock, raw.insert_params(row), tail, move)
                         cur.execute(raw.insert_checked, params)
                         if cur.rowcount != 1:
                             raise _Recheck(optimistic)
+                        if not raw.checked_moves_head:
+                            cur.execute(raw.move, move)
                     elif raw.insert_and_move is not None:
                         cur.execute(raw.insert_and_move, raw.insert_params(row) + move)
                     else:
