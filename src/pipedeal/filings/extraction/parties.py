@@ -126,6 +126,11 @@ _INSTRUMENT = r"(?:notes?|debentures?|agreements?|financing|offering|private\s+p
 # the date on a note's face or an agreement's head: "Issue Date: ...", "Dated: ...", "dated as of"
 _OWN_TEXT = re.compile(r"for\s+value\s+received|promises?\s+to\s+pay|\bthis\s+(?:agreement|note|"
                        r"debenture)\b|(?:Issue|Issuance)\s+Date\s*:", IC)
+_FACE_HEAD = re.compile(
+    rf"({DATE_RE.pattern})\s+(?:\S+\s+){{0,3}}?For\s+value\s+received"
+    rf"|\$\s?(?:US\s?)?[\d,.]*(?:\[\s*\])?\s*({DATE_RE.pattern})"
+    rf"|\b(?<!maturity\s)(?<!expiration\s)(?:(?:Original\s+)?(?:Issue|Issuance|Effective)\s+)?"
+    rf"Date\s*:\s*\|?\s*({DATE_RE.pattern})", IC)
 _FACE_DATE = re.compile(
     rf"(?:(?:Original\s+)?(?:Issue|Issuance|Effective)\s+Date\s*:?\s*\|?\s*|\bDated\s*:\s*\|?\s*|"
     rf"\b(?:is\s+)?(?:dated|effective)\s+as\s+of\s+|\bmade\s+(?:on|as\s+of)\s+(?:the\s+)?|"
@@ -146,6 +151,14 @@ def _event_date(ctx: Context) -> Found | None:
     # only a note's or an agreement's own text dates itself; an 8-K or a 10-Q that mentions
     # "the agreement dated as of ..." is dated by its deal sentence
     own = _OWN_TEXT.search(ctx.flat[:6000]) is not None
+    if own:  # the face's head, across the blank lines the sentence splitter cuts at
+        m = _FACE_HEAD.search(ctx.flat, 0, min(len(ctx.flat), 4000))
+        if m:
+            g = next(i for i in (1, 2, 3) if m.group(i))
+            day = parse_date(m.group(g))
+            if day:
+                return Found(day.isoformat(), (m.start(g), m.end(g)),
+                             " ".join(ctx.flat[m.start(): m.end()].split()))
     for sent, t in ctx.where(r"date|dated|effective|made\s+(?:on|as)|value\s+received"):
         if sent.start > 4000 or not own:
             break

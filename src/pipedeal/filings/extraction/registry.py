@@ -68,13 +68,13 @@ _NAME_WORDS = (r"(?:Notes?|Debentures?|Warrants?|Agreements?|Purchase|Securities
                r"Bridge|Investors?|Purchasers?|Holders?|Preferred|Series|Private|Registration|"
                r"Amendment|Letter|SPA|Credit|Term|Shares|Subscription|Transaction|Closing)\b")
 _DEFINED_YEAR = re.compile(rf"\b(?:19|20)\d\d\b(?=[\s-]+(?:[A-Z]\w*\s+){{0,2}}{_NAME_WORDS})")
-_DAY_BEFORE = re.compile(r"\d,?\s\Z|[\d,.$/-]\Z")
+_DAY_BEFORE = re.compile(r"\d(?:st|nd|rd|th)?,?\s\Z|[\d,.$/-]\Z", re.IGNORECASE)
 
 
 def mask_defined_years(text: str) -> str:
     """``text`` with years that are part of a defined name written over (same length)."""
     def hide(m: re.Match[str]) -> str:
-        if _DAY_BEFORE.search(text[max(0, m.start() - 3): m.start()]):
+        if _DAY_BEFORE.search(text[max(0, m.start() - 5): m.start()]):
             return m.group(0)  # "March 15, 2021 Notes": a date; "2,021": a figure
         return "####"
 
