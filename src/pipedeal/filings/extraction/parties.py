@@ -130,7 +130,7 @@ _FACE_HEAD = re.compile(
     rf"({DATE_RE.pattern})\s+(?:\S+\s+){{0,3}}?For\s+value\s+received"
     rf"|\$\s?(?:US\s?)?[\d,.]*(?:\[\s*\])?\s*({DATE_RE.pattern})"
     rf"|\b(?<!maturity\s)(?<!expiration\s)(?:(?:Original\s+)?(?:Issue|Issuance|Effective)\s+)?"
-    rf"Date\s*:\s*\|?\s*({DATE_RE.pattern})", IC)
+    rf"(?:Dated?|Date\s+of\s+(?:Issuance|Issue))\s*:\s*\|?\s*({DATE_RE.pattern})", IC)
 _FACE_DATE = re.compile(
     rf"(?:(?:Original\s+)?(?:Issue|Issuance|Effective)\s+Date\s*:?\s*\|?\s*|\bDated\s*:\s*\|?\s*|"
     rf"\b(?:is\s+)?(?:dated|effective)\s+as\s+of\s+|\bmade\s+(?:on|as\s+of)\s+(?:the\s+)?|"
@@ -256,8 +256,8 @@ _ENTITY = re.compile(
     r"L\.P\.|LP|Ltd\.|Limited\s+Partnership|Limited|Aktiengesellschaft|AG|Anstalt|S\.A\.|"
     r"(?:Master\s+)?Fund(?:,?\s+(?:L\.P\.|Ltd\.|LP|S\.A\.))?|Partners(?:,?\s+(?:L\.P\.|LP|LLC))?|"
     r"Capital(?:,?\s+(?:LLC|L\.P\.|Ltd\.|L\.L\.C\.))?|Trust)|"
-    r"(?:Inc\.|Corporation)(?=,?\s+(?:an?\s+[A-Z]\w+\s+corporation\s+)?\((?:the\s+)?\""
-    r"(?:Holder|Lender|Purchaser|Buyer|Investor|Payee)\")))(?![\w])")
+    r"(?:Inc\.|Corporation)(?=,?\s+(?:an?\s+[A-Z]\w+\s+corporation\s+)?\((?:[^()\"]{0,60},\s+)?"
+    r"(?:the\s+)?\"(?:Holder|Lender|Purchaser|Buyer|Investor|Payee)\")))(?![\w])")
 _NAME_STOP = {"The", "On", "With", "And", "To", "Each", "Of", "In", "An", "A", "Under", "By",
               "From", "Company", "Purchaser", "Purchasers", "Investor", "Investors", "Our", "We",
               "Pursuant", "Such", "That", "This", "and", "&", "Pay", "PAY", "TO", "OF"}
@@ -323,6 +323,26 @@ def _purchaser_names(ctx: Context) -> Found | None:
                     t[m.end(1):], IC):
                 continue
             keep(name, sent.start + m.end(1) - len(name), sent)
-    if not names or earliest is None:
+    if not names:
+        return _payee(ctx, issuer)
+    if earliest is None:
         return None
     return Found(names, (earliest[1], earliest[2]), earliest[0].text)
+
+
+_PAYEE = re.compile(r"promises?\s+to\s+pay\s+(?:to\s+)?(?:the\s+order\s+of\s+)?", IC)
+
+
+def _payee(ctx: Context, issuer: str) -> Found | None:
+    """The payee of a note's face, whose name the sentence splitter may have cut off from
+    "promises to pay" at a blank line."""
+    m = _PAYEE.search(ctx.flat, 0, min(len(ctx.flat), 8000))
+    if m is None:
+        return None
+    e = _ENTITY.match(ctx.flat, m.end(), m.end() + 200)
+    if e is None:
+        return None
+    name = e.group(1)
+    if name.lower() in issuer or issuer and issuer in name.lower():
+        return None
+    return Found([name], (e.start(1), e.end(1)), " ".join(ctx.flat[m.start(): e.end(1)].split()))

@@ -55,7 +55,8 @@ def _exemption(ctx: Context) -> Found | None:
             if re.search(r"Rule\s+501\s*\(a\)\s+of\s+$|defined\s+in\s+$|promulgated\s+$",
                          t[max(0, m.start() - 20): m.start()], IC):
                 continue
-            if re.search(r"transfer|resale|resold|re-?sell|assign|pledge|hypothecat",
+            if re.search(r"transfer|resale|resold|re-?sell|assign|pledge|hypothecat|"
+                         r"rule\s+144\s+or\s+(?:under\s+)?\Z",
                          t[max(0, m.start() - 80): m.start()], IC):
                 continue  # a legend on how the holder may resell, not the issuer's exemption
             taken.append(m.span())
