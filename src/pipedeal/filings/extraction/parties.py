@@ -234,7 +234,7 @@ def _num_purchasers(ctx: Context) -> Found | None:
 
 
 _SINGULAR = re.compile(r"\b(?:the|an?|single|one|private|institutional|accredited)\s+"
-                       r"(investor|purchaser|buyer|lender)\b(?!s)", IC)
+                       r"(investor|purchaser|buyer|lender)\b(?!s|'s)", IC)
 _PLURAL = re.compile(r"\b(?:investors|purchasers|buyers|lenders|holders|subscribers|noteholders)\b",
                      IC)
 
