@@ -340,3 +340,52 @@ def test_a_10k_item_7_is_read_not_skipped_as_exhibits():
     got = terms(text)
     assert got["principal_amount_usd"] == 3000000
     assert got["num_purchasers"] == 3
+
+
+# --- note faces and formulas (issue 19's forms) --------------------------------------------------
+
+_FACE = """THIS NOTE HAS NOT BEEN REGISTERED UNDER THE SECURITIES ACT OF 1933.
+
+WILLOWBROOK TELEMETRY, INC.
+10% SECURED CONVERTIBLE PROMISSORY NOTE
+
+Issue Date: SEPTEMBER 14TH, 2021
+Principal Amount: $US275,000.00
+Purchase Price: $US250,000.00
+Maturity Date: September 14, 2022
+Conversion Price (subject to adjustment herein):
+
+$0.45
+
+FOR VALUE RECEIVED, Willowbrook Telemetry, Inc., a Nevada corporation (the "Borrower"), promises
+to pay to the order of
+
+Cobalt Ridge Lending LLC (the "Holder")
+
+the principal sum of $275,000 with interest at 10% per annum.
+"""
+
+
+def test_a_note_face_is_read_from_its_captions_across_blank_lines():
+    got = terms(_FACE)
+    assert got["event_date"] == "2021-09-14"
+    assert got["principal_amount_usd"] == 275000
+    assert got["purchase_price_usd"] == 250000
+    assert got["maturity_date"] == "2022-09-14"
+    assert got["conversion_price_usd"] == 0.45
+    assert got["purchaser_names"] == ["Cobalt Ridge Lending LLC"]
+    assert got["issuer_name"].lower() == "willowbrook telemetry, inc."
+
+
+@pytest.mark.parametrize("text, want", [
+    ("The note converts at 65% multiplied by the lowest trading price of the common stock during "
+     "the 10 trading days prior to the conversion date.",
+     "65% of lowest trading price over 10 trading days before conversion"),
+    ("The note will convert at 85% of the closing bid price of the common stock for the trading "
+     "day just before the conversion.", "85% of average closing bid over 1 trading days before "
+     "conversion"),
+    ("The holder may convert the note at 90% of the 5-day VWAP before the date of the notice of "
+     "conversion.", "90% of VWAP over 5 trading days before conversion"),
+])
+def test_conversion_formula_wordings(text, want):
+    assert terms(text)["conversion_price_formula"] == want

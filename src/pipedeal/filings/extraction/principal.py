@@ -16,7 +16,7 @@ from pipedeal.filings.numbers import parse_percent, plain
 
 _QUALIFIERS = (r"amortizing|callable|senior|junior|subordinated|subordinate|secured|unsecured|"
                r"original\s+issue\s+discount|OID|variable\s+rate|fixed\s+rate|zero\s+coupon|"
-               r"\d+(?:\.\d+)?%")
+               r"\d+(?:\.\d+)?%|\d+(?:\.\d+)?\s+percent")
 _INSTR_RE = re.compile(
     rf"\b((?:(?:{_QUALIFIERS})[\s-]+){{0,8}}convertible\s+"
     r"(?:(?:senior|subordinated|subordinate|secured|unsecured|redeemable|exchangeable|callable)\s+){0,6}"
@@ -32,7 +32,7 @@ _NOUN = re.compile(r"(note|debenture|bond|loan)s?$", IC)
 
 
 def _instrument_name(text: str) -> str:
-    words = re.sub(r"\d+(?:\.\d+)?%[\s-]*", "", text).lower().split()
+    words = re.sub(r"\d+(?:\.\d+)?(?:%|\s+percent)[\s-]*", "", text, flags=IC).lower().split()
     if words[-1].endswith("s"):
         words[-1] = words[-1][:-1]
     return " ".join(words)
