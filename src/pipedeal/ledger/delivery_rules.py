@@ -1,10 +1,10 @@
 """Share delivery: the transfer agent delivers the shares a conversion or an exercise issued.
 
 Each instrument keeps its shares issued against those delivered (``Book.deliveries``, keyed by
-``note:NAME`` / ``warrant:NAME``), with what is still owed per day of issue (one entry per day), oldest first. The
-rules that issue shares (conversion, election to convert, warrant exercise) live in
-``note_rules``, ``prepayment_rules`` and ``warrant_rules`` and know nothing of delivery: every
-note and warrant rule is wrapped here (``_track``) so that the shares it adds to the
+``note:NAME`` / ``warrant:NAME``), with what is still owed per day of issue (one entry per day),
+oldest first. The rules that issue shares (conversion, election to convert, warrant exercise)
+live in ``note_rules``, ``prepayment_rules`` and ``warrant_rules`` and know nothing of delivery:
+each of them is wrapped here (``_track``) so that the shares it adds to the
 instrument's issued count open an owed delivery dated on its event. ``shares_delivered`` then
 settles the oldest owed shares first and may not deliver more than is owed.
 
