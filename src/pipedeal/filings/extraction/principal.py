@@ -160,6 +160,7 @@ def _purchase_price(ctx: Context) -> Found | None:
         rf"(?:approximately\s+)?({M})",
         rf"({M})\s*(?:in\s+the\s+aggregate\s+)?\((?:the\s+)?\"Purchase\s+Price\"\)",
         rf"(?:aggregate\s+)?investment\s+of\s+({M})",
+        rf"purchase\s+price\s+shall\s+be\s*({M})",
         rf"Purchase\s+Price\s*:\s*\|?\s*({M})",
         rf"Consideration\s+Paid(?:\s+at\s+Close)?\s*:\s*\|?\s*({M})",
         rf"\ba\s+subscription\s+of\s+({M})",
@@ -179,15 +180,17 @@ def _net(ctx: Context) -> Found | None:
         rf"(?:of|were|was|totaled|totalled|are|is)\s+(?:approximately\s+)?({M})",
         rf"({M})\s+(?:in|of)\s+net\s+proceeds",
     ]
-    return first(ctx, pats, money, pred=r"net\s+(?:cash\s+)?proceeds")
+    return first(ctx, pats, money, pred=r"net\s+(?:cash\s+)?proceeds") or caption(
+        ctx, r"Net\s+Proceeds(?:\s+to\s+(?:the\s+)?(?:Company|Borrower|Issuer))?", M, money)
 
 
 @rule("oid_pct")
 def _oid(ctx: Context) -> Found | None:
     pats = [
-        rf"original\s+issue\s+discount\s+(?:\(\"?OID\"?\)\s+)?(?:of\s+|equal\s+to\s+)(?:approximately\s+)?({P})",
+        rf"original\s+(?:issue\s+|issuance\s+)?discount\s+(?:\(\"?OID\"?\)\s+)?(?:of\s+|equal\s+to\s+)(?:approximately\s+)?({P})",
         rf"({P})\s+original\s+issue\s+discount",
-        rf"({P})\s+OID\b",
+        rf"({P})\s*OID\b",
     ]
     return first(ctx, pats, lambda s: plain(parse_percent(s)),
-                 pred=r"original\s+issue\s+discount|\bOID\b")
+                 pred=r"original\s+(?:issue\s+|issuance\s+)?discount|\bOID\b") or caption(
+        ctx, r"Original\s+Issu(?:e|ance)\s+Discount", P, lambda s: plain(parse_percent(s)))
