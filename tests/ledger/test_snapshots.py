@@ -219,3 +219,20 @@ def test_retrying_an_event_from_before_the_book(backend):
             cold.record(ev.memo(DAY, "something else"), key="k1")
         assert cold.head()[0] == 23
         assert cold.tip().notes[P1].interest_paid == Decimal("0.06")
+
+
+def test_events_before_the_book_are_checked_when_read(backend):
+    from pipedeal.ledger.ledger import LedgerBroken
+    from pipedeal.ledger.schema import events
+
+    with _filled(backend) as ledger, ledger.engine.begin() as conn:
+        conn.execute(
+            events.delete().where(events.c.deal_id == ledger.deal_id, events.c.seq == 7)
+        )
+    with _reopen(backend) as cold:
+        cold.tip()  # from the book after event 20: events 1-20 not read yet
+        assert cold._base == 20
+        with pytest.raises(LedgerBroken, match="event 7 is missing"):
+            cold.events()
+        report = cold.verify()
+        assert not report.ok and report.first_bad_seq == 7
