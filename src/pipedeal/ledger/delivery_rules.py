@@ -4,7 +4,7 @@ Each instrument keeps its shares issued against those delivered (``Book.deliveri
 ``note:NAME`` / ``warrant:NAME``), with what is still owed per day of issue (one entry per day),
 oldest first. The rules that issue shares (conversion, election to convert, warrant exercise)
 live in ``note_rules``, ``prepayment_rules`` and ``warrant_rules`` and know nothing of delivery:
-each of them is wrapped here (``_track``) so that the shares it adds to the
+``rules.apply`` calls ``owe_delivery`` after each of them, so that the shares it adds to the
 instrument's issued count open an owed delivery dated on its event. ``shares_delivered`` then
 settles the oldest owed shares first and may not deliver more than is owed.
 
@@ -17,16 +17,12 @@ term answered by the instrument (``NoteInstrument.delivery_deadline``,
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
-from typing import Any
 
-# the share-issuing rules must be registered before they are wrapped
-from pipedeal.ledger import note_rules, prepayment_rules, warrant_rules  # noqa: F401
 from pipedeal.ledger.contract import Contract
 from pipedeal.ledger.corrections import Logged, voided_by
 from pipedeal.ledger.events import Event, EventKind, SharesDelivered
-from pipedeal.ledger.registry import RULES, Rule, RuleViolation, _check_order, register
+from pipedeal.ledger.registry import RuleViolation, _check_order, register
 from pipedeal.ledger.state import Book, Deliveries, Owed, replace
 
 #: the kinds whose events issue shares to deliver
@@ -54,28 +50,18 @@ def _with(book: Book, instrument: str, d: Deliveries) -> Book:
     return replace(book, deliveries=table)
 
 
-def _track(rule: Rule[Any]) -> Rule[Any]:
-    """``rule`` with the shares its event issues recorded as owed on the event's date."""
-    inner = rule.handler
-
-    @functools.wraps(inner)  # keeps the rule's name and its concrete payload type
-    def handler(contract: Contract, book: Book, event: Event, payload: Any) -> Book:
-        after = inner(contract, book, event, payload)
-        added = issued_on(after, event.instrument) - issued_on(book, event.instrument)
-        if added <= 0:
-            return after
-        d = deliveries_of(after, event.instrument)
-        if d.owed and d.owed[-1].date == event.date:  # one entry per day of issue
-            owed = (*d.owed[:-1], Owed(event.date, d.owed[-1].shares + added))
-        else:
-            owed = (*d.owed, Owed(event.date, added))
-        return _with(after, event.instrument, replace(d, issued=d.issued + added, owed=owed))
-
-    return Rule(rule.kind, rule.payload, rule.applies_to, handler)
-
-
-for _kind in ISSUING:
-    RULES[_kind] = _track(RULES[_kind])
+def owe_delivery(before: Book, after: Book, event: Event) -> Book:
+    """``after`` (the book after a share-issuing ``event``) with the shares the event issued
+    recorded as owed on its date (``rules.apply`` calls it after each ``ISSUING`` rule)."""
+    added = issued_on(after, event.instrument) - issued_on(before, event.instrument)
+    if added <= 0:
+        return after
+    d = deliveries_of(after, event.instrument)
+    if d.owed and d.owed[-1].date == event.date:  # one entry per day of issue
+        owed = (*d.owed[:-1], Owed(event.date, d.owed[-1].shares + added))
+    else:
+        owed = (*d.owed, Owed(event.date, added))
+    return _with(after, event.instrument, replace(d, issued=d.issued + added, owed=owed))
 
 
 @register(EventKind.SHARES_DELIVERED, payload=SharesDelivered, applies_to="any")

@@ -77,9 +77,16 @@ _RULES: dict[EventKind, Callable[[Contract, Book, Event, Any], Book]] = {
 }
 
 
+_ISSUING = frozenset(delivery_rules.ISSUING)
+
+
 def apply(contract: Contract, book: Book, event: Event) -> Book:
-    """The book after ``event``; raises ``RuleViolation`` if the contract does not allow it."""
-    return _RULES[event.kind](contract, book, event, event.payload)
+    """The book after ``event``; raises ``RuleViolation`` if the contract does not allow it.
+    Shares a conversion or exercise issues are owed for delivery (``delivery_rules``)."""
+    after = _RULES[event.kind](contract, book, event, event.payload)
+    if event.kind in _ISSUING:
+        return delivery_rules.owe_delivery(book, after, event)
+    return after
 
 
 def fold(contract: Contract, events: Iterable[Event], book: Book | None = None) -> Book:
