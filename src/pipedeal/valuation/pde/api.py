@@ -97,10 +97,11 @@ def make_mesh(
         levels.extend(float(p) for p in c.call_trigger if p > 0)
     centres = [math.log(s - d0) for s in levels if s - d0 > 1e-12 * mkt.spot]
     vol = max(black_vol(mkt, T), mkt.vol if not mkt.vol_curve else 0.0)
-    drift = abs(mkt.zero_rate(T) - mkt.dividend_yield + eta * lam - 0.5 * vol * vol) * T
-    sd = vol * math.sqrt(T) + drift / 5.5
+    # log spot moves by this over the note's life, besides its spread: the grid reaches it
+    drift = (mkt.zero_rate(T) - mkt.dividend_yield + eta * lam - 0.5 * vol * vol) * T
+    sd = vol * math.sqrt(T)
     triggers = [math.log(float(p) - d0) for p in c.call_trigger if p - d0 > 1e-12 * mkt.spot]
-    x, j0 = space_grid(math.log(x0), centres, sd, vol, nodes, exact=triggers)
+    x, j0 = space_grid(math.log(x0), centres, sd, vol, nodes, exact=triggers, drift=drift)
     ev, smooth = event_times(c, spec.notice_years, div_t)
     t, theta = time_levels(T, steps, ev, smooth)
     return Mesh(x, j0, t, theta)

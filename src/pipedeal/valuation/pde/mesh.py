@@ -63,14 +63,16 @@ def space_grid(
     sd_year: float,
     nodes: int,
     exact: list[float] | None = None,
+    drift: float = 0.0,
 ) -> tuple[np.ndarray, int]:
-    """``nodes`` points in log spot covering the spot and ``centres`` ± ``WIDTH_SD`` × ``sd``,
-    denser near each centre (sinh stretching). The spot is a node, and so is each point of
+    """``nodes`` points in log spot covering the spot and ``centres`` ± ``WIDTH_SD`` × ``sd``
+    and the ``drift`` of log spot over the note's life on its side, denser near each centre
+    (sinh stretching). The spot is a node, and so is each point of
     ``exact`` inside the grid (soft-call triggers: the call switches on there, and a switch
     between two nodes costs first-order accuracy); the spacing changes smoothly in between."""
     pts = [x_spot, *centres]
-    lo = min(pts) - WIDTH_SD * sd
-    hi = max(pts) + WIDTH_SD * sd
+    lo = min(pts) - WIDTH_SD * sd + min(drift, 0.0)
+    hi = max(pts) + WIDTH_SD * sd + max(drift, 0.0)
     alpha = max(ALPHA_SD * sd_year, ALPHA_MIN)
     fine, cum = _stretched(lo, hi, np.array(pts), alpha, STRENGTH, 8 * nodes + 1)
     # the points to hit, as fractions of the grid, each moved to its nearest node index; the

@@ -77,7 +77,7 @@ class PdeArgs(NamedTuple):
 @njit(cache=True)
 def _operator(x, ex, a, b, disc, lo, di, up):
     """The generator a·V_xx + b·V_x − disc·V on the interior nodes (central differences on the
-    non-uniform grid, the drift one-sided where central ones would lose monotonicity), with the
+    non-uniform grid, exponentially fitted where central ones would lose monotonicity), with the
     linear-in-S far-field rows folded in."""
     n = x.shape[0]
     for j in range(1, n - 1):
@@ -89,10 +89,21 @@ def _operator(x, ex, a, b, disc, lo, di, up):
         lo_j = a * l2 - b * hp / (hm * s)
         up_j = a * u2 + b * hm / (hp * s)
         di_j = -a * (l2 + u2) + b * (hp - hm) / (hm * hp) - disc
-        if lo_j < 0.0 or up_j < 0.0:  # upwind the drift
-            lo_j = a * l2 + (-b / hm if b < 0.0 else 0.0)
-            up_j = a * u2 + (b / hp if b > 0.0 else 0.0)
-            di_j = -a * (l2 + u2) - abs(b) / (hm if b < 0.0 else hp) - disc
+        if lo_j < 0.0 or up_j < 0.0:
+            # the drift dominates the diffusion over a cell: exponential fitting (Il'in,
+            # Allen–Southwell), central differences with the diffusion raised to
+            # (b·h/2)·coth(b·h/(2a)), which keeps the matrix monotone and is exact for the
+            # cell's exponential boundary layer (plain upwinding adds b·h/2 of diffusion)
+            pe = b * 0.5 * s / (2.0 * a) if a > 0.0 else np.inf
+            fitted = b * 0.5 * s * 0.5 / math.tanh(pe) if a > 0.0 else abs(b) * 0.5 * s * 0.5
+            fitted = max(fitted, a)
+            lo_j = fitted * l2 - b * hp / (hm * s)
+            up_j = fitted * u2 + b * hm / (hp * s)
+            di_j = -fitted * (l2 + u2) + b * (hp - hm) / (hm * hp) - disc
+            if lo_j < 0.0 or up_j < 0.0:  # a strongly uneven cell: upwind the drift
+                lo_j = a * l2 + (-b / hm if b < 0.0 else 0.0)
+                up_j = a * u2 + (b / hp if b > 0.0 else 0.0)
+                di_j = -a * (l2 + u2) - abs(b) / (hm if b < 0.0 else hp) - disc
         lo[j] = lo_j
         di[j] = di_j
         up[j] = up_j
