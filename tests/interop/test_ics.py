@@ -138,3 +138,15 @@ def test_ics_never_overwrites_the_ledger(deal_copy: Path):
                                  "--ics", str(deal_copy / "ledger.sqlite")])  # fmt: skip
     assert result.exit_code == 2 and "--ics" in result.output
     assert (deal_copy / "ledger.sqlite").read_bytes() == before
+
+
+def test_every_kind_of_due_item_has_a_calendar_title():
+    import re
+
+    from pipedeal.interop.ics import _TITLES
+    from pipedeal.ledger import due
+
+    source = Path(due.__file__).read_text()
+    kinds = set(re.findall(r'^\s+"([a-z]+(?:_[a-z]+)+)",$', source, re.M))
+    assert "share_delivery" in kinds and "interest_payment" in kinds
+    assert kinds <= set(_TITLES), kinds - set(_TITLES)

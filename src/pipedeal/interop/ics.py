@@ -38,6 +38,7 @@ _TITLES = {
     "election_window_closes": "Election window closes",
     "prepayment_settlement": "Prepayment may settle",
     "warrant_expiry": "Warrant expires",
+    "share_delivery": "Shares to deliver",
     "registration_filing_deadline": "Registration statement filing deadline",
     "registration_effectiveness_deadline": "Registration statement effectiveness deadline",
 }
