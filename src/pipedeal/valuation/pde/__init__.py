@@ -2,11 +2,12 @@
 the hazard model with η = 1 on the diffusion variance σ² − λ) on the lattice's contract
 (``lattice.spec``, ``lattice.grid.GridContract``).
 
-Crank–Nicolson in log spot with Rannacher start-up (two implicit half-steps below every date
-where the value jumps or bends); a non-uniform space grid (sinh stretching around the spot and
-the conversion, call, trigger and put levels, the spot on a node); every contract date a time
-level; calls, puts and conversion by projection in the lattice's order; the holder's election
-window after a call priced in closed form at each notice level, O(nodes) per level.
+Crank–Nicolson in log spot with Rannacher start-up (graded implicit steps below every date
+where the value or a bound on it jumps); a non-uniform space grid (sinh stretching around the
+spot and the conversion, call, trigger and put levels; the spot and the triggers on nodes);
+every contract date a time level; conversion and call windows imposed implicitly (an active
+set), a date's put or call explicitly, in the lattice's order; the holder's election window
+after a call priced in closed form at each notice level, O(nodes) per level.
 
 Modules: ``mesh`` (space grid, time levels), ``levels`` (the contract per time level),
 ``solver`` (the compiled time stepping), ``api`` (``setup``, ``price``, ``greeks``,

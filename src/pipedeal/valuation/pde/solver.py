@@ -1,7 +1,9 @@
-"""The compiled solver: Crank–Nicolson in log spot on the mesh, backward from maturity, the
-contract's events applied at each level by projection (the lattice's order: call, put,
-conversion), tridiagonal systems by the Thomas algorithm with the factorization kept while the
-step and the market do not change.
+"""The compiled solver: Crank–Nicolson in log spot on the mesh, backward from maturity (the
+steps marked implicit by the mesh after a jump). At each level the bounds that hold over time
+(conversion, a call window) are imposed implicitly, as a complementarity problem solved by a
+primal–dual active set (``_policy``: the rows where a bound binds read the bound), and the
+date's own events (a put, a call on that date only) explicitly after the step, in the lattice's
+order (call, put, conversion); tridiagonal systems by the Thomas algorithm.
 
 ``tf`` (model 1): two equations, the cash-only part U discounted at r + spread, the total V at
 r with the source −spread·U (so V − U is discounted at r). ``hazard`` (model 2): one equation,
@@ -13,7 +15,8 @@ interior rows so the systems stay tridiagonal.
 The holder's election window after a call: at a notice level the called note is worth the
 window's end payoff (the better of the cash and the shares, and for ``tf`` its cash part) in
 expectation over the window, in closed form (lognormal over a short window: two normal
-distribution values per node), so a window costs O(nodes) per notice level whatever its length.
+distribution values per node, and only where a node's value reaches the called value's floor),
+so a window costs O(nodes) per notice level whatever its length.
 """
 
 from __future__ import annotations
