@@ -1,6 +1,7 @@
 """The PDE's mesh: the space grid in log spot (sinh-stretched around the points where the value
-bends, with the spot on a node) and the time levels (every contract date a level, uniform steps
-between them, Rannacher's two implicit half-steps after each date where the value jumps or bends).
+bends, with the spot and any soft-call trigger on a node) and the time levels (every contract
+date a level, uniform steps between them, the step below each date where the value or a bound
+jumps graded towards it and implicit: Rannacher's start-up).
 
 The mesh is built once per note from the base market and kept for every bump (vega, rho, credit
 sensitivity), so that a Greek is a difference of two solutions on the same nodes.
@@ -130,8 +131,8 @@ def time_levels(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Levels from 0 to ``maturity``: every time in ``events`` (inside (0, T)) a level, each gap
     cut into equal steps of at most T/``steps``; below each event marked in ``smooth`` (and below
-    maturity) the first step back is two implicit half-steps (Rannacher), so that the jump or
-    kink the event leaves does not ring under Crank–Nicolson."""
+    maturity) the first step back is graded (``GRADE``) and implicit but for its first part
+    (Rannacher), so that the jump or kink the event leaves does not ring under Crank–Nicolson."""
     order = np.argsort(events, kind="stable")
     ev = np.ascontiguousarray(events[order], dtype=np.float64)
     sm = np.ascontiguousarray(smooth[order], dtype=np.bool_)
