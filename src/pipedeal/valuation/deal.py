@@ -297,7 +297,7 @@ def _summed_greeks(
     engine: str, accel: tuple[bool, bool] = (False, False),
 ) -> dict[str, float]:
     """Value and Greeks of the note's parts, summed; ``steps``: the lattice's steps, or the
-    PDE's time steps (with as many space nodes); ``accel``: the lattice's (smoothing,
+    PDE's time steps (twice as many space nodes); ``accel``: the lattice's (smoothing,
     richardson) (``market.toml``; smoothing is not applied in ``ql`` mode)."""
     total: dict[str, float] = {}
     for spec in specs:
