@@ -227,7 +227,7 @@ class DealValuation:
     shares_outstanding_source: str
     warrant_shares_in_deal: int
     purchasers: tuple[PurchaserValuation, ...] = field(default_factory=tuple)
-    engine: str = "lattice"  # or "pde" (``steps`` are then time steps, with as many nodes)
+    engine: str = "lattice"  # or "pde" (``steps`` are then time steps; nodes 2 × steps)
 
     @property
     def note_value(self) -> float:
