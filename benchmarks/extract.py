@@ -9,7 +9,8 @@ submissions. The script times ``extract_many`` (parse + extract + JSON Lines wri
 twice on the same corpus, side by side: the rules alone (the extractor before issue 19, still
 ``rules_only=True``) and the rules with the learned scorer (the default); ``--only`` runs one.
 It checks that the extracted principal and rate equal the generated ones, so a fast but wrong
-extractor does not pass unnoticed.
+extractor does not pass unnoticed, and prints the process's CPU time next to the wall time (on a
+shared machine the wall time grows with the load; files per CPU-second is the single-core rate).
 """
 
 from __future__ import annotations
@@ -109,7 +110,9 @@ def generate(n: int, folder: Path, seed: int = 7) -> dict[str, tuple[Decimal, De
 
 def run(files: list[Path], truth: dict[str, tuple[Decimal, Decimal]], out: Path,
         rules_only: bool, size: int) -> bool:
+    cpu0 = time.process_time()
     result = extract_many(files, out, rules_only=rules_only)
+    cpu = time.process_time() - cpu0  # this process's CPU time: what the load does not inflate
     right = 0
     for line in out.read_text(encoding="utf-8").splitlines():
         data = json.loads(line)
@@ -122,7 +125,8 @@ def run(files: list[Path], truth: dict[str, tuple[Decimal, Decimal]], out: Path,
             right += 1
     name = "rules only" if rules_only else "rules + scorer"
     print(f"{name:15} {result.files} files in {result.seconds:6.2f} s = "
-          f"{result.files_per_second:7.1f} files/s ({size / 1e6 / result.seconds:.2f} MB/s), "
+          f"{result.files_per_second:7.1f} files/s ({size / 1e6 / result.seconds:.2f} MB/s); "
+          f"CPU {cpu:.2f} s = {result.files / cpu:.1f} files per CPU-second; "
           f"{len(result.failures)} failed; principal and rate right in {right}/{result.files}")
     return right == result.files and not result.failures
 
