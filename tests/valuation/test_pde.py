@@ -191,3 +191,18 @@ def test_cli_value_batch_engine_pde_matches_single_notes(tmp_path):
         )
     bad = CliRunner().invoke(app, ["value-batch", str(csv_in), "--engine", "pde", "--tree", "lr"])
     assert bad.exit_code == 2 and "--tree" in bad.output
+
+
+def test_greeks_check_flags_the_lattices_theta_on_the_innovo_notes():
+    """The check is not a formality: the lattice at 300 and 600 steps moves theta by > 1% on
+    every Innovo note (its one-day bump re-grids the tree); the text output says UNSTABLE."""
+    from rich.console import Console
+
+    from pipedeal.valuation.render import render_valuation
+
+    val = pipedeal.value(INNOVO, engine="lattice", steps=300, greeks_check=True)
+    notes = [p.note for p in val.purchasers if p.note is not None]
+    assert all("theta" in note.unstable_greeks for note in notes)
+    console = Console(record=True, width=200)
+    render_valuation(val.to_json(), console)
+    assert "UNSTABLE: theta" in console.export_text()
