@@ -211,6 +211,16 @@ _NOT_PREPAY = re.compile(r"unless\s+(?:earlier\s+)?(?:converted|redeemed|repurch
                          r"repurchased|converted)\s+earlier", IC)
 
 
+_PREPAY_WORD = re.compile(r"prepa|pre-pa|redeem(?!able)|redemption|"
+                          r"callable(?!\s+(?:secured\s+)?convertible)", IC)
+
+
+def _shouting(text: str) -> bool:
+    """Whether most letters of ``text`` are capitals (a legend, a heading)."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) > 20 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
+
+
 @rule("prepayment_terms")
 def _prepayment(ctx: Context) -> Found | None:
     key = rx(_PREPAY_KEY)
@@ -218,10 +228,13 @@ def _prepayment(ctx: Context) -> Found | None:
     for s, t in ctx.where(key.pattern):
         if topic_at(t, _start(key, t)) == "warrant" or len(t.split()) < 6:
             continue
-        if _NOT_PREPAY.search(t) or not _PREPAY_RIGHT.search(t):
-            continue
-        if not re.search(r"prepa|pre-pa|redeem(?!able)|redemption|callable", t, IC):
-            continue  # only "redeemable", as in a note's name
+        if _NOT_PREPAY.search(t) or _shouting(t):
+            continue  # "unless redeemed earlier"; a legend in capitals
+        keys = [k.start() for k in _PREPAY_WORD.finditer(t)]
+        if not any(_PREPAY_RIGHT.search(t, max(0, k - 60), k + 60) for k in keys):
+            continue  # no right to prepay near the word (only "redeemable", a name, a use)
+        if re.search(r"proceeds[^.]{0,80}\bto\s+(?:pre)?pay", t, IC):
+            continue  # proceeds used to repay other notes
         hits.append((s, t))
         break
     if not hits:
