@@ -42,6 +42,18 @@ def test_called_note_is_an_option_over_the_election_window():
     assert got > instant + 2.0
 
 
+def test_a_window_of_more_than_a_thousand_steps_keeps_its_weights():
+    """C(w, k) overflows a double past w = 1,029: a 146-day window at 3,000 steps a year
+    (1,200 steps) was priced 3 per 100 too high; the weights are now taken in logarithms."""
+    w = 146 / 365
+    spec = ConvertibleSpec(
+        maturity=1.0, conversion_ratio=1.0, calls=(Call(0.0, 0.0, 100.0),), notice_years=w
+    )
+    expected = 100.0 * math.exp(-0.04 * w) + bs_price(True, 100.0, 100.0, w, 0.04, 0.0, 0.30)
+    for model in ("tf", "hazard"):
+        assert price(spec, MKT, model=model, steps=3000) == pytest.approx(expected, abs=0.01)
+
+
 def test_longer_window_is_worth_more_to_the_holder():
     cp = tuple(Coupon(k / 12, 7.5 / 12, (k - 1) / 12, k / 12) for k in range(1, 13))
     spec = ConvertibleSpec(
