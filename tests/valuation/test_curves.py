@@ -264,3 +264,18 @@ def test_step_values_on_an_uneven_grid_integrate_the_curves():
     assert np.sum(vol**2 * dt) == pytest.approx(float(total_variance(VOLS, 2.6)), rel=1e-12)
     assert np.sum(spread * dt) == pytest.approx(2.6 * zero_spread(curved, 2.6), rel=1e-12)
     assert math.exp(-np.sum(rate * dt)) == pytest.approx(curved.discount(2.6), rel=1e-12)
+
+
+def test_election_window_on_a_volatility_curve():
+    """On a curve's time-dependent tree the up probability alternates step by step, so the
+    window's end distribution is carried through each step (a binomial with the first step's
+    skewed p valued a called note at its cash price, 100.0, ignoring the window)."""
+    w = 30 / 365
+    spec = ConvertibleSpec(
+        maturity=1.0, conversion_ratio=1.0, calls=(Call(0.0, 0.0, 100.0),), notice_years=w
+    )
+    mkt = MarketInputs(spot=100.0, vol=0.30, rate=0.04,
+                       vol_curve=((0.25, 0.3), (0.5, 0.35), (1.0, 0.4)))
+    expected = 100.0 * math.exp(-0.04 * w) + bs_price(True, 100.0, 100.0, w, 0.04, 0.0, 0.30)
+    for model in ("tf", "hazard"):
+        assert price(spec, mkt, model=model, steps=2000) == pytest.approx(expected, abs=0.05)

@@ -137,7 +137,7 @@ def tfhz_rollback(args: KernelArgs, work: np.ndarray) -> float:
                     s_w = spread[i] * tau
                     surv = math.exp(math.log1p(-pdef[i]) * (tau / dt)) if pdef[i] < 1.0 else 0.0
                 else:
-                    _binom_weights_into(w, p, wts)
+                    _window_weights_into(i, w, pu, wts)
                     r_w = 0.0
                     s_w = 0.0
                     surv = 1.0
@@ -313,6 +313,30 @@ def _window_binomial(
 
 
 _DIRECT_WEIGHTS = 512  # up to here the direct product is exact enough and far from overflow
+
+
+@njit(cache=True)
+def _window_weights_into(i, w, pu, out):
+    """The probabilities of the window's w end nodes seen from step i: binomial when the up
+    probability is the same on every step of the window (``_binom_weights_into``); else (a
+    volatility term structure's tree, whose p alternates between skewed steps and their mirror)
+    the distribution carried step by step through each step's own p."""
+    p = pu[i]
+    same = True
+    for k in range(i + 1, i + w):
+        if pu[k] != p:
+            same = False
+            break
+    if same:
+        _binom_weights_into(w, p, out)
+        return
+    out[0] = 1.0
+    for s in range(w):
+        pk = pu[i + s]
+        out[s + 1] = out[s] * pk
+        for j in range(s, 0, -1):
+            out[j] = out[j] * (1.0 - pk) + out[j - 1] * pk
+        out[0] *= 1.0 - pk
 
 
 @njit(cache=True)
