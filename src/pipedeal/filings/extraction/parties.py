@@ -263,6 +263,8 @@ _NAME_STOP = {"The", "On", "With", "And", "To", "Each", "Of", "In", "An", "A", "
               "Pursuant", "Such", "That", "This", "and", "&", "Pay", "PAY", "TO", "OF"}
 
 
+_ENTITY_CUE = re.compile(r"L\.?L\.?C|L\.?P\b|Ltd|Limited|\bAG\b|Anstalt|S\.A\.|Fund|Partners|"
+                         r"Capital|Trust|Inc\.|Corporation|Aktiengesellschaft", IC)
 _PARTY_WORDS = re.compile(r"purchaser|investor|holder|lender|buyer|subscriber|promises?\s+to\s+pay|"
                           r"in\s+favou?r\s+of|sold\s+to|issued\s+to", IC)
 # around a name in a sentence about notes: "to X", "with X", "from X", "X ("AVCP")"
@@ -288,6 +290,8 @@ def _purchaser_names(ctx: Context) -> Found | None:
     for sent, t in ctx.where(r"purchaser|investor|holder|lender|buyer|sold\s+to|issued\s+to|"
                              r"promises?\s+to\s+pay|in\s+favou?r\s+of|agreement\s+with|"
                              r"(?:note|debenture)s?\b|between"):
+        if not _ENTITY_CUE.search(t):
+            continue  # no entity suffix in the sentence: nothing for _ENTITY to find
         deal_words = _PARTY_WORDS.search(t) is not None
         last_kept = -1  # where the last party named in this sentence ends
         for m in _ENTITY.finditer(t):
