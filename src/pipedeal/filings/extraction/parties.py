@@ -171,14 +171,16 @@ def _event_date(ctx: Context) -> Found | None:
         if not re.search(_INSTRUMENT, t, IC):
             continue
         for hit in DATE_RE.finditer(t):
-            if _NOT_EVENT.search(t[max(0, hit.start() - 25): hit.start()]):
-                continue  # a period end, a maturity or an expiry, not the day of the deal
+            if _NOT_EVENT.search(t[max(0, hit.start() - 25): hit.start()]) or \
+                    _FILED_ON.search(t[max(0, hit.start() - 100): hit.start()]):
+                continue  # a period end, a maturity, an expiry, a filing: not the deal's day
             day = parse_date(hit.group(0))
             if day:
                 return found(sent, hit, 0, day.isoformat())
     return None
 
 
+_FILED_ON = re.compile(r"\b(?:filed|furnished)\b[^.]{0,80}\bon\s+\Z", IC)
 _NOT_EVENT = re.compile(r"(?:as\s+of|as\s+at|ended|ending|through|until|due|matur\w*|expir\w*|"
                         r"before|prior\s+to)\s+(?:the\s+)?\Z", IC)
 
