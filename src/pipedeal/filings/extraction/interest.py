@@ -32,6 +32,8 @@ def _rate(ctx: Context) -> Found | None:
         rf"({P})\s+(?:per\s+annum|per\s+year|a\s+year|annual\s+interest|annually)",
         rf"({P})\s+(?:(?:senior|secured|unsecured|subordinated|original\s+issue\s+discount)\s+)*convertible",
         rf"(?:bears?|carry|carries|pays?)\s+({P})\s+(?:annual\s+)?interest\b",
+        rf"interest\s+(?:accrues|accrue|is\s+payable)\b[^.;]{{0,60}}?\bat\s+an?\s+(?:annual|fixed|stated)?\s*"
+        rf"rate\s+(?:of\s+|equal\s+to\s+)?({P})",
     ]
     hit = first(ctx, pats, pct, pred=r"interest|convertible|per\s+annum",
                 window_exclude=r"discount|beneficial|own|penalt|liquidated|prime|libor|sofr|"

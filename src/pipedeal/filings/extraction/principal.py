@@ -111,8 +111,9 @@ def _principal(ctx: Context) -> Found | None:
         r"convertible\s+(?:promissory\s+)?(?:notes?|debentures?)",
         rf"(?:sold|issued|sale\s+of|issue)\s+(?:an\s+aggregate\s+of\s+)?({M})\s+(?:of\s+)?(?:its\s+|our\s+)?"
         r"(?:[\w%.\-]+\s+){0,5}?(?:convertible|promissory)\s+(?:promissory\s+)?(?:notes?|debentures?)",
-        rf"({M})\s+of\s+(?:its\s+|our\s+)?(?:\d+(?:\.\d+)?%\s+)?(?:(?:senior|secured|unsecured|"
-        r"subordinated)\s+){0,6}convertible\s+(?:debt|notes?|debentures?)",
+        rf"({M})\s+of\s+(?:its\s+|our\s+|the\s+Company's\s+)?(?:\d+(?:\.\d+)?%\s+)?(?:(?:senior|secured|"
+        r"unsecured|subordinated)\s+){0,6}convertible\s+(?:debt|notes?|debentures?)",
+        rf"(?:promissory|convertible)\s+(?:note|debenture)\s+(?:U\.?S\.?\s*)?({M})(?!\s*(?:of|in|to))",
     ]
     pred = r"principal|face\s+(?:value|amount)|convertible|notes?\b|debentures?\b"
     skip = r"exercise|tranche|each\s+purchaser|denominations?|multiples?|\bper\b"

@@ -71,7 +71,8 @@ def _exercise(ctx: Context) -> Found | None:
         rf"exercisable\s+(?:at|for)[^.$]{{0,60}}?(?:price\s+of\s+)?(?:US\s?)?({M})\s+(?:per\s+share|each|"
         r"apiece|a\s+share)",
         rf"exercise\s+price\s+of\s+the\s+(?:[\w-]+\s+)?warrants?\s+(?:is|will\s+be|was)\s+({M})",
-        rf"warrants?\b[^.$]{{0,80}}?\bexercisable\s+(?:for\s+[^.$]{{0,30}}?\s+)?at\s+(?:US\s?)?({M})"
+        rf"warrants?\b(?:[^.$]|\.(?=\d)){{0,80}}?\bexercisable\s+(?:for\s+[^.$]{{0,30}}?\s+)?at\s+"
+        rf"(?:US\s?)?({M})"
         r"(?!\s*(?:million|billion))",
         rf"warrants?(?:[^.]|\.(?=\d)){{0,100}}?\bat\s+(?:a\s+price\s+of\s+)?({M})\s+per\s+share",
     ]
