@@ -2,11 +2,12 @@
 disclosure back.
 
 Owns: text normalisation of plain, HTML and EDGAR SGML submissions (``structure``), the
-number/money/percent/date/duration parsers and printers (``numbers``), rule-based term extraction
-with provenance (``extract``, the entry points; ``extraction``, the sentence splitter, the rule
-registry and one module per group of terms), the deal-file draft (``draft``), the 8-K narrative
-from a deal and the book's filing check (``disclose``) and batch extraction (``batch``). Imports
-``terms``, ``pricing``, ``market`` and ``errors``; no network, no models.
+number/money/percent/date/duration parsers and printers (``numbers``), term extraction with
+provenance (``extract``, the entry points; ``extraction``, the sentence splitter, the rule
+registry, one module per group of terms, typed mentions and the learned scorer whose weights
+ship as ``extract_model.json``; ``train`` refits them), the deal-file draft (``draft``), the 8-K
+narrative from a deal and the book's filing check (``disclose``) and batch extraction
+(``batch``). Imports ``terms``, ``pricing``, ``market`` and ``errors``; no network.
 """
 
 from pipedeal.filings.extract import (

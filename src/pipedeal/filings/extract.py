@@ -1,8 +1,12 @@
 """Deal terms from a filing's narrative, each with provenance, ``None`` when the text is silent.
 
-Rules are patterns over sentences (no model, no network). A term is only reported when a sentence
-states it; derived values are limited to unit conversions (years → months, "25% discount" →
-75%). Every found term carries its character span in ``Filing.text`` and the sentence it came from.
+Rules are patterns over sentences; for the numeric terms a small learned scorer (weights shipped
+as JSON, see ``extraction.scorer``) chooses among the typed figures of the text and the rule's
+answer; no network. A term is only reported when a sentence states it; derived values are
+limited to unit conversions (years → months, "25% discount" → 75%) and "in thousands" scaling.
+Every found term carries its character span in ``Filing.text`` and the sentence it came from;
+``financings`` lists each financing of a text that tells of several, and ``explain=True`` adds
+the candidates considered per term.
 
 This module is the entry point (text or file → the ``extract`` JSON); the machinery lives in
 ``pipedeal.filings.extraction`` (sentences, the rule registry, one module per group of terms).
