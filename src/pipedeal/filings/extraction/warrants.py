@@ -39,7 +39,7 @@ def _warrant_shares(ctx: Context) -> Found | None:
         r"(?:issuable\s+upon\s+(?:the\s+)?exercise\s+of|underlying)\s+(?:the\s+|such\s+)?warrants",
         rf"({DIGITS})\s+(?:[\w]+[\s-]year\s+)?(?:common\s+stock\s+)?(?:purchase\s+)?warrants\b",
         rf"warrants?\s+(?:for|exercisable\s+(?:over|for)\s+[^.]{{0,40}}?for)\s+(?:up\s+to\s+)?"
-        rf"(?:an\s+aggregate\s+of\s+)?({DIGITS}(?:\s+million)?)\s+(?:additional\s+|common\s+)?shares",
+        rf"(?:an\s+aggregate\s+of\s+)?((?:{DIGITS})(?:\s+million)?)\s+(?:additional\s+|common\s+)?shares",
         rf"({DIGITS})\s+shares\s+of\s+(?:our\s+|the\s+Company's\s+)?(?:class\s+a\s+)?common\s+stock\s+"
         r"underlying\s+(?:a|the)\s+warrants?",
     ]
