@@ -389,3 +389,14 @@ def test_a_note_face_is_read_from_its_captions_across_blank_lines():
 ])
 def test_conversion_formula_wordings(text, want):
     assert terms(text)["conversion_price_formula"] == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("The Company sold $20 million of debentures together with Warrants for 16 million shares.",
+     16000000),
+    ("Investors also got warrants for 1.5 million shares, exercisable for five years at $1.50.",
+     1500000),
+    ("The notes came with warrants to purchase up to 2,250,000 shares of common stock.", 2250000),
+])
+def test_warrant_share_counts_with_scale_words(text, want):
+    assert terms(text)["warrant_shares"] == want
