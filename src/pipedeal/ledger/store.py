@@ -8,6 +8,8 @@ here.
   ``verify``'s walk (``VerifyReport``).
 - ``ledger``: the ``Ledger`` object (append with idempotency keys, read, replay, verify).
 - ``opening``: ``init_ledger``, ``open_ledger``, ``ledger_exists``.
+- ``stored_books``: the running book stored every so many events, so a long log opens without
+  being folded whole (checked against the chain before use; ``verify`` compares each).
 """
 
 from __future__ import annotations
