@@ -1,4 +1,5 @@
-"""Rule-based term extraction: a filing's narrative → deal terms, each with provenance.
+"""Term extraction: a filing's narrative → deal terms, each with provenance (rules, then a learned
+scorer for the numeric terms).
 
 Layout: ``sentences`` (narrative regions and the sentence splitter), ``registry`` (``Found``,
 ``Context``, ``@rule`` and ``RULES``), ``matching`` (what the rules share: value patterns, the
@@ -10,7 +11,7 @@ first-match search, topic detection, converters), and one module per group of te
 After the rules, the numeric terms go through the learned scorer: ``mentions`` finds every typed
 figure of the narrative, ``scorer`` scores each plausible one per term with the shipped model
 and combines it with the rule's answer under the term's policy (``rules_only=True`` skips it: the
-extractor as it was before the model). ``decisions`` collects, per term, the candidates
+rules alone). ``decisions`` collects, per term, the candidates
 considered and why one won (``pipedeal extract --explain``).
 
 ``TERM_KEYS`` (the order of the terms in every result) is the order of ``GROUPS`` below, then the
