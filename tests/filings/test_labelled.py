@@ -52,3 +52,22 @@ def test_second_held_out_set_scores():
     assert r["precision"] >= 0.9, r
     assert r["recall"] >= 0.9, r
     assert r["hallucination"] <= 0.03, r
+
+
+def test_tables_are_aggregates_and_errors_are_refused_on_dev(tmp_path, capsys):
+    """The dev split is scored in aggregate only: --show-errors is refused on a dev file, and the
+    tables name fields, forms and eras, never a passage."""
+    import pytest
+
+    from pipedeal.filings.evaluate import main, tables
+
+    dev = tmp_path / "filings_real_dev.txt"
+    dev.write_text('=== secret-passage-id\n@meta = {"form": "8-K", "year": 2012}\n'
+                   "@interest_rate_pct = 8\nThe notes bear interest at 8% per annum.\n",
+                   encoding="utf-8")
+    with pytest.raises(SystemExit):
+        main([str(dev), "--show-errors"])
+    out = tables(load(dev))
+    assert "secret-passage-id" not in out and "bear interest" not in out
+    assert "per field" in out and "per form type" in out and "per era" in out
+    assert "2010-2019" in out and "8-K" in out
