@@ -71,3 +71,23 @@ def test_tables_are_aggregates_and_errors_are_refused_on_dev(tmp_path, capsys):
     assert "secret-passage-id" not in out and "bear interest" not in out
     assert "per field" in out and "per form type" in out and "per era" in out
     assert "2010-2019" in out and "8-K" in out
+
+
+def test_the_shipped_model_is_plain_json_with_a_policy_per_numeric_term(tmp_path):
+    import json
+
+    import pytest
+
+    from pipedeal.filings.extraction.scorer import MODEL_PATH, SPECS, load_model
+    from pipedeal.filings.train import train
+
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    assert set(data["terms"]) == set(SPECS)
+    assert not any("dev" in name for name in data["trained_on"])
+    models = load_model()
+    assert {m.mode for m in models.values()} <= {"rule", "rule_then_model", "rule_checked",
+                                                 "model"}
+    dev = tmp_path / "filings_real_dev.txt"
+    dev.write_text("=== x\nThe notes bear interest at 8%.\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="never trained on"):
+        train([dev], log=lambda *a: None)
