@@ -315,6 +315,7 @@ class Ledger:
         self._folded = True  # the book was folded from the log here (not read from a store)
         self._lock = threading.RLock()
         self._conn: Connection | None = None  # ``_tx``'s connection, kept between calls
+        self._keep_connection = engine.dialect.name == "postgresql"
         # PostgreSQL: the next append may skip reading the head (``_append_once_raw``)
         self._optimistic = True
         self._raw = _RawSQL.for_engine(engine)
@@ -358,10 +359,18 @@ class Ledger:
 
     @contextmanager
     def _tx(self, write: bool) -> Iterator[Connection]:
-        """A transaction on this object's own connection, kept between calls (the caller holds
-        ``_lock``): a pool checkout per append cost CPU and, on PostgreSQL, a round trip for
-        its liveness ping. A failure other than a user's mistake drops the connection, so the
-        next attempt checks out a fresh one (pinged); a retried append is safe (its key)."""
+        """A transaction (the caller holds ``_lock``). On PostgreSQL on this object's own
+        connection, kept between calls: a pool checkout per append cost a round trip for its
+        liveness ping. A failure other than a user's mistake drops the connection, so the next
+        attempt checks out a fresh one (pinged); a retried append is safe (its key). On SQLite
+        a connection per transaction: a process that kept its connection took the write lock
+        again before other processes' writers woke from their busy wait (bursts, not turns)."""
+        if not self._keep_connection:
+            with self.engine.connect() as fresh:
+                fresh.execution_options(pipedeal_write=write)  # SQLite: BEGIN IMMEDIATE
+                with fresh.begin():
+                    yield fresh
+            return
         conn = self._conn
         if conn is None or conn.closed or conn.invalidated:
             conn = self._conn = self.engine.connect()
