@@ -236,3 +236,12 @@ def test_events_before_the_book_are_checked_when_read(backend):
             cold.events()
         report = cold.verify()
         assert not report.ok and report.first_bad_seq == 7
+
+
+def test_a_book_that_cannot_be_stored_never_stops_an_append(sqlite_backend, monkeypatch):
+    def cannot(book):
+        raise TypeError("a type stored books cannot encode")
+
+    monkeypatch.setattr(stored_books, "book_json", cannot)
+    with _filled(sqlite_backend) as ledger:  # crosses 5, 10, 15, 20: nothing stored, all kept
+        assert _rows(ledger) == [] and ledger.head()[0] == 23 and ledger.verify().ok

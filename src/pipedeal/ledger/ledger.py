@@ -667,8 +667,9 @@ class Ledger:
         if not due:
             return False
         terms_seq = self._next_terms_seq(recs)
-        stored_books.store(conn, self.deal_id, self.deal_key, last.seq, last.hash, terms_seq, book)
-        return True
+        return stored_books.store(
+            conn, self.deal_id, self.deal_key, last.seq, last.hash, terms_seq, book
+        )
 
     def _write(self, conn: Connection, head: _Head, rows: list[dict[str, Any]]) -> None:
         """Insert staged rows and move the head onto the last (in the caller's transaction)."""

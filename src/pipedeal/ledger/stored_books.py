@@ -211,11 +211,16 @@ def store(
     event_hash: str,
     terms_seq: int,
     book: Book,
-) -> None:
+) -> bool:
     """Keep ``book`` as the state after event ``seq`` (in the caller's transaction, which writes
     that event). A row at or beyond ``seq`` can only be left over from outside the ledger: it
-    is replaced."""
-    version, text = code_version(), book_json(book)
+    is replaced. A book holding a type this module cannot encode is not stored (False): a stored
+    book is a shortcut, and its absence must never stop an append."""
+    try:
+        text = book_json(book)
+    except TypeError:
+        return False
+    version = code_version()
     conn.execute(snapshots.delete().where(snapshots.c.deal_id == deal_id, snapshots.c.seq >= seq))
     conn.execute(
         snapshots.insert().values(
@@ -228,6 +233,7 @@ def store(
             digest=_digest(deal_key, seq, event_hash, terms_seq, version, text),
         )
     )
+    return True
 
 
 Check = Callable[[Book, str], "str | None"]
