@@ -100,6 +100,12 @@ CASES = {
         '"Pacific/Nowhere"',
         r"field warrant: .*unknown time zone 'Pacific/Nowhere'",
     ),
+    "time zone longer than a file name": (  # zoneinfo raised OSError (found by the fuzz soak)
+        "deal.toml",
+        '"America/Los_Angeles"',
+        '"' + "Pacific/" + "x" * 300 + '"',
+        r"field warrant: .*unknown time zone 'Pacific/x+'",
+    ),
     "close on a closed day": (
         "closes.csv",
         "2004-06-14,",

@@ -96,7 +96,7 @@ def check_zone(zone: str | None, field_name: str) -> str | None:
         return None
     try:
         ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         return f"{field_name}: not an IANA time zone (e.g. Europe/London): {zone[:60]!r}"
     return None
 

@@ -356,8 +356,8 @@ class WarrantTerms(Frozen):
 
         try:
             ZoneInfo(self.expiry_timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {self.expiry_timezone!r}") from exc
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long
+            raise ValueError(f"unknown time zone {self.expiry_timezone[:60]!r}") from exc
         return self
 
 
