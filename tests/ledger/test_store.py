@@ -325,3 +325,19 @@ def test_book_captable_and_accounting_read_a_ledger_given_by_db(sqlite_backend, 
     assert book["captable"]["positions_source"] == "ledger"
     assert book["accounting"]["source"] == "ledger"
     assert cli("book", d)["ledger"] is None
+
+
+def test_a_ledger_written_by_a_newer_pipedeal_is_one_line(sqlite_backend):
+    ledger = init_ledger(sqlite_backend.deal_dir)
+    url = ledger.url
+    ledger.close()
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    d = str(sqlite_backend.deal_dir)
+    for args in (["ledger", "init", d], ["ledger", "state", d, "--as-of", "2004-07-01"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "schema revision 9999, newer than this pipedeal knows" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1

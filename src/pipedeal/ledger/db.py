@@ -144,6 +144,21 @@ def current_revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
+def check_known_revision(rev: str | None, shown: str) -> None:
+    """A ``UserError`` when the database's schema revision is one this pipedeal does not know:
+    it was written by a newer version, which must not be downgraded by guesswork."""
+    from alembic.script import ScriptDirectory
+
+    if rev is None:
+        return
+    known = {r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if rev not in known:
+        raise UserError(
+            f"ledger {shown} has schema revision {rev}, newer than this pipedeal knows "
+            f"({head_revision()}); upgrade pipedeal to open it"
+        )
+
+
 # pg_advisory_lock key of schema migrations (any constant; "pipedeal" in ASCII)
 MIGRATION_LOCK = 0x7069706564656164
 
@@ -161,6 +176,7 @@ def migrate(engine: Engine) -> None:
             conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
             conn.commit()
         try:
+            check_known_revision(current_revision(conn), shown_url(str(engine.url)))
             command.upgrade(alembic_config(conn), "head")
             if conn.in_transaction():
                 conn.commit()

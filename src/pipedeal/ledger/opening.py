@@ -26,6 +26,7 @@ from pipedeal.ledger import bounds
 from pipedeal.ledger.chain import default_user, genesis_hash
 from pipedeal.ledger.contract import Contract
 from pipedeal.ledger.db import (
+    check_known_revision,
     connect_error,
     current_revision,
     head_revision,
@@ -223,6 +224,7 @@ def open_ledger(
             rev = current_revision(conn)
         if rev != head_revision():
             engine.dispose()
+            check_known_revision(rev, shown_url(url))
             raise UserError(
                 f"ledger {shown_url(url)} has schema revision {rev or 'none'}, expected "
                 f"{head_revision()}; run pipedeal ledger init"
