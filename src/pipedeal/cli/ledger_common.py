@@ -213,27 +213,3 @@ def record(ledger: Ledger, event: Event, key: str | None, by: str | None, format
         if effect and not rec.already_recorded:
             print("  " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in effect.items()))
 
-
-def _effect(before: Book, after: Book, event: Event) -> dict[str, Any]:
-    """What the event changed on its instrument (the record command's output): the state after
-    it, and the differences of the running totals across it."""
-    name = event.purchaser
-    if name is None or before is after:
-        return {}
-    if event.instrument_type == "note":
-        a, b = before.notes[name], after.notes[name]
-        out: dict[str, Any] = {
-            "outstanding_principal": format(b.principal, "f"),
-            "shares_issued": b.shares_issued - a.shares_issued,
-            "cash_paid": format(b.cash_paid - a.cash_paid, "f"),
-        }
-        if b.window is not None:
-            out["election_window_closes"] = b.window.closes.isoformat()
-            out["settle_from"] = b.window.settle_from.isoformat()
-        return out
-    wa, wb = before.warrants[name], after.warrants[name]
-    return {
-        "shares_outstanding": wb.outstanding,
-        "shares_delivered": wb.delivered - wa.delivered,
-        "cash_received": format(wb.cash_received - wa.cash_received, "f"),
-    }

@@ -447,6 +447,31 @@ class Ledger:
         self._folded = False
         return found.seq
 
+    def _recorded(
+        self, seq: int, body: str, key: str, by: str, at: str, prev_hash: str, digest: str,
+        terms: str | None,
+    ) -> RecordedEvent:
+        """A stored row as a ``RecordedEvent`` (built without the frozen ``__init__``'s
+        setattrs: reads of 100,000 rows are hot); an unreadable body is a broken ledger."""
+        try:
+            event = load_stored(body)
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            first = str(exc).strip().splitlines()[0]
+            raise self._broken(f"event {seq} cannot be read ({first})") from None
+        rec = object.__new__(RecordedEvent)
+        rec.__dict__.update(
+            seq=seq,
+            event=event,
+            idempotency_key=key,
+            recorded_by=by,
+            recorded_at=at,
+            prev_hash=prev_hash,
+            hash=digest,
+            already_recorded=False,
+            terms_hash=terms,
+        )
+        return rec
+
     def _load_prefix(self, conn: Connection) -> None:
         """Read the events a stored book stood for (those up to ``_base``), checking that they
         link from the first event to the one the book follows. Their rules are not re-run here
@@ -456,31 +481,15 @@ class Ledger:
             return
         prev, expected = genesis_hash(self.deal_key), 1
         recs: list[RecordedEvent] = []
-        new_record, fields = object.__new__, RecordedEvent
         with paused_gc():
             for row_seq, body, key, by, at, prev_hash, digest, row_terms in self._rows(
                 conn, base, upto=True
             ):
                 if row_seq != expected or prev_hash != prev:
                     raise self._broken(_gap(expected - 1, row_seq, base))
-                try:
-                    event = load_stored(body)
-                except ValueError as exc:
-                    first = str(exc).strip().splitlines()[0]
-                    raise self._broken(f"event {row_seq} cannot be read ({first})") from None
-                rec = new_record(fields)
-                rec.__dict__.update(
-                    seq=row_seq,
-                    event=event,
-                    idempotency_key=key,
-                    recorded_by=by,
-                    recorded_at=at,
-                    prev_hash=prev_hash,
-                    hash=digest,
-                    already_recorded=False,
-                    terms_hash=row_terms,
+                recs.append(
+                    self._recorded(row_seq, body, key, by, at, prev_hash, digest, row_terms)
                 )
-                recs.append(rec)
                 prev, expected = digest, expected + 1
         if expected - 1 != base:
             raise self._broken(f"event {expected} is missing (a stored book follows event {base})")
@@ -507,7 +516,6 @@ class Ledger:
         contract, head_seq = self.contract, head.head_seq
         new: list[RecordedEvent] = []
         seen_known = known == 0
-        new_record, fields = object.__new__, RecordedEvent
         for row_seq, body, key, by, at, prev_hash, digest, row_terms in rows:
             if row_seq <= known:  # the last row this object read
                 if row_seq != known or digest != self._hash:
@@ -516,23 +524,8 @@ class Ledger:
                 continue
             if row_seq != seq + 1 or row_seq > head_seq or prev_hash != prev:
                 raise self._broken(_gap(seq, row_seq, head_seq))
-            try:
-                event = load_stored(body)
-            except ValueError as exc:  # pydantic's ValidationError is a ValueError
-                first = str(exc).strip().splitlines()[0]
-                raise self._broken(f"event {row_seq} cannot be read ({first})") from None
-            rec = new_record(fields)  # RecordedEvent, without the frozen __init__'s setattrs
-            rec.__dict__.update(
-                seq=row_seq,
-                event=event,
-                idempotency_key=key,
-                recorded_by=by,
-                recorded_at=at,
-                prev_hash=prev_hash,
-                hash=digest,
-                already_recorded=False,
-                terms_hash=row_terms,
-            )
+            rec = self._recorded(row_seq, body, key, by, at, prev_hash, digest, row_terms)
+            event = rec.event
             try:
                 if event.kind is EventKind.CORRECTION:
                     if self._base and conn is not None:
